@@ -1,0 +1,154 @@
+using System.Text.Json;
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Sources;
+using Kargo.Airgap.Spec;
+
+namespace Kargo.Airgap.Bundle;
+
+public sealed record BuildRequest
+{
+    public required string SpecPath { get; init; }
+
+    /// <summary>The bundle file, or a folder to write <c>NAME-VERSION.kargo</c> into.</summary>
+    public required string Output { get; init; }
+
+    public required string LockPath { get; init; }
+
+    /// <summary>Use only what the lock pins; resolve nothing.</summary>
+    public bool Locked { get; init; }
+
+    /// <summary>Replace a multi-platform index by one that lists only the kept platforms.</summary>
+    public bool RewriteIndex { get; init; }
+
+    /// <summary>Blobs downloaded at once.</summary>
+    public int Parallelism { get; init; } = 4;
+}
+
+public sealed record BuildReport(
+    string BundlePath,
+    Inventory Inventory,
+    IReadOnlyList<PinnedImage> NewlyPinned,
+    int BlobsFetched,
+    long BytesFetched,
+    int BlobsCached,
+    int BlobsResumed);
+
+/// <summary>
+/// <c>kargo-bundle build</c>: pins the spec's images, brings every manifest and blob into the
+/// cache (only what is missing), then writes the bundle from the cache.
+/// </summary>
+public sealed class BundleBuilder(ImageSource images, OciLayout cache)
+{
+    public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
+    public const string ContainerdNameAnnotation = "io.containerd.image.name";
+
+    /// <summary>Where a build tells what it is doing, one line at a time.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Bytes as they arrive from registries or go into the bundle.</summary>
+    public IProgress<long>? Progress { get; init; }
+
+    public async Task<BuildReport> BuildAsync(BuildRequest request, CancellationToken cancellationToken = default)
+    {
+        var spec = SpecLoader.Load(request.SpecPath);
+        var output = OutputPath(request.Output, spec);
+        var lockFile = request.Locked ? LockFile.Load(request.LockPath) : LockFile.LoadOrEmpty(request.LockPath);
+        var mode = request.Locked ? PinMode.LockedOnly : PinMode.ResolveMissing;
+        var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, images.ResolveAsync, cancellationToken);
+        var newlyPinned = pinned.Where(p => p.NewlyResolved).ToList();
+        foreach (var pin in newlyPinned)
+        {
+            Log?.Invoke($"resolved {pin.Pin.Reference} to {pin.Pin.Digest}: it was not in {request.LockPath}, now added");
+        }
+        if (newlyPinned.Count > 0)
+        {
+            lockFile.Save(request.LockPath);
+        }
+
+        var plans = new List<ImagePlan>();
+        foreach (var pin in pinned)
+        {
+            plans.Add(await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, request.RewriteIndex, cancellationToken));
+        }
+
+        var (fetched, bytes, cached, resumed) = await FetchBlobsAsync(plans, request.Parallelism, cancellationToken);
+        Log?.Invoke($"blobs: {fetched} fetched ({bytes} bytes), {cached} already cached, {resumed} resumed");
+
+        var items = Items(spec, lockFile, plans);
+        var inventory = new Inventory
+        {
+            Name = spec.Name,
+            Version = spec.Version,
+            Platforms = [.. spec.Platforms.Select(p => p.ToString())],
+            Source = new InventorySource(SpecEntry(spec), LockEntry),
+            Images = [.. plans.OrderBy(p => p.Reference.ToString(), StringComparer.Ordinal).Select(p => new InventoryImage
+            {
+                Reference = p.Reference.ToString(),
+                Digest = p.Top.Digest,
+                MediaType = p.Top.MediaType,
+                Platforms = [.. p.Platforms.Select(x => x.ToString())],
+                Size = p.Size,
+            })],
+            Entries = [.. items.Select(i => i.ToEntry())],
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        await BundleWriter.WriteAsync(output, inventory, items, Progress, cancellationToken);
+        return new BuildReport(output, inventory, newlyPinned, fetched, bytes, cached, resumed);
+    }
+
+    private const string LockEntry = "spec/images.lock";
+
+    private static string SpecEntry(BundleSpec spec) => "spec/" + Path.GetFileName(spec.File);
+
+    private async Task<(int Fetched, long Bytes, int Cached, int Resumed)> FetchBlobsAsync(IReadOnlyList<ImagePlan> plans, int parallelism, CancellationToken cancellationToken)
+    {
+        var blobs = plans.SelectMany(p => p.Blobs.Select(b => (Image: p.Reference, Blob: b))).DistinctBy(x => x.Blob.Digest).ToList();
+        var missing = blobs.Where(x => !cache.Contains(x.Blob.Digest, x.Blob.Size)).ToList();
+        int fetched = 0, resumed = 0;
+        long bytes = 0;
+        await Parallel.ForEachAsync(missing, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellationToken }, async (x, ct) =>
+        {
+            var result = await images.FetchBlobAsync(x.Image, x.Blob, Progress, ct);
+            Interlocked.Increment(ref fetched);
+            Interlocked.Add(ref bytes, result.BytesTransferred);
+            if (result.ResumedFrom > 0)
+            {
+                Interlocked.Increment(ref resumed);
+                Log?.Invoke($"resumed {x.Blob.Digest} at byte {result.ResumedFrom} of {x.Blob.Size}");
+            }
+        });
+        return (fetched, bytes, blobs.Count - missing.Count, resumed);
+    }
+
+    /// <summary>Every entry after the inventory, in the fixed order of the bundle format.</summary>
+    private List<BundleItem> Items(BundleSpec spec, LockFile lockFile, IReadOnlyList<ImagePlan> plans)
+    {
+        var index = new OciIndexJson
+        {
+            Manifests = [.. plans.OrderBy(p => p.Reference.ToString(), StringComparer.Ordinal).Select(p => p.Top with
+            {
+                Annotations = new(p.Top.Annotations ?? [])
+                {
+                    [RefNameAnnotation] = p.Reference.ToString(),
+                    [ContainerdNameAnnotation] = p.Reference.ToString(),
+                },
+            })],
+        };
+        var items = new List<BundleItem>
+        {
+            BundleItem.FromBytes("oci/oci-layout", JsonSerializer.SerializeToUtf8Bytes(new OciLayoutMarker(), OciJsonContext.Default.OciLayoutMarker)),
+            BundleItem.FromBytes("oci/index.json", JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Default.OciIndexJson)),
+        };
+        var blobs = plans.SelectMany(p => p.Manifests.Concat(p.Blobs)).DistinctBy(d => d.Digest).OrderBy(d => d.Digest.Hex, StringComparer.Ordinal);
+        items.AddRange(blobs.Select(b => BundleItem.FromFile($"oci/blobs/sha256/{b.Digest.Hex}", cache.BlobPath(b.Digest), b.Size, b.Digest.Hex)));
+        items.Add(BundleItem.FromBytes(SpecEntry(spec), File.ReadAllBytes(spec.File)));
+        items.Add(BundleItem.FromBytes(LockEntry, lockFile.ToBytes()));
+        return items;
+    }
+
+    private static string OutputPath(string output, BundleSpec spec)
+    {
+        var isFolder = Directory.Exists(output) || output.EndsWith('/');
+        return Path.GetFullPath(isFolder ? Path.Combine(output, $"{spec.Name}-{spec.Version}.kargo") : output);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Formats.Tar;
+
+namespace Kargo.Airgap.Bundle;
+
+/// <summary>What a bundle says about itself, read from its first entries without reading the rest.</summary>
+public sealed record BundleSummary(string Path, long FileSize, Inventory Inventory, bool Signed);
+
+/// <summary>Reads a bundle's inventory (and whether a signature follows it).</summary>
+public static class BundleReader
+{
+    private const int MaxInventoryBytes = 64 << 20;
+
+    public static BundleSummary ReadSummary(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new KargoException($"bundle '{path}' does not exist");
+        }
+        using var file = File.OpenRead(path);
+        using var tar = new TarReader(file);
+        Inventory inventory;
+        bool signed;
+        try
+        {
+            var first = tar.GetNextEntry();
+            if (first is null || first.Name != Inventory.EntryName || first.DataStream is null)
+            {
+                throw new KargoException($"{path} is not a kargo bundle: its first entry is '{first?.Name}', not {Inventory.EntryName}");
+            }
+            if (first.Length > MaxInventoryBytes)
+            {
+                throw new KargoException($"{path}: the inventory is {first.Length} bytes, more than a bundle's inventory may have");
+            }
+            using var content = new MemoryStream();
+            first.DataStream.CopyTo(content);
+            inventory = Inventory.Parse(content.ToArray(), path);
+            signed = tar.GetNextEntry()?.Name == Inventory.SignatureEntryName;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
+        {
+            throw new KargoException($"{path} is not a readable bundle (a tar archive): {e.Message}", e);
+        }
+        return new BundleSummary(path, file.Length, inventory, signed);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace Kargo.Airgap.Bundle;
+
+/// <summary>
+/// Writes a bundle tar: the inventory first, then every item in order. The file is written
+/// under a temporary name, each streamed item re-hashed on the way, and renamed into place
+/// only when all of it checked out; a failure leaves nothing at the output path.
+/// </summary>
+public static class BundleWriter
+{
+    private const int BufferSize = 1 << 20;
+
+    public static async Task WriteAsync(string output, Inventory inventory, IReadOnlyList<BundleItem> items, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var temp = AtomicFile.TempPathFor(output);
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            {
+                await WriteItemAsync(stream, BundleItem.FromBytes(Inventory.EntryName, inventory.ToBytes()), progress, cancellationToken);
+                foreach (var item in items)
+                {
+                    await WriteItemAsync(stream, item, progress, cancellationToken);
+                }
+                await stream.WriteAsync(TarHeaders.EndOfArchive(), cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, output, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    private static async Task WriteItemAsync(FileStream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await output.WriteAsync(TarHeaders.ForFile(item.Path, item.Size, item.Mode), cancellationToken);
+        if (item.Content is { } content)
+        {
+            await output.WriteAsync(content, cancellationToken);
+        }
+        else
+        {
+            await CopyVerifiedAsync(output, item, progress, cancellationToken);
+        }
+        await output.WriteAsync(new byte[TarHeaders.PaddingAfter(item.Size)], cancellationToken);
+    }
+
+    private static async Task CopyVerifiedAsync(FileStream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var source = item.SourceFile!;
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long copied = 0;
+            await using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            {
+                int read;
+                while ((read = await input.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken)) > 0)
+                {
+                    copied += read;
+                    if (copied > item.Size)
+                    {
+                        break;
+                    }
+                    hash.AppendData(buffer, 0, read);
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    progress?.Report(read);
+                }
+            }
+            var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (copied != item.Size || actual != item.Sha256)
+            {
+                // A cached file that changed on disk since it was verified: drop it so the next run fetches it again.
+                File.Delete(source);
+                throw new KargoException($"{source} (for {item.Path}) no longer matches its sha256 {item.Sha256}: the cache was damaged on disk. It has been removed; run the build again to fetch it");
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kargo.Airgap.Oci;
+
+namespace Kargo.Airgap.Bundle;
+
+/// <summary>
+/// <c>kargo-bundle.json</c>, the first entry of a bundle: what it is, what it holds, and the
+/// size and sha256 of every entry that follows, so a reader can check each as it streams.
+/// Nothing in it depends on the time or the machine, so the same lock gives the same bytes.
+/// </summary>
+public sealed record Inventory
+{
+    public const int CurrentFormatVersion = 1;
+    public const string EntryName = "kargo-bundle.json";
+    public const string SignatureEntryName = "kargo-bundle.json.sig";
+
+    [JsonPropertyName("formatVersion")]
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+
+    [JsonPropertyName("name")]
+    public required string Name { get; init; }
+
+    [JsonPropertyName("version")]
+    public required string Version { get; init; }
+
+    [JsonPropertyName("platforms")]
+    public required IReadOnlyList<string> Platforms { get; init; }
+
+    /// <summary>The bundle entries holding the spec and the lock it was built from.</summary>
+    [JsonPropertyName("source")]
+    public required InventorySource Source { get; init; }
+
+    [JsonPropertyName("images")]
+    public required IReadOnlyList<InventoryImage> Images { get; init; }
+
+    [JsonPropertyName("entries")]
+    public required IReadOnlyList<InventoryEntry> Entries { get; init; }
+
+    /// <summary>Bytes of content in the bundle, every entry counted once.</summary>
+    [JsonIgnore]
+    public long TotalSize => Entries.Sum(e => e.Size);
+
+    public byte[] ToBytes() => [.. JsonSerializer.SerializeToUtf8Bytes(this, BundleJsonContext.Default.Inventory), (byte)'\n'];
+
+    public static Inventory Parse(ReadOnlySpan<byte> content, string source)
+    {
+        Inventory? inventory;
+        try
+        {
+            inventory = JsonSerializer.Deserialize(content, BundleJsonContext.Default.Inventory);
+        }
+        catch (JsonException e)
+        {
+            throw new KargoException($"{source}: the inventory {EntryName} is not valid: {e.Message}", e);
+        }
+        if (inventory is null)
+        {
+            throw new KargoException($"{source}: the inventory {EntryName} is empty");
+        }
+        if (inventory.FormatVersion != CurrentFormatVersion)
+        {
+            throw new KargoException($"{source}: bundle format version {inventory.FormatVersion} is not supported (this tool reads version {CurrentFormatVersion}); use a matching kargo release");
+        }
+        return inventory;
+    }
+}
+
+public sealed record InventorySource(
+    [property: JsonPropertyName("spec")] string Spec,
+    [property: JsonPropertyName("lock")] string Lock);
+
+public sealed record InventoryImage
+{
+    [JsonPropertyName("reference")]
+    public required string Reference { get; init; }
+
+    [JsonPropertyName("digest")]
+    public required Digest Digest { get; init; }
+
+    [JsonPropertyName("mediaType")]
+    public required string MediaType { get; init; }
+
+    [JsonPropertyName("platforms")]
+    public required IReadOnlyList<string> Platforms { get; init; }
+
+    /// <summary>Bytes of all its manifests and blobs, each once (blobs shared with other images included).</summary>
+    [JsonPropertyName("size")]
+    public required long Size { get; init; }
+}
+
+public sealed record InventoryEntry(
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("size")] long Size,
+    [property: JsonPropertyName("sha256")] string Sha256);
+
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(Inventory))]
+internal sealed partial class BundleJsonContext : JsonSerializerContext;

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Kargo.Airgap.Oci;
+
+/// <summary>
+/// A parsed image manifest or index (OCI or Docker schema 2). The exact bytes stay with the
+/// caller: a digest is over bytes, never over a re-serialisation.
+/// </summary>
+public sealed class ManifestDocument
+{
+    public required string MediaType { get; init; }
+
+    /// <summary>For an index: the platform manifests it lists.</summary>
+    public IReadOnlyList<Descriptor> Manifests { get; init; } = [];
+
+    /// <summary>For a manifest: its config blob.</summary>
+    public Descriptor? Config { get; init; }
+
+    /// <summary>For a manifest: its layer blobs.</summary>
+    public IReadOnlyList<Descriptor> Layers { get; init; } = [];
+
+    public bool IsIndex => MediaTypes.IsIndex(MediaType);
+
+    /// <summary>The blobs a manifest needs besides itself: its config, then its layers.</summary>
+    public IEnumerable<Descriptor> Blobs => Config is null ? Layers : Layers.Prepend(Config);
+
+    /// <param name="content">The manifest bytes.</param>
+    /// <param name="contentType">The Content-Type the registry sent, if any.</param>
+    /// <param name="source">What to name in an error (a reference or a file).</param>
+    public static ManifestDocument Parse(ReadOnlySpan<byte> content, string? contentType, string source)
+    {
+        ManifestJson json;
+        try
+        {
+            json = JsonSerializer.Deserialize(content, OciJsonContext.Default.ManifestJson)
+                ?? throw new JsonException("the document is null");
+        }
+        catch (JsonException e)
+        {
+            throw new KargoException($"{source}: the manifest is not valid JSON: {e.Message}", e);
+        }
+
+        var mediaType = json.MediaType;
+        if (string.IsNullOrEmpty(mediaType) && contentType is not null && contentType != "application/json")
+        {
+            mediaType = contentType;
+        }
+        if (json.SchemaVersion == 1 || mediaType is MediaTypes.DockerSchema1 or MediaTypes.DockerSchema1Signed)
+        {
+            throw new KargoException($"{source}: Docker schema 1 manifests are not supported; push the image again with a current client");
+        }
+        if (string.IsNullOrEmpty(mediaType))
+        {
+            // OCI allows an absent mediaType; the shape then tells an index from a manifest.
+            mediaType = json.Manifests is not null ? MediaTypes.OciIndex : MediaTypes.OciManifest;
+        }
+        if (MediaTypes.IsIndex(mediaType))
+        {
+            return new ManifestDocument { MediaType = mediaType, Manifests = json.Manifests ?? [] };
+        }
+        if (!MediaTypes.IsManifest(mediaType))
+        {
+            throw new KargoException($"{source}: unsupported manifest media type '{mediaType}'");
+        }
+        if (json.Config is null)
+        {
+            throw new KargoException($"{source}: the manifest has no config descriptor");
+        }
+        return new ManifestDocument { MediaType = mediaType, Config = json.Config, Layers = json.Layers ?? [] };
+    }
+
+    internal sealed class ManifestJson
+    {
+        [JsonPropertyName("schemaVersion")]
+        public int SchemaVersion { get; set; }
+
+        [JsonPropertyName("mediaType")]
+        public string? MediaType { get; set; }
+
+        [JsonPropertyName("config")]
+        public Descriptor? Config { get; set; }
+
+        [JsonPropertyName("layers")]
+        public List<Descriptor>? Layers { get; set; }
+
+        [JsonPropertyName("manifests")]
+        public List<Descriptor>? Manifests { get; set; }
+    }
+}

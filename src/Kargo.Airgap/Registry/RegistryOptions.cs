@@ -1,0 +1,18 @@
+namespace Kargo.Airgap.Registry;
+
+/// <summary>How to reach registries: which may use plain HTTP, which CAs to trust, whose credentials.</summary>
+public sealed record RegistryOptions
+{
+    /// <summary>Hosts (HOST or HOST:PORT) reached over plain HTTP, or HTTPS without certificate checks.</summary>
+    public IReadOnlySet<string> InsecureRegistries { get; init; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>PEM files of extra certificate authorities to trust for HTTPS registries.</summary>
+    public IReadOnlyList<string> CaFiles { get; init; } = [];
+
+    public DockerConfigCredentials Credentials { get; init; } = new();
+
+    /// <summary>Attempts for a request that meets a 5xx, a 429 or a dropped connection.</summary>
+    public int MaxAttempts { get; init; } = 4;
+
+    public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+}

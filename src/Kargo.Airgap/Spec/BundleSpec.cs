@@ -1,0 +1,21 @@
+using Kargo.Airgap.Oci;
+
+namespace Kargo.Airgap.Spec;
+
+/// <summary>A bundle spec (<c>bundle-specs/*.yaml</c>): what a bundle holds, before pinning.</summary>
+public sealed record BundleSpec
+{
+    /// <summary>The file it was read from, to name in messages.</summary>
+    public required string File { get; init; }
+
+    public required string Name { get; init; }
+    public required string Version { get; init; }
+    public required IReadOnlyList<Platform> Platforms { get; init; }
+    public required IReadOnlyList<SpecImage> Images { get; init; }
+
+    /// <summary>Where in the file something stands, as <c>file:line</c>.</summary>
+    public string Where(int line) => $"{File}:{line}";
+}
+
+/// <summary>One entry of <c>spec.images</c>, with the line it stands on.</summary>
+public sealed record SpecImage(ImageReference Reference, string Text, int Line);

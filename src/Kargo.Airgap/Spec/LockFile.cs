@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kargo.Airgap.Oci;
+
+namespace Kargo.Airgap.Spec;
+
+/// <summary>
+/// <c>images.lock</c>: every image reference of a spec pinned to the digest of its manifest
+/// or index. Written sorted, so the same pins give the same bytes.
+/// </summary>
+public sealed class LockFile
+{
+    public const int CurrentVersion = 1;
+
+    private readonly SortedDictionary<string, LockedImage> _images = new(StringComparer.Ordinal);
+
+    public IEnumerable<LockedImage> Images => _images.Values;
+
+    public LockedImage? Find(ImageReference reference) =>
+        _images.TryGetValue(reference.ToString(), out var image) ? image : null;
+
+    public void Pin(LockedImage image) => _images[image.Reference] = image;
+
+    /// <summary>Keeps only the references the spec still names.</summary>
+    public void RetainOnly(IEnumerable<ImageReference> references)
+    {
+        var keep = references.Select(r => r.ToString()).ToHashSet();
+        foreach (var key in _images.Keys.Where(k => !keep.Contains(k)).ToList())
+        {
+            _images.Remove(key);
+        }
+    }
+
+    public static LockFile LoadOrEmpty(string path) => File.Exists(path) ? Load(path) : new LockFile();
+
+    public static LockFile Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new KargoException($"lock file '{path}' does not exist; create it with 'kargo-bundle lock SPEC --lock {path}' on a connected host");
+        }
+        LockJson json;
+        try
+        {
+            json = JsonSerializer.Deserialize(File.ReadAllBytes(path), SpecJsonContext.Default.LockJson)
+                ?? throw new JsonException("the document is null");
+        }
+        catch (JsonException e)
+        {
+            throw new SpecException(path, (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1, $"not a valid lock file: {e.Message}");
+        }
+        if (json.LockVersion != CurrentVersion)
+        {
+            throw new SpecException(path, 1, 1, $"lockVersion {json.LockVersion} is not supported (this kargo-bundle reads version {CurrentVersion})");
+        }
+        var lockFile = new LockFile();
+        foreach (var image in json.Images)
+        {
+            ImageReference reference;
+            try
+            {
+                reference = ImageReference.Parse(image.Reference);
+            }
+            catch (KargoException e)
+            {
+                throw new KargoException($"{path}: {e.Message}");
+            }
+            lockFile.Pin(image with { Reference = reference.ToString() });
+        }
+        return lockFile;
+    }
+
+    public void Save(string path) => AtomicFile.WriteAllBytes(path, ToBytes());
+
+    public byte[] ToBytes()
+    {
+        var json = new LockJson { LockVersion = CurrentVersion, Images = [.. _images.Values] };
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(json, SpecJsonContext.Default.LockJson);
+        return [.. bytes, (byte)'\n'];
+    }
+
+    internal sealed class LockJson
+    {
+        [JsonPropertyName("lockVersion")]
+        public int LockVersion { get; set; }
+
+        [JsonPropertyName("images")]
+        public List<LockedImage> Images { get; set; } = [];
+    }
+}
+
+/// <summary>One pinned image: the reference as normalised, the digest and type of what it named.</summary>
+public sealed record LockedImage
+{
+    [JsonPropertyName("reference")]
+    public required string Reference { get; init; }
+
+    [JsonPropertyName("digest")]
+    public required Digest Digest { get; init; }
+
+    [JsonPropertyName("mediaType")]
+    public required string MediaType { get; init; }
+
+    [JsonPropertyName("size")]
+    public required long Size { get; init; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(LockFile.LockJson))]
+internal sealed partial class SpecJsonContext : JsonSerializerContext;

@@ -1,0 +1,66 @@
+using Kargo.Airgap.Oci;
+
+namespace Kargo.Airgap.Spec;
+
+/// <summary>How references without a pin are treated.</summary>
+public enum PinMode
+{
+    /// <summary><c>lock</c>: resolve every tag again.</summary>
+    ResolveAll,
+
+    /// <summary><c>build</c>: use the lock, resolve only what it lacks.</summary>
+    ResolveMissing,
+
+    /// <summary><c>build --locked</c>: use the lock, resolve nothing, fail on anything unpinned.</summary>
+    LockedOnly,
+}
+
+/// <summary>A spec image and the digest it is built from.</summary>
+public sealed record PinnedImage(SpecImage Image, LockedImage Pin, bool NewlyResolved);
+
+/// <summary>Pins every image of a spec to a digest from the lock, the reference itself, or the registry.</summary>
+public static class Pinning
+{
+    public delegate Task<LockedImage> Resolve(ImageReference reference, CancellationToken cancellationToken);
+
+    /// <summary>Pins the spec's images, updating <paramref name="lockFile"/> with what was resolved.</summary>
+    public static async Task<IReadOnlyList<PinnedImage>> PinAsync(BundleSpec spec, LockFile lockFile, string lockPath, PinMode mode, Resolve resolve, CancellationToken cancellationToken)
+    {
+        if (mode == PinMode.LockedOnly)
+        {
+            var unpinned = spec.Images.Where(i => i.Reference.Digest is null && lockFile.Find(i.Reference) is null).ToList();
+            if (unpinned.Count > 0)
+            {
+                var list = string.Join("; ", unpinned.Select(i => $"{i.Reference} ({spec.Where(i.Line)})"));
+                throw new KargoException($"--locked: {lockPath} does not pin {list}. Run 'kargo-bundle lock {spec.File} --lock {lockPath}' on a connected host, or build without --locked");
+            }
+        }
+
+        var pinned = new List<PinnedImage>();
+        foreach (var image in spec.Images)
+        {
+            var locked = lockFile.Find(image.Reference);
+            var lockAgrees = locked is not null && (image.Reference.Digest is null || locked.Digest == image.Reference.Digest);
+            if (lockAgrees && (mode != PinMode.ResolveAll || image.Reference.Digest is not null))
+            {
+                pinned.Add(new PinnedImage(image, locked!, false));
+                continue;
+            }
+            try
+            {
+                locked = await resolve(image.Reference, cancellationToken);
+            }
+            catch (KargoException e)
+            {
+                throw new KargoException($"{spec.Where(image.Line)}: {e.Message}", e);
+            }
+            // Under --locked only references that carry their own digest get here; the lock stays as it is.
+            if (mode != PinMode.LockedOnly)
+            {
+                lockFile.Pin(locked);
+            }
+            pinned.Add(new PinnedImage(image, locked, mode != PinMode.LockedOnly));
+        }
+        return pinned;
+    }
+}

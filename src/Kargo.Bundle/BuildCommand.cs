@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Kargo.Airgap.Bundle;
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Registry;
+using Kargo.Airgap.Sources;
+
+namespace Kargo.Bundle;
+
+internal static class BuildCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var spec = new Argument<string>("SPEC") { Description = "The bundle spec, such as bundle-specs/kargo-homelab.yaml" };
+        var output = new Option<string>("--output", "-o") { Description = "The bundle file to write, or a folder to write NAME-VERSION.kargo into", Required = true };
+        var lockPath = new Option<string>("--lock") { Description = "The lock file pinning the spec's images", DefaultValueFactory = _ => "images.lock" };
+        var locked = new Option<bool>("--locked") { Description = "Build only from what the lock pins: never resolve a tag, fail if anything is unpinned" };
+        var rewriteIndex = new Option<bool>("--rewrite-index") { Description = "Store a multi-platform index that lists only the spec's platforms (changes its digest; by default the original index is kept byte for byte)" };
+        var parallel = new Option<int>("--parallel") { Description = "Blobs downloaded at once", DefaultValueFactory = _ => 4 };
+        var cache = CacheOption.Create();
+        var registry = new RegistryArguments();
+        var command = new Command("build", """
+            Build one bundle file from SPEC: pin images (from the lock, resolving what it lacks unless --locked),
+            fetch the missing blobs into the cache, and write the bundle. Nothing is left at --output on failure.
+            """)
+        { spec, output, lockPath, locked, rewriteIndex, parallel, cache };
+        registry.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = new RegistryClient(registry.Read(parse));
+            var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
+            var builder = new BundleBuilder(new ImageSource(client, store), store) { Log = line => stderr.WriteLine(line) };
+            var report = await builder.BuildAsync(new BuildRequest
+            {
+                SpecPath = parse.GetValue(spec)!,
+                Output = parse.GetValue(output)!,
+                LockPath = parse.GetValue(lockPath)!,
+                Locked = parse.GetValue(locked),
+                RewriteIndex = parse.GetValue(rewriteIndex),
+                Parallelism = parse.GetValue(parallel),
+            }, ct);
+            var inventory = report.Inventory;
+            await stdout.WriteLineAsync($"wrote {report.BundlePath}: {inventory.Name} {inventory.Version}, {inventory.Images.Count} images, {inventory.Entries.Count} entries, {Sizes.Human(inventory.TotalSize)}");
+            return BundleCli.Success;
+        });
+        return command;
+    }
+}

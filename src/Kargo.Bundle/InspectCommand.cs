@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Text.Json;
+using Kargo.Airgap.Bundle;
+
+namespace Kargo.Bundle;
+
+internal static class InspectCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var bundle = new Argument<string>("BUNDLE") { Description = "A .kargo bundle file" };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
+        var command = new Command("inspect", "Show what a bundle holds: name, version, images with digests and sizes, total size.") { bundle, json };
+        command.SetAction(async parse =>
+        {
+            var summary = BundleReader.ReadSummary(parse.GetValue(bundle)!);
+            await stdout.WriteAsync(parse.GetValue(json) ? Json(summary) : Text(summary));
+            return BundleCli.Success;
+        });
+        return command;
+    }
+
+    private static string Text(BundleSummary summary)
+    {
+        var inventory = summary.Inventory;
+        var text = new System.Text.StringBuilder();
+        text.AppendLine($"bundle:    {summary.Path}");
+        text.AppendLine($"name:      {inventory.Name}");
+        text.AppendLine($"version:   {inventory.Version}");
+        text.AppendLine($"platforms: {string.Join(", ", inventory.Platforms)}");
+        text.AppendLine($"signature: {(summary.Signed ? "signed" : "unsigned")}");
+        text.AppendLine($"images ({inventory.Images.Count}):");
+        foreach (var image in inventory.Images)
+        {
+            text.AppendLine($"  {image.Reference}");
+            text.AppendLine($"    {image.Digest}  {Sizes.Human(image.Size),10}  {string.Join(", ", image.Platforms)}");
+        }
+        text.AppendLine($"total:     {Sizes.Human(inventory.TotalSize)} in {inventory.Entries.Count} entries ({summary.FileSize} bytes on disk)");
+        return text.ToString();
+    }
+
+    private static string Json(BundleSummary summary)
+    {
+        var inventory = summary.Inventory;
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", inventory.Name);
+            writer.WriteString("version", inventory.Version);
+            writer.WriteStartArray("platforms");
+            inventory.Platforms.ToList().ForEach(writer.WriteStringValue);
+            writer.WriteEndArray();
+            writer.WriteBoolean("signed", summary.Signed);
+            writer.WriteStartArray("images");
+            foreach (var image in inventory.Images)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("reference", image.Reference);
+                writer.WriteString("digest", image.Digest.ToString());
+                writer.WriteString("mediaType", image.MediaType);
+                writer.WriteNumber("size", image.Size);
+                writer.WriteStartArray("platforms");
+                image.Platforms.ToList().ForEach(writer.WriteStringValue);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteNumber("entries", inventory.Entries.Count);
+            writer.WriteNumber("totalSize", inventory.TotalSize);
+            writer.WriteNumber("fileSize", summary.FileSize);
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+}

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Registry;
+using Kargo.Airgap.Sources;
+
+namespace Kargo.Bundle;
+
+internal static class LockCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var spec = new Argument<string>("SPEC") { Description = "The bundle spec, such as bundle-specs/kargo-homelab.yaml" };
+        var lockPath = new Option<string>("--lock") { Description = "The lock file to write", DefaultValueFactory = _ => "images.lock" };
+        var cache = CacheOption.Create();
+        var registry = new RegistryArguments();
+        var command = new Command("lock", "Resolve every image tag of SPEC to its manifest digest and write the lock file.") { spec, lockPath, cache };
+        registry.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = new RegistryClient(registry.Read(parse));
+            var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
+            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), ct);
+            foreach (var change in changes)
+            {
+                var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";
+                await stdout.WriteLineAsync($"{change.Reference} {change.Digest} ({note})");
+            }
+            await stderr.WriteLineAsync($"wrote {parse.GetValue(lockPath)}: {changes.Count} images, {changes.Count(c => c.Changed)} changed");
+            return BundleCli.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,3 @@
+using Kargo.Bundle;
+
+return await BundleCli.RunAsync(args, Console.Out, Console.Error);

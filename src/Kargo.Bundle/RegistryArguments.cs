@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Kargo.Airgap.Registry;
+
+namespace Kargo.Bundle;
+
+/// <summary>The options every command that talks to registries shares.</summary>
+internal sealed class RegistryArguments
+{
+    private readonly Option<string[]> _insecure = new("--insecure-registry")
+    {
+        Description = "A registry HOST[:PORT] reached over plain HTTP, or HTTPS without certificate checks (repeatable). Loopback hosts use plain HTTP when they do not speak TLS",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<string[]> _caFiles = new("--registry-ca")
+    {
+        Description = "A PEM file of certificate authorities to trust for HTTPS registries, besides the system's (repeatable)",
+    };
+
+    private readonly Option<string?> _dockerConfig = new("--docker-config")
+    {
+        Description = "Docker config.json to read registry credentials from (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Add(_insecure);
+        command.Add(_caFiles);
+        command.Add(_dockerConfig);
+    }
+
+    public RegistryOptions Read(ParseResult parse) => new()
+    {
+        InsecureRegistries = new HashSet<string>(parse.GetValue(_insecure) ?? [], StringComparer.OrdinalIgnoreCase),
+        CaFiles = parse.GetValue(_caFiles) ?? [],
+        Credentials = DockerConfigCredentials.Load(parse.GetValue(_dockerConfig)),
+    };
+}
