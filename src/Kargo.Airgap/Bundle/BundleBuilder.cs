@@ -81,9 +81,9 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
             Version = spec.Version,
             Platforms = [.. spec.Platforms.Select(p => p.ToString())],
             Source = new InventorySource(SpecEntry(spec), LockEntry),
-            Images = [.. plans.OrderBy(p => p.Reference.ToString(), StringComparer.Ordinal).Select(p => new InventoryImage
+            Images = [.. plans.OrderBy(p => p.Reference.RefName, StringComparer.Ordinal).Select(p => new InventoryImage
             {
-                Reference = p.Reference.ToString(),
+                Reference = p.Reference.RefName,
                 Digest = p.Top.Digest,
                 MediaType = p.Top.MediaType,
                 Platforms = [.. p.Platforms.Select(x => x.ToString())],
@@ -125,12 +125,12 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
     {
         var index = new OciIndexJson
         {
-            Manifests = [.. plans.OrderBy(p => p.Reference.ToString(), StringComparer.Ordinal).Select(p => p.Top with
+            Manifests = [.. plans.OrderBy(p => p.Reference.RefName, StringComparer.Ordinal).Select(p => p.Top with
             {
                 Annotations = new(p.Top.Annotations ?? [])
                 {
-                    [RefNameAnnotation] = p.Reference.ToString(),
-                    [ContainerdNameAnnotation] = p.Reference.ToString(),
+                    [RefNameAnnotation] = p.Reference.RefName,
+                    [ContainerdNameAnnotation] = p.Reference.RefName,
                 },
             })],
         };

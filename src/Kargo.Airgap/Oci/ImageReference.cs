@@ -120,6 +120,12 @@ public sealed partial record ImageReference
     /// <summary>This reference pinned to a digest, keeping its tag for the record.</summary>
     public ImageReference WithDigest(Digest digest) => new(Registry, Repository, Tag, digest);
 
+    /// <summary>
+    /// The name an image goes by in a layout's index.json and in containerd: registry/repository:tag,
+    /// or registry/repository@digest when no tag was given.
+    /// </summary>
+    public string RefName => Tag is not null ? $"{Name}:{Tag}" : ToString();
+
     /// <summary>The reference a registry request uses: the digest when pinned, else the tag.</summary>
     public string ManifestReference => Digest?.ToString() ?? Tag!;
 

@@ -1,0 +1,15 @@
+using Kargo.Bundle;
+
+namespace Kargo.Airgap.Tests.Infrastructure;
+
+/// <summary>Runs kargo-bundle's command line in-process and keeps what it printed.</summary>
+public static class Cli
+{
+    public static async Task<ProcessResult> BundleAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await BundleCli.RunAsync(args, stdout, stderr);
+        return new ProcessResult(code, stdout.ToString(), stderr.ToString());
+    }
+}
