@@ -99,21 +99,45 @@ public sealed class OciLayout
             throw new KargoException($"blob {expected.Digest} is being written by another process in {Root}; wait for it or use another --cache", e);
         }
 
-        long resumedFrom;
+        long resumedFrom = 0;
         long transferred = 0;
         using (file)
         using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
-            resumedFrom = file.Length > expected.Size ? 0 : await HashExistingAsync(file, hash, cancellationToken);
-            if (resumedFrom == 0)
+            if (file.Length > expected.Size || await HashExistingAsync(file, hash, cancellationToken) == 0)
             {
+                hash.GetHashAndReset();
                 file.SetLength(0);
             }
             for (var attempt = 0; ; attempt++)
             {
+                var start = file.Length;
+                if (start == expected.Size && attempt == 0 && start > 0)
+                {
+                    break; // an earlier run got every byte but was stopped before the rename
+                }
                 try
                 {
-                    transferred += await CopyFromAsync(open, file, hash, expected, progress, cancellationToken);
+                    using var source = await open(start, cancellationToken);
+                    if (source.Offset != start)
+                    {
+                        // The server sent the whole blob: start over so the hash covers every byte once.
+                        hash.GetHashAndReset();
+                        file.SetLength(0);
+                        start = 0;
+                    }
+                    else if (start > 0)
+                    {
+                        resumedFrom = start;
+                    }
+                    try
+                    {
+                        await CopyAsync(source.Content, file, hash, expected, progress, cancellationToken);
+                    }
+                    finally
+                    {
+                        transferred += file.Length - start;
+                    }
                     break;
                 }
                 catch (Exception e) when (IsTransient(e) && attempt < MidStreamRetries && !cancellationToken.IsCancellationRequested)
@@ -157,24 +181,14 @@ public sealed class OciLayout
         }
     }
 
-    private static async Task<long> CopyFromAsync(OpenBlobAt open, FileStream file, IncrementalHash hash, Descriptor expected, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static async Task CopyAsync(Stream source, FileStream file, IncrementalHash hash, Descriptor expected, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var offset = file.Length;
-        using var source = await open(offset, cancellationToken);
-        if (source.Offset != offset)
-        {
-            // The server sent the whole blob: start over so the hash covers every byte once.
-            hash.GetHashAndReset();
-            file.SetLength(0);
-            offset = 0;
-        }
-        file.Position = offset;
+        file.Position = file.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        long copied = 0;
         try
         {
             int read;
-            while ((read = await source.Content.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken)) > 0)
+            while ((read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken)) > 0)
             {
                 if (file.Position + read > expected.Size)
                 {
@@ -182,11 +196,8 @@ public sealed class OciLayout
                 }
                 hash.AppendData(buffer, 0, read);
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                copied += read;
                 progress?.Report(read);
             }
-            await file.FlushAsync(cancellationToken);
-            return copied;
         }
         finally
         {

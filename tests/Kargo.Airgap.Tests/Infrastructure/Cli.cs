@@ -12,4 +12,11 @@ public static class Cli
         var code = await BundleCli.RunAsync(args, stdout, stderr);
         return new ProcessResult(code, stdout.ToString(), stderr.ToString());
     }
+
+    /// <summary>Fails with everything the command printed when it did not succeed.</summary>
+    public static ProcessResult AssertOk(ProcessResult result)
+    {
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Output}");
+        return result;
+    }
 }

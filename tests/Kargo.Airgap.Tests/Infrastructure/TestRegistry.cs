@@ -99,8 +99,24 @@ public sealed partial class TestRegistry : IDisposable
     public string BlobDataPath(Kargo.Airgap.Oci.Digest digest) =>
         Path.Combine(DataDir, "docker", "registry", "v2", "blobs", "sha256", digest.Hex[..2], digest.Hex, "data");
 
-    /// <summary>Requests the registry logged for a path fragment (its access log).</summary>
-    public int RequestCount(string fragment) => Log.Split('\n').Count(l => l.Contains("\"GET ", StringComparison.Ordinal) && l.Contains(fragment, StringComparison.Ordinal));
+    /// <summary>
+    /// GET requests the registry logged for a path fragment (its access log), once the log has
+    /// been quiet for a moment: lines arrive from the registry's output asynchronously.
+    /// </summary>
+    public async Task<int> RequestCountAsync(string fragment)
+    {
+        var count = Count();
+        for (var quiet = 0; quiet < 3; quiet++)
+        {
+            await Task.Delay(100);
+            var now = Count();
+            quiet = now == count ? quiet : 0;
+            count = now;
+        }
+        return count;
+
+        int Count() => Log.Split('\n').Count(l => l.Contains("\"GET ", StringComparison.Ordinal) && l.Contains(fragment, StringComparison.Ordinal));
+    }
 
     public void Dispose()
     {
