@@ -1,0 +1,57 @@
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Spec;
+using Kargo.Airgap.Tests.Infrastructure;
+
+namespace Kargo.Airgap.Tests.Unit;
+
+public sealed class LockFileTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static LockedImage Pin(string reference, char hex) => new()
+    {
+        Reference = ImageReference.Parse(reference).ToString(),
+        Digest = Digest.Parse("sha256:" + new string(hex, 64)),
+        MediaType = MediaTypes.OciIndex,
+        Size = 100,
+    };
+
+    [Fact]
+    public void Saves_sorted_and_reads_back_the_same_bytes()
+    {
+        var a = new LockFile();
+        a.Pin(Pin("quay.io/b/c:1", 'b'));
+        a.Pin(Pin("busybox:1", 'a'));
+        var b = new LockFile();
+        b.Pin(Pin("busybox:1", 'a'));
+        b.Pin(Pin("quay.io/b/c:1", 'b'));
+        Assert.Equal(a.ToBytes(), b.ToBytes());
+
+        var path = _dir["images.lock"];
+        a.Save(path);
+        var loaded = LockFile.Load(path);
+        Assert.Equal(a.ToBytes(), loaded.ToBytes());
+        Assert.Equal(Pin("busybox:1", 'a'), loaded.Find(ImageReference.Parse("docker.io/library/busybox:1")));
+    }
+
+    [Fact]
+    public void A_damaged_lock_names_file_and_line()
+    {
+        var path = _dir["images.lock"];
+        File.WriteAllText(path, "{\n  \"lockVersion\": 1,\n  \"images\": [\n    {\"reference\": \"busybox:1\", \"digest\": \"sha256:nope\", \"mediaType\": \"x\", \"size\": 1}\n  ]\n}\n");
+
+        var error = Assert.Throws<SpecException>(() => LockFile.Load(path));
+
+        Assert.StartsWith($"{path}:4:", error.Message);
+        Assert.Contains("not a valid digest", error.Message);
+    }
+
+    [Fact]
+    public void A_missing_lock_tells_how_to_make_one()
+    {
+        var error = Assert.Throws<KargoException>(() => LockFile.Load(_dir["none.lock"]));
+        Assert.Contains("kargo-bundle lock", error.Message);
+    }
+}

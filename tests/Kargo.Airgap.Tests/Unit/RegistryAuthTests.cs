@@ -1,0 +1,54 @@
+using System.Text;
+using Kargo.Airgap.Registry;
+using Kargo.Airgap.Tests.Infrastructure;
+
+namespace Kargo.Airgap.Tests.Unit;
+
+public sealed class RegistryAuthTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Challenge_parameters_parse_quoted_values_with_commas()
+    {
+        var parameters = AuthChallenge.ParseParameters("realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:library/ubuntu:pull,push\"");
+        Assert.Equal("https://auth.docker.io/token", parameters["realm"]);
+        Assert.Equal("registry.docker.io", parameters["service"]);
+        Assert.Equal("repository:library/ubuntu:pull,push", parameters["scope"]);
+    }
+
+    [Fact]
+    public void Docker_config_credentials_are_found_by_host_url_and_docker_hub_alias()
+    {
+        var path = _dir["config.json"];
+        string Auth(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+        File.WriteAllText(path, $$$"""
+            {"auths": {
+              "https://index.docker.io/v1/": {"auth": "{{{Auth("hubuser:hubpass")}}}"},
+              "quay.io": {"auth": "{{{Auth("quser:q:pass:with:colons")}}}"},
+              "http://127.0.0.1:5000": {"username": "local", "password": "pw"},
+              "ghcr.io": {}
+            }, "credsStore": "desktop"}
+            """);
+
+        var credentials = DockerConfigCredentials.Load(path);
+
+        Assert.Equal("hubuser", credentials.Find("docker.io")!.Username);
+        Assert.Equal("q:pass:with:colons", credentials.Find("quay.io")!.Secret);
+        Assert.Equal("local", credentials.Find("127.0.0.1:5000")!.Username);
+        Assert.Null(credentials.Find("ghcr.io"));
+        Assert.Null(credentials.Find("registry.k8s.io"));
+        Assert.DoesNotContain("pass", credentials.Find("quay.io")!.ToString());
+    }
+
+    [Fact]
+    public void A_missing_config_means_anonymous_and_a_broken_one_is_named()
+    {
+        Assert.Null(DockerConfigCredentials.Load(_dir["none.json"]).Find("docker.io"));
+        File.WriteAllText(_dir["bad.json"], "{not json");
+        var error = Assert.Throws<KargoException>(() => DockerConfigCredentials.Load(_dir["bad.json"]));
+        Assert.Contains(_dir["bad.json"], error.Message);
+    }
+}

@@ -1,0 +1,108 @@
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Spec;
+
+namespace Kargo.Airgap.Tests.Unit;
+
+public sealed class SpecLoaderTests
+{
+    private static BundleSpec Parse(string yaml) => SpecLoader.Parse(yaml, "bundle-specs/demo.yaml");
+
+    private static SpecException Fails(string yaml) => Assert.Throws<SpecException>(() => Parse(yaml));
+
+    [Fact]
+    public void Reads_metadata_platforms_and_images_with_their_lines()
+    {
+        var spec = Parse("""
+            apiVersion: kargo.dev/v1alpha1
+            kind: Bundle
+            metadata:
+              name: kargo-homelab
+              version: 0.1.0
+            spec:
+              platforms: [linux/amd64, linux/arm64]
+              images:
+                - busybox:1.36
+                - quay.io/kubevirt/virt-operator:v1.3.0
+            """);
+        Assert.Equal("kargo-homelab", spec.Name);
+        Assert.Equal("0.1.0", spec.Version);
+        Assert.Equal([Platform.Parse("linux/amd64"), Platform.Parse("linux/arm64")], spec.Platforms);
+        Assert.Equal(["docker.io/library/busybox:1.36", "quay.io/kubevirt/virt-operator:v1.3.0"], spec.Images.Select(i => i.Reference.ToString()));
+        Assert.Equal([9, 10], spec.Images.Select(i => i.Line));
+    }
+
+    [Fact]
+    public void Platforms_default_to_linux_amd64()
+    {
+        var spec = Parse("""
+            metadata: {name: demo, version: "1"}
+            spec:
+              images: [busybox]
+            """);
+        Assert.Equal([Platform.LinuxAmd64], spec.Platforms);
+    }
+
+    [Fact]
+    public void A_bad_reference_names_file_line_and_reference()
+    {
+        var error = Fails("""
+            metadata: {name: demo, version: "1"}
+            spec:
+              images:
+                - busybox
+                - quay.io/KubeVirt/virt-api:v1
+            """);
+        Assert.StartsWith("bundle-specs/demo.yaml:5:", error.Message);
+        Assert.Contains("'quay.io/KubeVirt/virt-api:v1'", error.Message);
+        Assert.Contains("lowercase", error.Message);
+    }
+
+    [Fact]
+    public void A_typo_in_a_field_is_an_error_not_silence()
+    {
+        var error = Fails("""
+            metadata: {name: demo, version: "1"}
+            spec:
+              imagez: [busybox]
+            """);
+        Assert.StartsWith("bundle-specs/demo.yaml:3:3:", error.Message);
+        Assert.Contains("unknown field 'imagez' in spec; expected one of: platforms, images", error.Message);
+    }
+
+    [Fact]
+    public void The_same_image_twice_names_both_lines()
+    {
+        var error = Fails("""
+            metadata: {name: demo, version: "1"}
+            spec:
+              images:
+                - busybox
+                - docker.io/library/busybox:latest
+            """);
+        Assert.StartsWith("bundle-specs/demo.yaml:5:", error.Message);
+        Assert.Contains("already listed at line 4", error.Message);
+    }
+
+    [Theory]
+    [InlineData("spec: {images: []}", 1, "missing field 'metadata'")]
+    [InlineData("metadata: {version: \"1\"}\nspec: {}", 1, "missing field 'metadata.name'")]
+    [InlineData("metadata: {name: Demo, version: \"1\"}\nspec: {}", 1, "must be lowercase letters")]
+    [InlineData("metadata: {name: demo, version: \"1/2\"}\nspec: {}", 1, "metadata.version '1/2'")]
+    [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  platforms: [linux]", 3, "invalid platform 'linux'")]
+    [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  images: busybox", 3, "spec.images must be a list")]
+    [InlineData("kind: Deployment\nmetadata: {name: demo, version: \"1\"}\nspec: {}", 1, "kind: Bundle")]
+    [InlineData("metadata: [oops", 2, "not valid YAML")]
+    public void Mistakes_are_reported_at_their_line(string yaml, int line, string why)
+    {
+        var error = Fails(yaml);
+        Assert.Equal(line, error.Line);
+        Assert.Contains(why, error.Message);
+    }
+
+    [Fact]
+    public void A_missing_file_says_so()
+    {
+        var error = Assert.Throws<KargoException>(() => SpecLoader.Load("/nonexistent/spec.yaml"));
+        Assert.Contains("'/nonexistent/spec.yaml' does not exist", error.Message);
+    }
+}
