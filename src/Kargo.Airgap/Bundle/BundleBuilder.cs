@@ -71,10 +71,10 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
             plans.Add(await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, request.RewriteIndex, cancellationToken));
         }
 
-        var (fetched, bytes, cached, resumed) = await FetchBlobsAsync(plans, request.Parallelism, cancellationToken);
-        Log?.Invoke($"blobs: {fetched} fetched ({bytes} bytes), {cached} already cached, {resumed} resumed");
-
-        var items = Items(spec, lockFile, plans);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var downloads = BlobDownloads.Start(images, cache, plans, request.Parallelism, Log, Progress, stop.Token);
+        var items = Items(spec, lockFile, plans, downloads);
         var inventory = new Inventory
         {
             Name = spec.Name,
@@ -92,36 +92,30 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
             Entries = [.. items.Select(i => i.ToEntry())],
         };
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-        await BundleWriter.WriteAsync(output, inventory, items, Progress, cancellationToken);
-        return new BuildReport(output, inventory, newlyPinned, fetched, bytes, cached, resumed);
+        FetchTotals totals;
+        try
+        {
+            // The bundle is written while blobs download: each is copied as soon as it lands.
+            await BundleWriter.WriteAsync(output, inventory, items, Progress, stop.Token);
+            totals = await downloads.Completion;
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            await downloads.Completion.ContinueWith(_ => { }, TaskScheduler.Default);
+            throw;
+        }
+        Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
+        Log?.Invoke($"bundle: {inventory.Entries.Count + 1} entries ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
+        return new BuildReport(output, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed);
     }
 
     private const string LockEntry = "spec/images.lock";
 
     private static string SpecEntry(BundleSpec spec) => "spec/" + Path.GetFileName(spec.File);
 
-    private async Task<(int Fetched, long Bytes, int Cached, int Resumed)> FetchBlobsAsync(IReadOnlyList<ImagePlan> plans, int parallelism, CancellationToken cancellationToken)
-    {
-        var blobs = plans.SelectMany(p => p.Blobs.Select(b => (Image: p.Reference, Blob: b))).DistinctBy(x => x.Blob.Digest).ToList();
-        var missing = blobs.Where(x => !cache.Contains(x.Blob.Digest, x.Blob.Size)).ToList();
-        int fetched = 0, resumed = 0;
-        long bytes = 0;
-        await Parallel.ForEachAsync(missing, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellationToken }, async (x, ct) =>
-        {
-            var result = await images.FetchBlobAsync(x.Image, x.Blob, Progress, ct);
-            Interlocked.Increment(ref fetched);
-            Interlocked.Add(ref bytes, result.BytesTransferred);
-            if (result.ResumedFrom > 0)
-            {
-                Interlocked.Increment(ref resumed);
-                Log?.Invoke($"resumed {x.Blob.Digest} at byte {result.ResumedFrom} of {x.Blob.Size}");
-            }
-        });
-        return (fetched, bytes, blobs.Count - missing.Count, resumed);
-    }
-
     /// <summary>Every entry after the inventory, in the fixed order of the bundle format.</summary>
-    private List<BundleItem> Items(BundleSpec spec, LockFile lockFile, IReadOnlyList<ImagePlan> plans)
+    private List<BundleItem> Items(BundleSpec spec, LockFile lockFile, IReadOnlyList<ImagePlan> plans, BlobDownloads downloads)
     {
         var index = new OciIndexJson
         {
@@ -140,7 +134,10 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
             BundleItem.FromBytes("oci/index.json", JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Default.OciIndexJson)),
         };
         var blobs = plans.SelectMany(p => p.Manifests.Concat(p.Blobs)).DistinctBy(d => d.Digest).OrderBy(d => d.Digest.Hex, StringComparer.Ordinal);
-        items.AddRange(blobs.Select(b => BundleItem.FromFile($"oci/blobs/sha256/{b.Digest.Hex}", cache.BlobPath(b.Digest), b.Size, b.Digest.Hex)));
+        items.AddRange(blobs.Select(b => BundleItem.FromFile($"oci/blobs/sha256/{b.Digest.Hex}", cache.BlobPath(b.Digest), b.Size, b.Digest.Hex) with
+        {
+            Ready = downloads.ReadyOf(b.Digest),
+        }));
         items.Add(BundleItem.FromBytes(SpecEntry(spec), File.ReadAllBytes(spec.File)));
         items.Add(BundleItem.FromBytes(LockEntry, lockFile.ToBytes()));
         return items;

@@ -5,6 +5,9 @@ namespace Kargo.Airgap.Bundle;
 /// <summary>One entry to write into a bundle: small content in memory, or a file streamed from disk.</summary>
 public sealed record BundleItem(string Path, long Size, string Sha256, byte[]? Content, string? SourceFile, int Mode = BundleItem.RegularMode)
 {
+    /// <summary>Completes when <see cref="SourceFile"/> is in place (a download still running); null when it is already.</summary>
+    public Task? Ready { get; init; }
+
     public const int RegularMode = 0b110_100_100;
 
     public static BundleItem FromBytes(string path, byte[] content) =>

@@ -25,8 +25,9 @@ public static class BundleWriter
                     await WriteItemAsync(stream, item, progress, cancellationToken);
                 }
                 await stream.WriteAsync(TarHeaders.EndOfArchive(), cancellationToken);
+                // No fsync: the rename keeps a half-written file from ever bearing the final name,
+                // and integrity rests on the reader checking every entry against the inventory.
                 await stream.FlushAsync(cancellationToken);
-                stream.Flush(flushToDisk: true);
             }
             File.Move(temp, output, overwrite: true);
         }
@@ -39,6 +40,10 @@ public static class BundleWriter
 
     private static async Task WriteItemAsync(FileStream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
     {
+        if (item.Ready is { } ready)
+        {
+            await ready.WaitAsync(cancellationToken);
+        }
         await output.WriteAsync(TarHeaders.ForFile(item.Path, item.Size, item.Mode), cancellationToken);
         if (item.Content is { } content)
         {

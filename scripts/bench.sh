@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Benchmark: kargo-bundle build against skopeo copy (registry -> OCI layout) followed by tar,
+# over the same images in a local CNCF registry. One run; prints a table with ratios.
+#   bash scripts/bench.sh [--size 1G] [--layer 128M] [--keep]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+size=1G; layer=128M; keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size) size=$2; shift 2 ;;
+    --layer) layer=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n 2,4p "$0"; exit 0 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+for tool in docker-registry skopeo zstd /usr/bin/time jq; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/ci-deps.sh" >&2; exit 1; }
+done
+
+total=$(numfmt --from=iec "$size"); layer_bytes=$(numfmt --from=iec "$layer")
+layers=$(( (total + layer_bytes - 1) / layer_bytes )); images=4
+[ "$layers" -lt "$images" ] && images=$layers
+work=$(mktemp -d /tmp/kargo-bench.XXXXXX)
+registry_pid=
+cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; [ "$keep" = 1 ] || rm -rf "$work"; }
+trap cleanup EXIT
+
+echo "== publishing kargo-bundle (Release)"
+dotnet publish src/Kargo.Bundle -c Release -o "$work/bin" --nologo -v quiet >/dev/null
+
+echo "== starting the registry"
+mkdir -p "$work/registry"
+cat > "$work/registry.yml" <<YAML
+version: 0.1
+log: {level: info, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $work/registry}}
+http: {addr: 127.0.0.1:0}
+YAML
+docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 100); do
+  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/registry.log" | grep -o '[0-9]*$' || true)
+  [ -n "$port" ] && break; sleep 0.05
+done
+[ -n "$port" ] || { echo "the registry did not start" >&2; cat "$work/registry.log" >&2; exit 1; }
+host=127.0.0.1:$port
+echo "   registry at $host"
+
+echo "== generating $layers layers of $layer in $images images (zstd, random content)"
+seed=$work/seed; mkdir -p "$seed/blobs/sha256"
+echo '{"imageLayoutVersion":"1.0.0"}' > "$seed/oci-layout"
+index='{"schemaVersion":2,"manifests":['; sep=
+for i in $(seq 0 $((images - 1))); do
+  layer_json=; diff_ids=
+  for j in $(seq "$i" "$images" $((layers - 1))); do
+    head -c "$layer_bytes" /dev/urandom > "$work/data.bin"
+    tar -cf "$work/layer.tar" -C "$work" data.bin
+    diff_id=$(sha256sum "$work/layer.tar" | cut -c1-64)
+    zstd -1 -q -f "$work/layer.tar" -o "$work/layer.tar.zst"
+    d=$(sha256sum "$work/layer.tar.zst" | cut -c1-64); s=$(stat -c %s "$work/layer.tar.zst")
+    mv "$work/layer.tar.zst" "$seed/blobs/sha256/$d"
+    layer_json="${layer_json:+$layer_json,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"sha256:$d\",\"size\":$s}"
+    diff_ids="${diff_ids:+$diff_ids,}\"sha256:$diff_id\""
+  done
+  printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[%s]}}' "$diff_ids" > "$work/config.json"
+  cd_=$(sha256sum "$work/config.json" | cut -c1-64); cs=$(stat -c %s "$work/config.json"); mv "$work/config.json" "$seed/blobs/sha256/$cd_"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' "$cd_" "$cs" "$layer_json" > "$work/manifest.json"
+  md=$(sha256sum "$work/manifest.json" | cut -c1-64); ms=$(stat -c %s "$work/manifest.json"); mv "$work/manifest.json" "$seed/blobs/sha256/$md"
+  index="$index$sep{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$md\",\"size\":$ms,\"annotations\":{\"org.opencontainers.image.ref.name\":\"img$i\"}}"; sep=,
+done
+echo "$index]}" > "$seed/index.json"
+rm -f "$work/data.bin" "$work/layer.tar"
+
+echo "== pushing them to the registry with skopeo"
+spec_images=
+for i in $(seq 0 $((images - 1))); do
+  skopeo copy -q --dest-tls-verify=false "oci:$seed:img$i" "docker://$host/bench/img$i:1"
+  spec_images="$spec_images    - $host/bench/img$i:1"$'\n'
+done
+rm -rf "$seed"
+content=$(du -sb "$work/registry" | cut -f1)
+
+cat > "$work/bench.yaml" <<YAML
+kind: Bundle
+metadata: {name: bench, version: "1"}
+spec:
+  images:
+$spec_images
+YAML
+kargo() { dotnet "$work/bin/kargo-bundle.dll" "$@"; }
+kargo lock "$work/bench.yaml" --lock "$work/images.lock" --cache "$work/lock-cache" >/dev/null 2>&1
+
+measure() { # label, command...: prints "seconds peak_kib"
+  local out=$work/time.txt
+  sync; /usr/bin/time -f "%e %M" -o "$out" "$@" > "$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }
+  cat "$out"
+}
+
+echo "== kargo-bundle build (cold cache)"
+read -r k_s k_kib < <(measure dotnet "$work/bin/kargo-bundle.dll" build "$work/bench.yaml" -o "$work/kargo.kargo" --lock "$work/images.lock" --cache "$work/cache" --locked)
+echo "== kargo-bundle build (warm cache, nothing to fetch)"
+rm -f "$work/kargo.kargo"
+read -r w_s w_kib < <(measure dotnet "$work/bin/kargo-bundle.dll" build "$work/bench.yaml" -o "$work/kargo.kargo" --lock "$work/images.lock" --cache "$work/cache" --locked)
+echo "== skopeo copy to an OCI layout + tar"
+cat > "$work/skopeo.sh" <<SH
+set -e
+for i in \$(seq 0 $((images - 1))); do
+  skopeo copy -q --src-tls-verify=false "docker://$host/bench/img\$i:1" "oci:$work/layout:$host/bench/img\$i:1"
+done
+tar -cf "$work/skopeo.tar" -C "$work/layout" .
+SH
+read -r s_s s_kib < <(measure bash "$work/skopeo.sh")
+
+bundle=$(stat -c %s "$work/kargo.kargo")
+awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v wk="$w_kib" -v ss="$s_s" -v sk="$s_kib" 'BEGIN {
+  mib = 1048576
+  printf "\ncontent: %.0f MiB in the registry; bundle: %.0f MiB\n\n", c/mib, b/mib
+  printf "| %-40s | %8s | %9s | %13s |\n", "step", "seconds", "MiB/s", "peak RSS MiB"
+  printf "|%s|%s|%s|%s|\n", "------------------------------------------", "----------", "-----------", "---------------"
+  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "kargo-bundle build (cold cache)", ks, b/mib/ks, kk/1024
+  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "kargo-bundle build (warm cache)", ws, b/mib/ws, wk/1024
+  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "skopeo copy -> oci layout + tar", ss, b/mib/ss, sk/1024
+  printf "\nratio skopeo pipeline / kargo build (cold): %.2fx  (goal: > 1, kargo faster)\n", ss/ks
+}'
