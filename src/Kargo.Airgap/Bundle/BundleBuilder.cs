@@ -136,7 +136,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
         var blobs = plans.SelectMany(p => p.Manifests.Concat(p.Blobs)).DistinctBy(d => d.Digest).OrderBy(d => d.Digest.Hex, StringComparer.Ordinal);
         items.AddRange(blobs.Select(b => BundleItem.FromFile($"oci/blobs/sha256/{b.Digest.Hex}", cache.BlobPath(b.Digest), b.Size, b.Digest.Hex) with
         {
-            Ready = downloads.ReadyOf(b.Digest),
+            Downloading = downloads.ReadyOf(b.Digest),
         }));
         items.Add(BundleItem.FromBytes(SpecEntry(spec), File.ReadAllBytes(spec.File)));
         items.Add(BundleItem.FromBytes(LockEntry, lockFile.ToBytes()));

@@ -5,8 +5,12 @@ namespace Kargo.Airgap.Bundle;
 /// <summary>One entry to write into a bundle: small content in memory, or a file streamed from disk.</summary>
 public sealed record BundleItem(string Path, long Size, string Sha256, byte[]? Content, string? SourceFile, int Mode = BundleItem.RegularMode)
 {
-    /// <summary>Completes when <see cref="SourceFile"/> is in place (a download still running); null when it is already.</summary>
-    public Task? Ready { get; init; }
+    /// <summary>
+    /// Completes when <see cref="SourceFile"/> is in place: a download of this build, whose bytes
+    /// were hashed as they arrived, so the copy need not hash them again. Null for a file that
+    /// was there before, which is hashed again as it is copied.
+    /// </summary>
+    public Task? Downloading { get; init; }
 
     public const int RegularMode = 0b110_100_100;
 

@@ -40,9 +40,9 @@ public static class BundleWriter
 
     private static async Task WriteItemAsync(FileStream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        if (item.Ready is { } ready)
+        if (item.Downloading is { } download)
         {
-            await ready.WaitAsync(cancellationToken);
+            await download.WaitAsync(cancellationToken);
         }
         await output.WriteAsync(TarHeaders.ForFile(item.Path, item.Size, item.Mode), cancellationToken);
         if (item.Content is { } content)
@@ -63,6 +63,7 @@ public static class BundleWriter
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var rehash = item.Downloading is null;
             long copied = 0;
             await using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan))
             {
@@ -74,12 +75,15 @@ public static class BundleWriter
                     {
                         break;
                     }
-                    hash.AppendData(buffer, 0, read);
+                    if (rehash)
+                    {
+                        hash.AppendData(buffer, 0, read);
+                    }
                     await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                     progress?.Report(read);
                 }
             }
-            var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+            var actual = rehash ? Convert.ToHexStringLower(hash.GetHashAndReset()) : item.Sha256;
             if (copied != item.Size || actual != item.Sha256)
             {
                 // A cached file that changed on disk since it was verified: drop it so the next run fetches it again.
