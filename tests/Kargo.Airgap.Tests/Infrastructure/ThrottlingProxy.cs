@@ -14,6 +14,19 @@ public sealed class ThrottlingProxy : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private long _dropAfter;
 
+    private int _unavailable;
+
+    /// <summary>Connections answered "503 Service Unavailable" so far.</summary>
+    public int Refused => _refused;
+
+    private int _refused;
+
+    /// <summary>Answers this many connections, from now on, with 503 instead of relaying them.</summary>
+    public int UnavailableConnections
+    {
+        set => Interlocked.Exchange(ref _unavailable, value);
+    }
+
     /// <summary>Bytes per second from server to client; 0 is unlimited.</summary>
     public long BytesPerSecond { get; set; }
 
@@ -47,6 +60,17 @@ public sealed class ThrottlingProxy : IDisposable
 
     private async Task RelayAsync(TcpClient client)
     {
+        if (Interlocked.Decrement(ref _unavailable) >= 0)
+        {
+            using (client)
+            {
+                Interlocked.Increment(ref _refused);
+                var stream = client.GetStream();
+                await ReadRequestHeadAsync(stream);
+                await stream.WriteAsync("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+                return;
+            }
+        }
         using (client)
         using (var server = new TcpClient())
         {
@@ -60,6 +84,28 @@ public sealed class ThrottlingProxy : IDisposable
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
             }
+        }
+    }
+
+    private static async Task ReadRequestHeadAsync(NetworkStream stream)
+    {
+        var seen = new List<byte>();
+        var one = new byte[1];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            while (await stream.ReadAsync(one, timeout.Token) == 1)
+            {
+                seen.Add(one[0]);
+                if (seen.Count >= 4 && seen[^4] == '\r' && seen[^3] == '\n' && seen[^2] == '\r' && seen[^1] == '\n')
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // A TLS probe sends no HTTP head: answer it anyway.
         }
     }
 

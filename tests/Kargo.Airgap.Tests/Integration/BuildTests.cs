@@ -56,6 +56,9 @@ public sealed class BuildTests : IDisposable
         var stored = Directory.GetFiles(Path.Combine(unpacked, "oci", "blobs", "sha256")).Select(Path.GetFileName).ToHashSet();
         Assert.Equal(expected.OrderBy(x => x), stored.OrderBy(x => x));
         Assert.DoesNotContain(ociIndex.Children[1].Digest.Hex, stored);
+        var inventory = BundleReader.ReadSummary(_work.Output).Inventory;
+        Assert.Single(inventory.Entries, e => e.Path == $"oci/blobs/sha256/{shared.Digest.Hex}");
+        Assert.Equal(inventory.Entries.Count, inventory.Entries.Select(e => e.Path).Distinct().Count());
         foreach (var file in Directory.GetFiles(Path.Combine(unpacked, "oci", "blobs", "sha256")))
         {
             Assert.Equal(Path.GetFileName(file), Digest.Compute(File.ReadAllBytes(file)).Hex);

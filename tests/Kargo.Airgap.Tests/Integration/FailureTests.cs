@@ -150,6 +150,35 @@ public sealed class FailureTests : IDisposable
     }
 
     [Fact]
+    public async Task Service_unavailable_answers_are_retried_with_backoff()
+    {
+        var image = TestImages.Image("flaky");
+        await _pusher.PushAsync("flaky/app", "1", image);
+        using var proxy = new ThrottlingProxy(_registry.Host) { UnavailableConnections = 3 };
+        _work.WriteSpec([$"{proxy.Host}/flaky/app:1"]);
+
+        var result = await _work.BuildAsync();
+
+        AssertOk(result);
+        Assert.Equal(3, proxy.Refused);
+        Assert.Contains($"resolved {proxy.Host}/flaky/app:1 to {image.Digest}", result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_registry_that_stays_unavailable_is_reported_after_the_retries()
+    {
+        using var proxy = new ThrottlingProxy(_registry.Host) { UnavailableConnections = 100 };
+        _work.WriteSpec([$"{proxy.Host}/down/app:1"]);
+
+        var result = await _work.BuildAsync();
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("the registry answered 503 Service Unavailable", result.Stderr);
+        Assert.InRange(proxy.Refused, 4, 6);
+        AssertNothingWritten();
+    }
+
+    [Fact]
     public async Task Usage_errors_exit_2_with_a_pointer_to_help()
     {
         var result = await Cli.BundleAsync("build", _work.Spec);
