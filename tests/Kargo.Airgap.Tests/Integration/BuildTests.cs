@@ -7,24 +7,8 @@ using Kargo.Airgap.Tests.Infrastructure;
 namespace Kargo.Airgap.Tests.Integration;
 
 /// <summary>Builds bundles from the real distribution registry and reads them back with real tools.</summary>
-public sealed class BuildTests : IDisposable
+public sealed class BuildTests : RegistryTest
 {
-    private readonly TestRegistry _registry = new();
-    private readonly TestPusher _pusher;
-    private readonly Workspace _work = new();
-
-    public BuildTests()
-    {
-        _pusher = new TestPusher(_registry);
-    }
-
-    public void Dispose()
-    {
-        _pusher.Dispose();
-        _registry.Dispose();
-        _work.Dispose();
-    }
-
     [Fact]
     public async Task Bundle_holds_every_kind_of_image_byte_for_byte_and_skopeo_reads_it()
     {
@@ -34,19 +18,19 @@ public sealed class BuildTests : IDisposable
         var zstd = TestImages.Image("zstd", compression: LayerCompression.Zstd, sharedLayer: shared);
         var ociIndex = TestImages.Index("oci-index", ManifestFormat.Oci, "amd64", "arm64");
         var dockerList = TestImages.Index("docker-list", ManifestFormat.Docker, "amd64", "arm64");
-        await _pusher.PushAsync("apps/oci", "1.0", oci);
-        await _pusher.PushAsync("apps/docker", "v2", docker);
-        await _pusher.PushAsync("apps/zstd", "1", zstd);
-        await _pusher.PushAsync("multi/oci", "1", ociIndex);
-        await _pusher.PushAsync("multi/docker", "1", dockerList);
-        var host = _registry.Host;
-        _work.WriteSpec([$"{host}/apps/oci:1.0", $"{host}/apps/docker:v2", $"{host}/apps/zstd:1", $"{host}/multi/oci:1", $"{host}/multi/docker:1"]);
+        await Pusher.PushAsync("apps/oci", "1.0", oci);
+        await Pusher.PushAsync("apps/docker", "v2", docker);
+        await Pusher.PushAsync("apps/zstd", "1", zstd);
+        await Pusher.PushAsync("multi/oci", "1", ociIndex);
+        await Pusher.PushAsync("multi/docker", "1", dockerList);
+        var host = Registry.Host;
+        Work.WriteSpec([$"{host}/apps/oci:1.0", $"{host}/apps/docker:v2", $"{host}/apps/zstd:1", $"{host}/multi/oci:1", $"{host}/multi/docker:1"]);
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains($"resolved {host}/apps/oci:1.0 to {oci.Digest}", result.Stderr);
-        var unpacked = await UnpackWithTarAsync(_work.Output);
+        var unpacked = await UnpackWithTarAsync(Work.Output);
 
         // Every blob of the amd64 images, each once; nothing of arm64 but the index that names it.
         var expected = new[] { oci, docker, zstd }.SelectMany(i => i.AllDigests)
@@ -56,7 +40,7 @@ public sealed class BuildTests : IDisposable
         var stored = Directory.GetFiles(Path.Combine(unpacked, "oci", "blobs", "sha256")).Select(Path.GetFileName).ToHashSet();
         Assert.Equal(expected.OrderBy(x => x), stored.OrderBy(x => x));
         Assert.DoesNotContain(ociIndex.Children[1].Digest.Hex, stored);
-        var inventory = BundleReader.ReadSummary(_work.Output).Inventory;
+        var inventory = BundleReader.ReadSummary(Work.Output).Inventory;
         Assert.Single(inventory.Entries, e => e.Path == $"oci/blobs/sha256/{shared.Digest.Hex}");
         Assert.Equal(inventory.Entries.Count, inventory.Entries.Select(e => e.Path).Distinct().Count());
         foreach (var file in Directory.GetFiles(Path.Combine(unpacked, "oci", "blobs", "sha256")))
@@ -83,7 +67,7 @@ public sealed class BuildTests : IDisposable
             Assert.Equal(Layers(fromRegistry), Layers(fromLayout));
             Assert.Equal("amd64", Field(fromLayout, "Architecture"));
         }
-        var copied = _work["copied"];
+        var copied = Work["copied"];
         await ProcessRunner.CheckedAsync("skopeo", "copy", $"oci:{unpacked}/oci:{host}/multi/oci:1", $"dir:{copied}");
         Assert.True(File.Exists(Path.Combine(copied, ociIndex.Children[0].Blobs[1].Digest.Hex)));
     }
@@ -104,33 +88,33 @@ public sealed class BuildTests : IDisposable
     public async Task Two_builds_from_the_same_lock_are_byte_identical_and_the_second_fetches_nothing()
     {
         var index = TestImages.Index("repro", ManifestFormat.Oci, "amd64", "arm64");
-        await _pusher.PushAsync("repro/app", "1", index);
-        _work.WriteSpec([$"{_registry.Host}/repro/app:1"], "[linux/amd64, linux/arm64]");
+        await Pusher.PushAsync("repro/app", "1", index);
+        Work.WriteSpec([$"{Registry.Host}/repro/app:1"], "[linux/amd64, linux/arm64]");
 
-        var first = await _work.BuildAsync();
+        var first = await Work.BuildAsync();
         Assert.True(first.ExitCode == 0, first.Output);
-        var firstBytes = await File.ReadAllBytesAsync(_work.Output);
+        var firstBytes = await File.ReadAllBytesAsync(Work.Output);
 
         // Same cache: nothing fetched again.
-        var second = await _work.BuildAsync("--locked");
+        var second = await Work.BuildAsync("--locked");
         Assert.True(second.ExitCode == 0, second.Output);
         Assert.Contains("blobs: 0 fetched (0 bytes)", second.Stderr);
-        Assert.Equal(firstBytes, await File.ReadAllBytesAsync(_work.Output));
+        Assert.Equal(firstBytes, await File.ReadAllBytesAsync(Work.Output));
 
         // A new cache elsewhere: fetched again, the same bytes.
-        var third = await Cli.BundleAsync("build", _work.Spec, "-o", _work["third.kargo"], "--lock", _work.Lock, "--cache", _work["cache2"], "--locked");
+        var third = await Cli.BundleAsync("build", Work.Spec, "-o", Work["third.kargo"], "--lock", Work.Lock, "--cache", Work["cache2"], "--locked");
         Assert.True(third.ExitCode == 0, third.Output);
-        Assert.Equal(firstBytes, await File.ReadAllBytesAsync(_work["third.kargo"]));
+        Assert.Equal(firstBytes, await File.ReadAllBytesAsync(Work["third.kargo"]));
     }
 
     [Fact]
     public async Task Inventory_comes_first_and_lists_every_following_entry_with_size_and_sha256()
     {
-        await _pusher.PushAsync("inv/app", "1", TestImages.Image("inventory"));
-        _work.WriteSpec([$"{_registry.Host}/inv/app:1"]);
-        Assert.Equal(0, (await _work.BuildAsync()).ExitCode);
+        await Pusher.PushAsync("inv/app", "1", TestImages.Image("inventory"));
+        Work.WriteSpec([$"{Registry.Host}/inv/app:1"]);
+        Assert.Equal(0, (await Work.BuildAsync()).ExitCode);
 
-        await using var file = File.OpenRead(_work.Output);
+        await using var file = File.OpenRead(Work.Output);
         using var tar = new TarReader(file);
         var first = tar.GetNextEntry()!;
         Assert.Equal(Inventory.EntryName, first.Name);
@@ -153,39 +137,39 @@ public sealed class BuildTests : IDisposable
     public async Task Inspect_reports_name_version_images_digests_and_sizes()
     {
         var image = TestImages.Image("inspect");
-        await _pusher.PushAsync("inspect/app", "2.0", image);
-        _work.WriteSpec([$"{_registry.Host}/inspect/app:2.0"], name: "homelab", version: "0.3.1");
-        Assert.Equal(0, (await _work.BuildAsync()).ExitCode);
+        await Pusher.PushAsync("inspect/app", "2.0", image);
+        Work.WriteSpec([$"{Registry.Host}/inspect/app:2.0"], name: "homelab", version: "0.3.1");
+        Assert.Equal(0, (await Work.BuildAsync()).ExitCode);
 
-        var text = await Cli.BundleAsync("inspect", _work.Output);
+        var text = await Cli.BundleAsync("inspect", Work.Output);
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("name:      homelab", text.Stdout);
         Assert.Contains("version:   0.3.1", text.Stdout);
         Assert.Contains(image.Digest.ToString(), text.Stdout);
         Assert.Contains("unsigned", text.Stdout);
 
-        var json = await Cli.BundleAsync("inspect", _work.Output, "--json");
+        var json = await Cli.BundleAsync("inspect", Work.Output, "--json");
         using var document = JsonDocument.Parse(json.Stdout);
         var root = document.RootElement;
         Assert.Equal("homelab", root.GetProperty("name").GetString());
         var listed = root.GetProperty("images")[0];
-        Assert.Equal($"{_registry.Host}/inspect/app:2.0", listed.GetProperty("reference").GetString());
+        Assert.Equal($"{Registry.Host}/inspect/app:2.0", listed.GetProperty("reference").GetString());
         Assert.Equal(image.Digest.ToString(), listed.GetProperty("digest").GetString());
         Assert.Equal(image.Manifest.Length + image.Blobs.Sum(b => (long)b.Content.Length), listed.GetProperty("size").GetInt64());
-        Assert.Equal(new FileInfo(_work.Output).Length, root.GetProperty("fileSize").GetInt64());
+        Assert.Equal(new FileInfo(Work.Output).Length, root.GetProperty("fileSize").GetInt64());
     }
 
     [Fact]
     public async Task Rewrite_index_keeps_only_the_spec_platforms_and_records_the_original_digest()
     {
         var index = TestImages.Index("rewrite", ManifestFormat.Docker, "amd64", "arm64", "s390x");
-        await _pusher.PushAsync("rewrite/app", "1", index);
-        _work.WriteSpec([$"{_registry.Host}/rewrite/app:1"]);
+        await Pusher.PushAsync("rewrite/app", "1", index);
+        Work.WriteSpec([$"{Registry.Host}/rewrite/app:1"]);
 
-        var result = await _work.BuildAsync("--rewrite-index");
+        var result = await Work.BuildAsync("--rewrite-index");
 
         Assert.True(result.ExitCode == 0, result.Output);
-        var unpacked = await UnpackWithTarAsync(_work.Output);
+        var unpacked = await UnpackWithTarAsync(Work.Output);
         using var layoutIndex = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(unpacked, "oci", "index.json")));
         var entry = layoutIndex.RootElement.GetProperty("manifests")[0];
         Assert.NotEqual(index.Digest.ToString(), entry.GetProperty("digest").GetString());
@@ -206,7 +190,7 @@ public sealed class BuildTests : IDisposable
     /// <summary>GNU tar, not our reader, unpacks the bundle: the format is plain tar.</summary>
     private async Task<string> UnpackWithTarAsync(string bundle)
     {
-        var folder = _work["unpacked-" + Guid.NewGuid().ToString("N")];
+        var folder = Work["unpacked-" + Guid.NewGuid().ToString("N")];
         Directory.CreateDirectory(folder);
         await ProcessRunner.CheckedAsync("tar", "-xf", bundle, "-C", folder);
         return folder;

@@ -6,55 +6,39 @@ using static Kargo.Airgap.Tests.Infrastructure.Cli;
 namespace Kargo.Airgap.Tests.Integration;
 
 /// <summary>Bad input and bad registries: a clear error, exit 1, and no bundle at the output path.</summary>
-public sealed class FailureTests : IDisposable
+public sealed class FailureTests : RegistryTest
 {
-    private readonly TestRegistry _registry = new();
-    private readonly TestPusher _pusher;
-    private readonly Workspace _work = new();
-
-    public FailureTests()
-    {
-        _pusher = new TestPusher(_registry);
-    }
-
-    public void Dispose()
-    {
-        _pusher.Dispose();
-        _registry.Dispose();
-        _work.Dispose();
-    }
-
     private void AssertNothingWritten()
     {
-        Assert.False(File.Exists(_work.Output), "a bundle was left at the output path");
-        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(_work.Output)!, "*.tmp"));
+        Assert.False(File.Exists(Work.Output), "a bundle was left at the output path");
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(Work.Output)!, "*.tmp"));
     }
 
     [Fact]
     public async Task Unknown_image_names_the_reference_and_the_spec_line()
     {
-        await _pusher.PushAsync("known/app", "1", TestImages.Image("known"));
-        _work.WriteSpec([$"{_registry.Host}/known/app:1", $"{_registry.Host}/no/such-image:1"]);
+        await Pusher.PushAsync("known/app", "1", TestImages.Image("known"));
+        Work.WriteSpec([$"{Registry.Host}/known/app:1", $"{Registry.Host}/no/such-image:1"]);
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"{_work.Spec}:10:", result.Stderr);
-        Assert.Contains($"{_registry.Host}/no/such-image:1: manifest not found", result.Stderr);
+        Assert.Contains($"{Work.Spec}:10:", result.Stderr);
+        Assert.Contains($"{Registry.Host}/no/such-image:1: manifest not found", result.Stderr);
         Assert.Contains("MANIFEST_UNKNOWN", result.Stderr, StringComparison.Ordinal);
         AssertNothingWritten();
     }
 
     [Fact]
-    public async Task Unknown_tag_is_reported_with_the_registry_error_code()
+    public async Task Unknown_tag_is_reported_with_theRegistry_error_code()
     {
-        await _pusher.PushAsync("tags/app", "1", TestImages.Image("tags"));
-        _work.WriteSpec([$"{_registry.Host}/tags/app:2"]);
+        await Pusher.PushAsync("tags/app", "1", TestImages.Image("tags"));
+        Work.WriteSpec([$"{Registry.Host}/tags/app:2"]);
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"{_registry.Host}/tags/app:2: manifest not found", result.Stderr);
+        Assert.Contains($"{Registry.Host}/tags/app:2: manifest not found", result.Stderr);
         Assert.Contains("MANIFEST_UNKNOWN", result.Stderr);
         AssertNothingWritten();
     }
@@ -68,9 +52,9 @@ public sealed class FailureTests : IDisposable
             listener.Start();
             port = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
-        _work.WriteSpec([$"127.0.0.1:{port}/gone/app:1"]);
+        Work.WriteSpec([$"127.0.0.1:{port}/gone/app:1"]);
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"cannot reach registry 127.0.0.1:{port}", result.Stderr);
@@ -78,37 +62,37 @@ public sealed class FailureTests : IDisposable
     }
 
     [Fact]
-    public async Task A_blob_altered_in_the_registry_is_refused_and_not_cached()
+    public async Task A_blob_altered_in_theRegistry_is_refused_and_not_cached()
     {
         var image = TestImages.Image("tampered", layerSize: 256 * 1024);
-        await _pusher.PushAsync("tampered/app", "1", image);
+        await Pusher.PushAsync("tampered/app", "1", image);
         var layer = image.Blobs[^1];
-        var file = _registry.BlobDataPath(layer.Digest);
+        var file = Registry.BlobDataPath(layer.Digest);
         var bytes = File.ReadAllBytes(file);
         bytes[bytes.Length / 2] ^= 0x01;
         File.WriteAllBytes(file, bytes);
-        _work.WriteSpec([$"{_registry.Host}/tampered/app:1"]);
+        Work.WriteSpec([$"{Registry.Host}/tampered/app:1"]);
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"blob {layer.Digest} does not match its digest", result.Stderr);
-        Assert.False(File.Exists(Path.Combine(_work.Cache, "blobs", "sha256", layer.Digest.Hex)));
+        Assert.False(File.Exists(Path.Combine(Work.Cache, "blobs", "sha256", layer.Digest.Hex)));
         AssertNothingWritten();
     }
 
     [Fact]
-    public async Task A_manifest_altered_in_the_registry_is_refused()
+    public async Task A_manifest_altered_in_theRegistry_is_refused()
     {
         var image = TestImages.Image("tampered-manifest");
-        await _pusher.PushAsync("tampered/manifest", "1", image);
-        _work.WriteSpec([$"{_registry.Host}/tampered/manifest:1"]);
-        AssertOk(await _work.LockAsync());
-        var file = _registry.BlobDataPath(image.Digest);
+        await Pusher.PushAsync("tampered/manifest", "1", image);
+        Work.WriteSpec([$"{Registry.Host}/tampered/manifest:1"]);
+        AssertOk(await Work.LockAsync());
+        var file = Registry.BlobDataPath(image.Digest);
         File.WriteAllText(file, File.ReadAllText(file).Replace("\"size\":", "\"size\": ", StringComparison.Ordinal));
 
         // A fresh cache: the one lock filled already holds the verified manifest.
-        var result = await Cli.BundleAsync("build", _work.Spec, "-o", _work.Output, "--lock", _work.Lock, "--cache", _work["fresh-cache"], "--locked");
+        var result = await Cli.BundleAsync("build", Work.Spec, "-o", Work.Output, "--lock", Work.Lock, "--cache", Work["fresh-cache"], "--locked");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"not the pinned {image.Digest}", result.Stderr);
@@ -118,10 +102,10 @@ public sealed class FailureTests : IDisposable
     [Fact]
     public async Task A_platform_the_image_lacks_is_named_with_what_it_offers()
     {
-        await _pusher.PushAsync("plat/app", "1", TestImages.Index("plat", ManifestFormat.Oci, "amd64", "arm64"));
-        _work.WriteSpec([$"{_registry.Host}/plat/app:1"], "[linux/s390x]");
+        await Pusher.PushAsync("plat/app", "1", TestImages.Index("plat", ManifestFormat.Oci, "amd64", "arm64"));
+        Work.WriteSpec([$"{Registry.Host}/plat/app:1"], "[linux/s390x]");
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("no manifest for linux/s390x; it offers linux/amd64, linux/arm64", result.Stderr);
@@ -131,7 +115,7 @@ public sealed class FailureTests : IDisposable
     [Fact]
     public async Task Spec_errors_name_file_line_and_reference()
     {
-        File.WriteAllText(_work.Spec, """
+        File.WriteAllText(Work.Spec, """
             kind: Bundle
             metadata: {name: demo, version: "1"}
             spec:
@@ -140,10 +124,10 @@ public sealed class FailureTests : IDisposable
                 - docker.io/Library/Busybox:1
             """);
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"{_work.Spec}:6:", result.Stderr);
+        Assert.Contains($"{Work.Spec}:6:", result.Stderr);
         Assert.Contains("docker.io/Library/Busybox:1", result.Stderr);
         Assert.Contains("must be lowercase", result.Stderr);
         AssertNothingWritten();
@@ -153,11 +137,11 @@ public sealed class FailureTests : IDisposable
     public async Task Service_unavailable_answers_are_retried_with_backoff()
     {
         var image = TestImages.Image("flaky");
-        await _pusher.PushAsync("flaky/app", "1", image);
-        using var proxy = new ThrottlingProxy(_registry.Host) { UnavailableConnections = 3 };
-        _work.WriteSpec([$"{proxy.Host}/flaky/app:1"]);
+        await Pusher.PushAsync("flaky/app", "1", image);
+        using var proxy = new ThrottlingProxy(Registry.Host) { UnavailableConnections = 3 };
+        Work.WriteSpec([$"{proxy.Host}/flaky/app:1"]);
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         AssertOk(result);
         Assert.Equal(3, proxy.Refused);
@@ -165,12 +149,12 @@ public sealed class FailureTests : IDisposable
     }
 
     [Fact]
-    public async Task A_registry_that_stays_unavailable_is_reported_after_the_retries()
+    public async Task ARegistry_that_stays_unavailable_is_reported_after_the_retries()
     {
-        using var proxy = new ThrottlingProxy(_registry.Host) { UnavailableConnections = 100 };
-        _work.WriteSpec([$"{proxy.Host}/down/app:1"]);
+        using var proxy = new ThrottlingProxy(Registry.Host) { UnavailableConnections = 100 };
+        Work.WriteSpec([$"{proxy.Host}/down/app:1"]);
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("the registry answered 503 Service Unavailable", result.Stderr);
@@ -181,7 +165,7 @@ public sealed class FailureTests : IDisposable
     [Fact]
     public async Task Usage_errors_exit_2_with_a_pointer_to_help()
     {
-        var result = await Cli.BundleAsync("build", _work.Spec);
+        var result = await Cli.BundleAsync("build", Work.Spec);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--output", result.Stderr);

@@ -5,69 +5,53 @@ using static Kargo.Airgap.Tests.Infrastructure.Cli;
 namespace Kargo.Airgap.Tests.Integration;
 
 /// <summary>lock pins tags; build --locked never re-resolves; build without it fills gaps and says so.</summary>
-public sealed class LockTests : IDisposable
+public sealed class LockTests : RegistryTest
 {
-    private readonly TestRegistry _registry = new();
-    private readonly TestPusher _pusher;
-    private readonly Workspace _work = new();
-
-    public LockTests()
-    {
-        _pusher = new TestPusher(_registry);
-    }
-
-    public void Dispose()
-    {
-        _pusher.Dispose();
-        _registry.Dispose();
-        _work.Dispose();
-    }
-
     [Fact]
     public async Task Lock_pins_tags_and_locked_build_keeps_them_when_the_tag_moves()
     {
         var first = TestImages.Image("moving-1");
-        await _pusher.PushAsync("moving/app", "stable", first);
-        _work.WriteSpec([$"{_registry.Host}/moving/app:stable"]);
+        await Pusher.PushAsync("moving/app", "stable", first);
+        Work.WriteSpec([$"{Registry.Host}/moving/app:stable"]);
 
-        var locked = await _work.LockAsync();
+        var locked = await Work.LockAsync();
         Assert.True(locked.ExitCode == 0, locked.Output);
-        Assert.Contains($"{_registry.Host}/moving/app:stable {first.Digest} (new)", locked.Stdout);
-        Assert.Equal(first.Digest, LockFile.Load(_work.Lock).Images.Single().Digest);
+        Assert.Contains($"{Registry.Host}/moving/app:stable {first.Digest} (new)", locked.Stdout);
+        Assert.Equal(first.Digest, LockFile.Load(Work.Lock).Images.Single().Digest);
 
         // The tag moves upstream; a --locked build still takes what the lock pinned.
         var second = TestImages.Image("moving-2");
-        await _pusher.PushAsync("moving/app", "stable", second);
-        var tagRequests = await _registry.RequestCountAsync("/manifests/stable");
+        await Pusher.PushAsync("moving/app", "stable", second);
+        var tagRequests = await Registry.RequestCountAsync("/manifests/stable");
         Assert.True(tagRequests >= 1, "the access log shows the lock's request");
-        var build = await _work.BuildAsync("--locked");
+        var build = await Work.BuildAsync("--locked");
         Assert.True(build.ExitCode == 0, build.Output);
-        var inventory = Kargo.Airgap.Bundle.BundleReader.ReadSummary(_work.Output).Inventory;
+        var inventory = Kargo.Airgap.Bundle.BundleReader.ReadSummary(Work.Output).Inventory;
         Assert.Equal(first.Digest, inventory.Images.Single().Digest);
-        Assert.Equal(tagRequests, await _registry.RequestCountAsync("/manifests/stable"));
+        Assert.Equal(tagRequests, await Registry.RequestCountAsync("/manifests/stable"));
 
         // lock again: the moved tag is pinned anew and reported as changed.
-        var relock = await _work.LockAsync();
+        var relock = await Work.LockAsync();
         Assert.Contains($"{second.Digest} (was {first.Digest})", relock.Stdout);
     }
 
     [Fact]
     public async Task Locked_build_fails_on_anything_the_lock_does_not_pin()
     {
-        await _pusher.PushAsync("a/app", "1", TestImages.Image("a"));
-        await _pusher.PushAsync("b/app", "1", TestImages.Image("b"));
-        _work.WriteSpec([$"{_registry.Host}/a/app:1"]);
-        AssertOk(await _work.LockAsync());
-        _work.WriteSpec([$"{_registry.Host}/a/app:1", $"{_registry.Host}/b/app:1"]);
-        var lockBefore = File.ReadAllBytes(_work.Lock);
+        await Pusher.PushAsync("a/app", "1", TestImages.Image("a"));
+        await Pusher.PushAsync("b/app", "1", TestImages.Image("b"));
+        Work.WriteSpec([$"{Registry.Host}/a/app:1"]);
+        AssertOk(await Work.LockAsync());
+        Work.WriteSpec([$"{Registry.Host}/a/app:1", $"{Registry.Host}/b/app:1"]);
+        var lockBefore = File.ReadAllBytes(Work.Lock);
 
-        var result = await _work.BuildAsync("--locked");
+        var result = await Work.BuildAsync("--locked");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"does not pin {_registry.Host}/b/app:1 ({_work.Spec}:10)", result.Stderr);
+        Assert.Contains($"does not pin {Registry.Host}/b/app:1 ({Work.Spec}:10)", result.Stderr);
         Assert.Contains("kargo-bundle lock", result.Stderr);
-        Assert.False(File.Exists(_work.Output));
-        Assert.Equal(lockBefore, File.ReadAllBytes(_work.Lock));
+        Assert.False(File.Exists(Work.Output));
+        Assert.Equal(lockBefore, File.ReadAllBytes(Work.Lock));
     }
 
     [Fact]
@@ -75,34 +59,34 @@ public sealed class LockTests : IDisposable
     {
         var a = TestImages.Image("fill-a");
         var b = TestImages.Image("fill-b");
-        await _pusher.PushAsync("fill/a", "1", a);
-        await _pusher.PushAsync("fill/b", "1", b);
-        _work.WriteSpec([$"{_registry.Host}/fill/a:1"]);
-        AssertOk(await _work.LockAsync());
-        _work.WriteSpec([$"{_registry.Host}/fill/a:1", $"{_registry.Host}/fill/b:1"]);
-        var tagRequestsBefore = await _registry.RequestCountAsync("/fill/a/manifests/1");
+        await Pusher.PushAsync("fill/a", "1", a);
+        await Pusher.PushAsync("fill/b", "1", b);
+        Work.WriteSpec([$"{Registry.Host}/fill/a:1"]);
+        AssertOk(await Work.LockAsync());
+        Work.WriteSpec([$"{Registry.Host}/fill/a:1", $"{Registry.Host}/fill/b:1"]);
+        var tagRequestsBefore = await Registry.RequestCountAsync("/fill/a/manifests/1");
         Assert.True(tagRequestsBefore >= 1, "the access log shows the lock's request");
 
-        var result = await _work.BuildAsync();
+        var result = await Work.BuildAsync();
 
         Assert.True(result.ExitCode == 0, result.Output);
-        Assert.Contains($"resolved {_registry.Host}/fill/b:1 to {b.Digest}", result.Stderr);
+        Assert.Contains($"resolved {Registry.Host}/fill/b:1 to {b.Digest}", result.Stderr);
         Assert.DoesNotContain("fill/a:1 to", result.Stderr);
-        Assert.Equal(tagRequestsBefore, await _registry.RequestCountAsync("/fill/a/manifests/1"));
-        Assert.Equal([a.Digest, b.Digest], LockFile.Load(_work.Lock).Images.Select(i => i.Digest));
+        Assert.Equal(tagRequestsBefore, await Registry.RequestCountAsync("/fill/a/manifests/1"));
+        Assert.Equal([a.Digest, b.Digest], LockFile.Load(Work.Lock).Images.Select(i => i.Digest));
     }
 
     [Fact]
     public async Task A_reference_pinned_by_digest_needs_no_lock_entry()
     {
         var image = TestImages.Image("by-digest");
-        await _pusher.PushAsync("digest/app", "1", image);
-        _work.WriteSpec([$"{_registry.Host}/digest/app@{image.Digest}"]);
-        File.WriteAllText(_work.Lock, "{\"lockVersion\": 1, \"images\": []}");
+        await Pusher.PushAsync("digest/app", "1", image);
+        Work.WriteSpec([$"{Registry.Host}/digest/app@{image.Digest}"]);
+        File.WriteAllText(Work.Lock, "{\"lockVersion\": 1, \"images\": []}");
 
-        var result = await _work.BuildAsync("--locked");
+        var result = await Work.BuildAsync("--locked");
 
         Assert.True(result.ExitCode == 0, result.Output);
-        Assert.Equal(image.Digest, Kargo.Airgap.Bundle.BundleReader.ReadSummary(_work.Output).Inventory.Images.Single().Digest);
+        Assert.Equal(image.Digest, Kargo.Airgap.Bundle.BundleReader.ReadSummary(Work.Output).Inventory.Images.Single().Digest);
     }
 }

@@ -5,38 +5,22 @@ using static Kargo.Airgap.Tests.Infrastructure.Cli;
 namespace Kargo.Airgap.Tests.Integration;
 
 /// <summary>Interrupted downloads: a killed build and a dropped connection both resume with HTTP Range.</summary>
-public sealed class ResumeTests : IDisposable
+public sealed class ResumeTests : RegistryTest
 {
     private const int LayerSize = 24 << 20;
-
-    private readonly TestRegistry _registry = new();
-    private readonly TestPusher _pusher;
-    private readonly Workspace _work = new();
-
-    public ResumeTests()
-    {
-        _pusher = new TestPusher(_registry);
-    }
-
-    public void Dispose()
-    {
-        _pusher.Dispose();
-        _registry.Dispose();
-        _work.Dispose();
-    }
 
     [Fact]
     public async Task A_build_killed_mid_download_resumes_fetching_only_what_was_missing_and_gives_the_same_bytes()
     {
         var image = TestImages.Image("killed", layers: 1, layerSize: LayerSize, compression: LayerCompression.Zstd);
-        await _pusher.PushAsync("big/app", "1", image);
+        await Pusher.PushAsync("big/app", "1", image);
         var layer = image.Blobs[^1];
-        using var proxy = new ThrottlingProxy(_registry.Host) { BytesPerSecond = 4 << 20 };
+        using var proxy = new ThrottlingProxy(Registry.Host) { BytesPerSecond = 4 << 20 };
         // The spec names the registry through the slow proxy; the lock pins it first.
-        _work.WriteSpec([$"{proxy.Host}/big/app:1"]);
-        AssertOk(await _work.LockAsync());
+        Work.WriteSpec([$"{proxy.Host}/big/app:1"]);
+        AssertOk(await Work.LockAsync());
 
-        var partial = Path.Combine(_work.Cache, "ingest", layer.Digest.Hex + ".partial");
+        var partial = Path.Combine(Work.Cache, "ingest", layer.Digest.Hex + ".partial");
         using (var build = StartBuildProcess())
         {
             var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -50,10 +34,10 @@ public sealed class ResumeTests : IDisposable
         }
         var kept = new FileInfo(partial).Length;
         Assert.InRange(kept, 1, layer.Content.Length - 1);
-        Assert.False(File.Exists(_work.Output));
+        Assert.False(File.Exists(Work.Output));
 
         proxy.BytesPerSecond = 0;
-        var resumed = await _work.BuildAsync("--locked");
+        var resumed = await Work.BuildAsync("--locked");
 
         Assert.True(resumed.ExitCode == 0, resumed.Output);
         Assert.Contains($"resumed {layer.Digest} at byte ", resumed.Stderr);
@@ -61,31 +45,31 @@ public sealed class ResumeTests : IDisposable
         Assert.True(fetched < layer.Content.Length, $"fetched {fetched} bytes again, the layer has {layer.Content.Length}");
         Assert.True(fetched <= layer.Content.Length - kept + image.Blobs[0].Content.Length);
 
-        var clean = await Cli.BundleAsync("build", _work.Spec, "-o", _work["clean.kargo"], "--lock", _work.Lock, "--cache", _work["clean-cache"], "--locked");
+        var clean = await Cli.BundleAsync("build", Work.Spec, "-o", Work["clean.kargo"], "--lock", Work.Lock, "--cache", Work["clean-cache"], "--locked");
         Assert.True(clean.ExitCode == 0, clean.Output);
-        Assert.Equal(File.ReadAllBytes(_work["clean.kargo"]), File.ReadAllBytes(_work.Output));
+        Assert.Equal(File.ReadAllBytes(Work["clean.kargo"]), File.ReadAllBytes(Work.Output));
     }
 
     [Fact]
     public async Task A_connection_dropped_mid_blob_is_resumed_with_a_range_request()
     {
         var image = TestImages.Image("dropped", layers: 1, layerSize: 4 << 20);
-        await _pusher.PushAsync("drop/app", "1", image);
+        await Pusher.PushAsync("drop/app", "1", image);
         var layer = image.Blobs[^1];
-        using var proxy = new ThrottlingProxy(_registry.Host);
-        _work.WriteSpec([$"{proxy.Host}/drop/app:1"]);
-        AssertOk(await _work.LockAsync());
+        using var proxy = new ThrottlingProxy(Registry.Host);
+        Work.WriteSpec([$"{proxy.Host}/drop/app:1"]);
+        AssertOk(await Work.LockAsync());
 
-        using var dropping = new ThrottlingProxy(_registry.Host, dropOnceAfterBytes: 1 << 20);
-        var spec = File.ReadAllText(_work.Spec).Replace(proxy.Host, dropping.Host, StringComparison.Ordinal);
-        File.WriteAllText(_work.Spec, spec);
-        var result = await _work.BuildAsync("--parallel", "1");
+        using var dropping = new ThrottlingProxy(Registry.Host, dropOnceAfterBytes: 1 << 20);
+        var spec = File.ReadAllText(Work.Spec).Replace(proxy.Host, dropping.Host, StringComparison.Ordinal);
+        File.WriteAllText(Work.Spec, spec);
+        var result = await Work.BuildAsync("--parallel", "1");
 
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains($"resumed {layer.Digest} at byte ", result.Stderr);
         // Every byte crossed the wire once: the second request asked only for the rest.
         Assert.Contains($"blobs: 2 fetched ({image.Blobs.Sum(b => (long)b.Content.Length)} bytes)", result.Stderr);
-        var unpackedLayer = Path.Combine(_work.Cache, "blobs", "sha256", layer.Digest.Hex);
+        var unpackedLayer = Path.Combine(Work.Cache, "blobs", "sha256", layer.Digest.Hex);
         Assert.Equal(layer.Content, File.ReadAllBytes(unpackedLayer));
     }
 
@@ -93,7 +77,7 @@ public sealed class ResumeTests : IDisposable
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "kargo-bundle.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, "build", _work.Spec, "-o", _work.Output, "--lock", _work.Lock, "--cache", _work.Cache, "--locked" })
+        foreach (var arg in new[] { dll, "build", Work.Spec, "-o", Work.Output, "--lock", Work.Lock, "--cache", Work.Cache, "--locked" })
         {
             info.ArgumentList.Add(arg);
         }
