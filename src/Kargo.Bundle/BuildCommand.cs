@@ -4,6 +4,8 @@ using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
 using Kargo.Airgap.Sources;
 
+using Kargo.Shared;
+
 namespace Kargo.Bundle;
 
 internal static class BuildCommand
@@ -15,6 +17,8 @@ internal static class BuildCommand
         var lockPath = new Option<string>("--lock") { Description = "The lock file pinning the spec's images", DefaultValueFactory = _ => "images.lock" };
         var locked = new Option<bool>("--locked") { Description = "Build only from what the lock pins: never resolve a tag, fail if anything is unpinned" };
         var rewriteIndex = new Option<bool>("--rewrite-index") { Description = "Store a multi-platform index that lists only the spec's platforms (changes its digest; by default the original index is kept byte for byte)" };
+        var key = new Option<string?>("--key") { Description = $"Sign the bundle with this private key (PREFIX.key from keygen; passphrase in {SigningKey.PasswordVariable})" };
+        var split = new Option<string?>("--split") { Description = "Write parts NAME.000, NAME.001, … of at most SIZE (such as 4000M or 3.9G). On a FAT file system parts below 4 GiB are the default" };
         var parallel = new Option<int>("--parallel") { Description = "Blobs downloaded at once", DefaultValueFactory = _ => 4 };
         var cache = CacheOption.Create();
         var registry = new RegistryArguments();
@@ -22,10 +26,12 @@ internal static class BuildCommand
             Build one bundle file from SPEC: pin images (from the lock, resolving what it lacks unless --locked),
             fetch the missing blobs into the cache, and write the bundle. Nothing is left at --output on failure.
             """)
-        { spec, output, lockPath, locked, rewriteIndex, parallel, cache };
+        { spec, output, lockPath, locked, rewriteIndex, key, split, parallel, cache };
         registry.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            var splitSize = parse.GetValue(split) is { } size ? PartSize.Parse(size) : (long?)null;
+            using var signingKey = KeygenCommand.LoadKey(parse.GetValue(key));
             using var client = new RegistryClient(registry.Read(parse));
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             var builder = new BundleBuilder(new ImageSource(client, store), store) { Log = line => stderr.WriteLine(line) };
@@ -37,10 +43,14 @@ internal static class BuildCommand
                 Locked = parse.GetValue(locked),
                 RewriteIndex = parse.GetValue(rewriteIndex),
                 Parallelism = parse.GetValue(parallel),
+                Key = signingKey,
+                SplitSize = splitSize,
             }, ct);
             var inventory = report.Inventory;
-            await stdout.WriteLineAsync($"wrote {report.BundlePath}: {inventory.Name} {inventory.Version}, {inventory.Images.Count} images, {inventory.Entries.Count} entries, {Sizes.Human(inventory.TotalSize)}");
-            return BundleCli.Success;
+            var where = report.Files.Count == 1 ? report.Files[0] : $"{report.Files.Count} parts {report.Files[0]} … {Path.GetFileName(report.Files[^1])}";
+            var signed = signingKey is null ? "unsigned" : $"signed by {signingKey.Fingerprint}";
+            await stdout.WriteLineAsync($"wrote {where}: {inventory.Name} {inventory.Version}, {inventory.Images.Count} images, {inventory.Entries.Count} entries, {Sizes.Human(inventory.TotalSize)}, {signed}");
+            return CliHost.Success;
         });
         return command;
     }

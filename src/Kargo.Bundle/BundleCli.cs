@@ -1,16 +1,11 @@
 using System.CommandLine;
-using Kargo.Airgap;
+using Kargo.Shared;
 
 namespace Kargo.Bundle;
 
 /// <summary>The <c>kargo-bundle</c> command line: parses, calls the library, reports.</summary>
 public static class BundleCli
 {
-    public const int Success = 0;
-    public const int Failure = 1;
-    public const int UsageError = 2;
-    public const int Interrupted = 130;
-
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
         var root = new RootCommand("""
@@ -24,30 +19,9 @@ public static class BundleCli
             LockCommand.Create(stdout, stderr),
             BuildCommand.Create(stdout, stderr),
             InspectCommand.Create(stdout),
+            KeygenCommand.Create(stdout),
+            SignCommand.Create(stdout),
         };
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var error in parse.Errors)
-            {
-                await stderr.WriteLineAsync($"error: {error.Message}");
-            }
-            await stderr.WriteLineAsync("Run 'kargo-bundle --help' for usage.");
-            return UsageError;
-        }
-        try
-        {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken);
-        }
-        catch (KargoException e)
-        {
-            await stderr.WriteLineAsync($"error: {e.Message}");
-            return Failure;
-        }
-        catch (OperationCanceledException)
-        {
-            await stderr.WriteLineAsync("interrupted: nothing was written to the output; a later run resumes the downloads");
-            return Interrupted;
-        }
+        return await CliHost.RunAsync(root, "kargo-bundle", args, stdout, stderr, cancellationToken);
     }
 }

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using Kargo.Airgap.Bundle;
 
+using Kargo.Shared;
+
 namespace Kargo.Bundle;
 
 internal static class InspectCommand
@@ -15,7 +17,7 @@ internal static class InspectCommand
         {
             var summary = BundleReader.ReadSummary(parse.GetValue(bundle)!);
             await stdout.WriteAsync(parse.GetValue(json) ? Json(summary) : Text(summary));
-            return BundleCli.Success;
+            return CliHost.Success;
         });
         return command;
     }
@@ -28,7 +30,7 @@ internal static class InspectCommand
         text.AppendLine($"name:      {inventory.Name}");
         text.AppendLine($"version:   {inventory.Version}");
         text.AppendLine($"platforms: {string.Join(", ", inventory.Platforms)}");
-        text.AppendLine($"signature: {(summary.Signed ? "signed" : "unsigned")}");
+        text.AppendLine($"signature: {(summary.Signed ? $"signed by {inventory.Signer ?? "an unnamed key"}" : "unsigned")}");
         text.AppendLine($"images ({inventory.Images.Count}):");
         foreach (var image in inventory.Images)
         {
@@ -52,6 +54,10 @@ internal static class InspectCommand
             inventory.Platforms.ToList().ForEach(writer.WriteStringValue);
             writer.WriteEndArray();
             writer.WriteBoolean("signed", summary.Signed);
+            if (summary.Signed && inventory.Signer is not null)
+            {
+                writer.WriteString("signer", inventory.Signer);
+            }
             writer.WriteStartArray("images");
             foreach (var image in inventory.Images)
             {

@@ -3,6 +3,8 @@ using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
 using Kargo.Airgap.Sources;
 
+using Kargo.Shared;
+
 namespace Kargo.Bundle;
 
 internal static class LockCommand
@@ -26,7 +28,7 @@ internal static class LockCommand
                 await stdout.WriteLineAsync($"{change.Reference} {change.Digest} ({note})");
             }
             await stderr.WriteLineAsync($"wrote {parse.GetValue(lockPath)}: {changes.Count} images, {changes.Count(c => c.Changed)} changed");
-            return BundleCli.Success;
+            return CliHost.Success;
         });
         return command;
     }

@@ -1,9 +1,3 @@
-using System.CommandLine;
+using Kargo.Offline;
 
-var root = new RootCommand("""
-    kargo-offline installs a Kargo air-gap bundle on an isolated node.
-
-    This release has no commands yet: verify, unpack, serve and install arrive with the
-    signing and installer work. Build bundles with kargo-bundle on a connected host.
-    """);
-return await root.Parse(args).InvokeAsync();
+return await OfflineCli.RunAsync(args, Console.Out, Console.Error);

@@ -22,10 +22,17 @@ public sealed record BuildRequest
 
     /// <summary>Blobs downloaded at once.</summary>
     public int Parallelism { get; init; } = 4;
+
+    /// <summary>Signs the bundle; null builds it unsigned.</summary>
+    public SigningKey? Key { get; init; }
+
+    /// <summary>The largest part; null writes one file, or parts below 4 GiB on a FAT file system.</summary>
+    public long? SplitSize { get; init; }
 }
 
 public sealed record BuildReport(
     string BundlePath,
+    IReadOnlyList<string> Files,
     Inventory Inventory,
     IReadOnlyList<PinnedImage> NewlyPinned,
     int BlobsFetched,
@@ -92,11 +99,18 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
             Entries = [.. items.Select(i => i.ToEntry())],
         };
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        var split = request.SplitSize;
+        if (split is null && PartSize.IsFat(PartSize.FileSystemOf(Path.GetDirectoryName(output)!)))
+        {
+            split = PartSize.Fat32Limit;
+            Log?.Invoke($"{Path.GetDirectoryName(output)} is on a FAT file system, which cannot hold a file of 4 GiB: writing parts of at most {split} bytes (choose with --split)");
+        }
         FetchTotals totals;
+        IReadOnlyList<string> files;
         try
         {
             // The bundle is written while blobs download: each is copied as soon as it lands.
-            await BundleWriter.WriteAsync(output, inventory, items, Progress, stop.Token);
+            files = await BundleWriter.WriteAsync(output, split, inventory, request.Key, items, Progress, stop.Token);
             totals = await downloads.Completion;
         }
         catch
@@ -107,7 +121,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
         }
         Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
         Log?.Invoke($"bundle: {inventory.Entries.Count + 1} entries ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
-        return new BuildReport(output, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed);
+        return new BuildReport(output, files, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed);
     }
 
     private const string LockEntry = "spec/images.lock";

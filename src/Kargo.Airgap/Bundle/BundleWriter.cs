@@ -4,41 +4,45 @@ using System.Security.Cryptography;
 namespace Kargo.Airgap.Bundle;
 
 /// <summary>
-/// Writes a bundle tar: the inventory first, then every item in order. The file is written
-/// under a temporary name, each streamed item re-hashed on the way, and renamed into place
-/// only when all of it checked out; a failure leaves nothing at the output path.
+/// Writes a bundle tar: the inventory first, its signature, then every item in order. The file
+/// (or its parts) is written under temporary names, each cached item re-hashed on the way, and
+/// renamed into place only when all of it checked out; a failure leaves nothing at the output.
 /// </summary>
 public static class BundleWriter
 {
     private const int BufferSize = 1 << 20;
 
-    public static async Task WriteAsync(string output, Inventory inventory, IReadOnlyList<BundleItem> items, IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <summary>Writes the bundle; returns the files written (one, or the parts).</summary>
+    /// <param name="output">The bundle file; with <paramref name="partSize"/>, the base name of its parts.</param>
+    /// <param name="partSize">The largest part, or null for one file.</param>
+    /// <param name="inventory">The inventory, without a signer: the key, if any, sets it.</param>
+    /// <param name="key">Signs the inventory into the second entry; null writes an unsigned bundle.</param>
+    /// <param name="items">The entries after the inventory (and signature), in order.</param>
+    /// <param name="progress">Bytes copied.</param>
+    /// <param name="cancellationToken">Stops the write; nothing is left behind.</param>
+    public static async Task<IReadOnlyList<string>> WriteAsync(string output, long? partSize, Inventory inventory, SigningKey? key,
+        IReadOnlyList<BundleItem> items, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var temp = AtomicFile.TempPathFor(output);
-        try
+        using var stream = new PartedWriteStream(output, partSize);
+        var signed = key is null ? inventory : inventory with { Signer = key.Fingerprint };
+        var inventoryBytes = signed.ToBytes();
+        await WriteItemAsync(stream, BundleItem.FromBytes(Inventory.EntryName, inventoryBytes), progress, cancellationToken);
+        if (key is not null)
         {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan))
-            {
-                await WriteItemAsync(stream, BundleItem.FromBytes(Inventory.EntryName, inventory.ToBytes()), progress, cancellationToken);
-                foreach (var item in items)
-                {
-                    await WriteItemAsync(stream, item, progress, cancellationToken);
-                }
-                await stream.WriteAsync(TarHeaders.EndOfArchive(), cancellationToken);
-                // No fsync: the rename keeps a half-written file from ever bearing the final name,
-                // and integrity rests on the reader checking every entry against the inventory.
-                await stream.FlushAsync(cancellationToken);
-            }
-            File.Move(temp, output, overwrite: true);
+            await WriteItemAsync(stream, BundleItem.FromBytes(Inventory.SignatureEntryName, key.Sign(inventoryBytes)), progress, cancellationToken);
         }
-        catch
+        foreach (var item in items)
         {
-            File.Delete(temp);
-            throw;
+            await WriteItemAsync(stream, item, progress, cancellationToken);
         }
+        await stream.WriteAsync(TarHeaders.EndOfArchive(), cancellationToken);
+        // No fsync: the rename keeps a half-written file from ever bearing the final name,
+        // and integrity rests on the reader checking every entry against the inventory.
+        stream.Commit();
+        return stream.Files;
     }
 
-    private static async Task WriteItemAsync(FileStream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static async Task WriteItemAsync(Stream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         if (item.Downloading is { } download)
         {
@@ -56,7 +60,7 @@ public static class BundleWriter
         await output.WriteAsync(new byte[TarHeaders.PaddingAfter(item.Size)], cancellationToken);
     }
 
-    private static async Task CopyVerifiedAsync(FileStream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static async Task CopyVerifiedAsync(Stream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var source = item.SourceFile!;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);

@@ -27,6 +27,11 @@ public sealed record Inventory
     [JsonPropertyName("platforms")]
     public required IReadOnlyList<string> Platforms { get; init; }
 
+    /// <summary>The fingerprint of the key that signs this inventory (signed bundles only).</summary>
+    [JsonPropertyName("signer")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Signer { get; init; }
+
     /// <summary>The bundle entries holding the spec and the lock it was built from.</summary>
     [JsonPropertyName("source")]
     public required InventorySource Source { get; init; }

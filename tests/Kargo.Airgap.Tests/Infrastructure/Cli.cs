@@ -1,4 +1,5 @@
 using Kargo.Bundle;
+using Kargo.Offline;
 
 namespace Kargo.Airgap.Tests.Infrastructure;
 
@@ -10,6 +11,14 @@ public static class Cli
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var code = await BundleCli.RunAsync(args, stdout, stderr);
+        return new ProcessResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    public static async Task<ProcessResult> OfflineAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await OfflineCli.RunAsync(args, stdout, stderr);
         return new ProcessResult(code, stdout.ToString(), stderr.ToString());
     }
 

@@ -14,7 +14,7 @@ public sealed class TarHeadersTests : IDisposable
     {
         var path = _dir["t.tar"];
         var inventory = new Inventory { Name = "t", Version = "1", Platforms = [], Source = new("s", "l"), Images = [], Entries = [.. items.Select(i => i.ToEntry())] };
-        await BundleWriter.WriteAsync(path, inventory, items, null, default);
+        await BundleWriter.WriteAsync(path, null, inventory, null, items, null, default);
         return path;
     }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Kargo.Bundle;
+namespace Kargo.Shared;
 
 internal static class Sizes
 {

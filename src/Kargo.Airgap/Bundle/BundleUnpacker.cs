@@ -1,0 +1,164 @@
+using System.Text.Json;
+using Kargo.Airgap.Oci;
+
+namespace Kargo.Airgap.Bundle;
+
+/// <summary>
+/// <c>kargo-offline unpack</c>: verified extraction into a folder that may already hold earlier
+/// bundles. Every entry is staged inside the folder while the bundle streams; only when the whole
+/// bundle has verified do the files move to their places, so a bad bundle leaves nothing behind.
+/// Blobs already present are shared by digest; <c>oci/index.json</c> is merged, an image's new entry
+/// replacing only the entry of the same name. Inventory and signature are kept in
+/// <c>bundles/NAME-VERSION/</c>, beside the spec and lock the bundle was built from.
+/// </summary>
+public sealed class BundleUnpacker : IEntrySink, IDisposable
+{
+    private readonly string _root;
+    private readonly string _staging;
+    private readonly Dictionary<string, string> _staged = new(StringComparer.Ordinal);
+    private readonly List<InventoryEntry> _accepted = [];
+
+    private BundleUnpacker(string root)
+    {
+        _root = Path.GetFullPath(root);
+        Directory.CreateDirectory(_root);
+        _staging = Path.Combine(_root, $".kargo-staging-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(_staging);
+    }
+
+    public static VerifyReport Unpack(string bundle, TrustedKeys? trusted, string destination, CancellationToken cancellationToken = default)
+    {
+        using var unpacker = new BundleUnpacker(destination);
+        var report = BundleVerifier.Verify(bundle, trusted, unpacker, cancellationToken);
+        if (report.Ok)
+        {
+            unpacker.Commit(report);
+        }
+        return report;
+    }
+
+    public Stream? Open(InventoryEntry entry)
+    {
+        if (entry.Path.StartsWith("oci/blobs/", StringComparison.Ordinal))
+        {
+            var existing = new FileInfo(FinalPath(entry.Path));
+            if (existing.Exists && existing.Length == entry.Size && existing.LinkTarget is null)
+            {
+                return null; // content-addressed: the same digest is the same bytes
+            }
+        }
+        var staged = Path.Combine(_staging, _staged.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _staged[entry.Path] = staged;
+        return new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+    }
+
+    public void Accept(InventoryEntry entry) => _accepted.Add(entry);
+
+    public void Reject(InventoryEntry entry)
+    {
+        if (_staged.Remove(entry.Path, out var staged))
+        {
+            File.Delete(staged);
+        }
+    }
+
+    private void Commit(VerifyReport report)
+    {
+        var inventory = report.Inventory!;
+        var record = Path.Combine("bundles", $"{inventory.Name}-{inventory.Version}");
+        foreach (var entry in _accepted)
+        {
+            if (!_staged.TryGetValue(entry.Path, out var staged))
+            {
+                continue;
+            }
+            switch (entry.Path)
+            {
+                case "oci/index.json":
+                    MergeIndex(staged);
+                    break;
+                case "oci/oci-layout" when File.Exists(FinalPath(entry.Path)):
+                    break;
+                default:
+                    var relative = entry.Path.StartsWith("spec/", StringComparison.Ordinal) ? Path.Combine(record, entry.Path) : entry.Path;
+                    MoveIntoPlace(staged, relative);
+                    break;
+            }
+        }
+        WriteIntoPlace(Path.Combine(record, Inventory.EntryName), report.InventoryBytes!);
+        if (report.SignatureBytes is { } signature)
+        {
+            WriteIntoPlace(Path.Combine(record, Inventory.SignatureEntryName), signature);
+        }
+    }
+
+    private void MergeIndex(string staged)
+    {
+        var incoming = ReadIndex(staged);
+        var target = FinalPath("oci/index.json");
+        var existing = File.Exists(target) ? ReadIndex(target) : new OciIndexJson();
+        var names = incoming.Manifests.Select(RefName).Where(n => n is not null).ToHashSet(StringComparer.Ordinal);
+        var kept = existing.Manifests.Where(m => RefName(m) is not { } name ? !incoming.Manifests.Any(i => i.Digest == m.Digest) : !names.Contains(name));
+        var merged = new OciIndexJson { Manifests = [.. kept.Concat(incoming.Manifests).OrderBy(m => RefName(m) ?? m.Digest.ToString(), StringComparer.Ordinal)] };
+        WriteIntoPlace("oci/index.json", JsonSerializer.SerializeToUtf8Bytes(merged, OciJsonContext.Default.OciIndexJson));
+    }
+
+    private static OciIndexJson ReadIndex(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), OciJsonContext.Default.OciIndexJson) ?? new OciIndexJson();
+        }
+        catch (JsonException e)
+        {
+            throw new KargoException($"{path} is not a valid OCI index: {e.Message}", e);
+        }
+    }
+
+    private static string? RefName(Descriptor descriptor) =>
+        descriptor.Annotations is { } annotations && annotations.TryGetValue(BundleBuilder.RefNameAnnotation, out var name) ? name : null;
+
+    private void MoveIntoPlace(string staged, string relative)
+    {
+        var final = FinalPath(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        File.Move(staged, final, overwrite: true);
+    }
+
+    private void WriteIntoPlace(string relative, byte[] content)
+    {
+        var final = FinalPath(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        AtomicFile.WriteAllBytes(final, content);
+    }
+
+    /// <summary>
+    /// The path under the destination, refusing any folder on the way (or the file itself) that is
+    /// a symbolic link: a link could lead the write outside the destination.
+    /// </summary>
+    private string FinalPath(string relative)
+    {
+        var current = _root;
+        foreach (var segment in relative.Split('/', '\\'))
+        {
+            current = Path.Combine(current, segment);
+            var info = new FileInfo(current);
+            if ((info.Exists || Directory.Exists(current)) && info.LinkTarget is not null)
+            {
+                throw new KargoException($"{current} is a symbolic link; refusing to write through it into {_root}");
+            }
+        }
+        return current;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_staging, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}

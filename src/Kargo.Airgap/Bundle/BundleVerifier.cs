@@ -1,0 +1,214 @@
+using System.Buffers;
+using System.Formats.Tar;
+using System.Security.Cryptography;
+
+namespace Kargo.Airgap.Bundle;
+
+/// <summary>
+/// Checks a bundle in one streaming pass: the inventory's signature first, then the inventory's
+/// paths, then the files' total size (a missing or truncated part is named here), then every
+/// entry's type, name, order, size and sha256 as it streams. Extra, missing, reordered or
+/// duplicated entries are errors. Entries go to an optional sink, which keeps only what checked out.
+/// </summary>
+public static class BundleVerifier
+{
+    private const int MaxInventoryBytes = 64 << 20;
+    private const int MaxSignatureBytes = 64 << 10;
+    private const int BufferSize = 1 << 20;
+
+    /// <param name="path">The bundle file, its first part, or its base name.</param>
+    /// <param name="trusted">The keys to trust; null skips the signature check (--insecure-skip-signature).</param>
+    /// <param name="sink">Where verified entries go; null only checks.</param>
+    /// <param name="cancellationToken">Stops between entries.</param>
+    public static VerifyReport Verify(string path, TrustedKeys? trusted, IEntrySink? sink = null, CancellationToken cancellationToken = default)
+    {
+        var files = BundleFiles.Locate(path);
+        var failures = new List<VerifyFailure>();
+        var signature = trusted is null ? SignatureState.Skipped : SignatureState.Unsigned;
+        string? signedBy = null;
+        Inventory? inventory = null;
+        byte[]? inventoryBytes = null;
+        byte[]? signatureBytes = null;
+        var verified = 0;
+        long bytes = 0;
+
+        VerifyReport Report() => new()
+        {
+            Bundle = files.Name,
+            Files = files.Paths,
+            Inventory = inventory,
+            Signature = signature,
+            SignedBy = signedBy,
+            Failures = failures,
+            EntriesVerified = verified,
+            BytesVerified = bytes,
+            InventoryBytes = inventoryBytes,
+            SignatureBytes = signatureBytes,
+        };
+
+        using var stream = files.OpenRead();
+        using var tar = new TarReader(stream);
+        try
+        {
+            var first = tar.GetNextEntry();
+            if (first is null || first.Name != Inventory.EntryName || !IsRegular(first) || first.Length > MaxInventoryBytes)
+            {
+                failures.Add(new("bundle", $"not a kargo bundle: the first entry is '{first?.Name}', not {Inventory.EntryName}"));
+                return Report();
+            }
+            inventoryBytes = ReadSmall(first);
+            var next = tar.GetNextEntry();
+            if (next is { Name: Inventory.SignatureEntryName })
+            {
+                if (!IsRegular(next) || next.Length > MaxSignatureBytes)
+                {
+                    failures.Add(new(Inventory.SignatureEntryName, "not a regular file of a signature's size"));
+                    return Report();
+                }
+                signatureBytes = ReadSmall(next);
+                next = tar.GetNextEntry();
+            }
+
+            if (trusted is not null)
+            {
+                if (signatureBytes is null)
+                {
+                    failures.Add(new(Inventory.SignatureEntryName, "the bundle is unsigned: sign it with 'kargo-bundle sign', or pass --insecure-skip-signature to check it without a signature"));
+                    return Report();
+                }
+                signedBy = trusted.Verify(inventoryBytes, signatureBytes);
+                if (signedBy is null)
+                {
+                    failures.Add(new(Inventory.SignatureEntryName, $"the signature does not match the inventory under any of the {trusted.Count} trusted key(s): the bundle was altered, or signed by another key"));
+                    return Report();
+                }
+                signature = SignatureState.Verified;
+            }
+
+            inventory = Inventory.Parse(inventoryBytes, files.Name);
+            if (EntryPaths.Problem(inventory.Entries) is { } pathProblem)
+            {
+                failures.Add(new(Inventory.EntryName, pathProblem));
+                return Report();
+            }
+            var expectedSize = ExpectedSize(inventoryBytes.Length, signatureBytes?.Length, inventory.Entries);
+            if (files.SizeProblem(expectedSize) is { } sizeProblem)
+            {
+                failures.Add(new("bundle", sizeProblem));
+                return Report();
+            }
+
+            var order = inventory.Entries.Select((e, i) => (e.Path, i)).ToDictionary(x => x.Path, x => x.i, StringComparer.Ordinal);
+            for (var i = 0; i < inventory.Entries.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var expected = inventory.Entries[i];
+                var entry = i == 0 ? next : tar.GetNextEntry();
+                if (entry is null)
+                {
+                    failures.Add(new(expected.Path, $"missing: the bundle ends after {i} of {inventory.Entries.Count} entries"));
+                    return Report();
+                }
+                if (entry.Name != expected.Path)
+                {
+                    failures.Add(new(Printable(entry.Name), order.TryGetValue(entry.Name, out var at)
+                        ? at < i ? $"appears again (a duplicate) where {expected.Path} belongs" : $"out of order: expected {expected.Path} here"
+                        : $"not in the inventory (expected {expected.Path} here)"));
+                    return Report();
+                }
+                if (!IsRegular(entry))
+                {
+                    failures.Add(new(expected.Path, $"is a {entry.EntryType}, not a regular file: links, devices and folders are refused"));
+                    return Report();
+                }
+                if (entry.Length != expected.Size)
+                {
+                    failures.Add(new(expected.Path, $"is {entry.Length} bytes; the inventory says {expected.Size}"));
+                    return Report();
+                }
+                var start = stream.Position;
+                if (CheckEntry(entry, expected, sink))
+                {
+                    verified++;
+                }
+                else
+                {
+                    failures.Add(new(expected.Path, $"sha256 does not match the inventory ({files.Where(start, stream.Position)}): the content was altered, or a part is swapped or from another bundle"));
+                }
+                bytes += expected.Size;
+            }
+            if (tar.GetNextEntry() is { } extra)
+            {
+                failures.Add(new(Printable(extra.Name), "follows the last entry the inventory lists: something was appended"));
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException)
+        {
+            failures.Add(new("bundle", $"the archive is damaged near {files.Where(stream.Position, stream.Position + 1)}: {e.Message}"));
+        }
+        catch (KargoException e)
+        {
+            failures.Add(new(Inventory.EntryName, e.Message));
+        }
+        return Report();
+    }
+
+    /// <summary>The exact size of the tar the inventory describes: each entry's header, content and padding, and the end.</summary>
+    public static long ExpectedSize(int inventorySize, int? signatureSize, IEnumerable<InventoryEntry> entries)
+    {
+        static long Entry(string path, long size) => TarHeaders.ForFile(path, size, BundleItem.RegularMode).Length + size + TarHeaders.PaddingAfter(size);
+        var total = Entry(Inventory.EntryName, inventorySize) + TarHeaders.EndOfArchive().Length;
+        if (signatureSize is { } s)
+        {
+            total += Entry(Inventory.SignatureEntryName, s);
+        }
+        return total + entries.Sum(e => Entry(e.Path, e.Size));
+    }
+
+    private static bool CheckEntry(TarEntry entry, InventoryEntry expected, IEntrySink? sink)
+    {
+        var target = sink?.Open(expected);
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var data = entry.DataStream;
+            int read;
+            while (data is not null && (read = data.Read(buffer, 0, BufferSize)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                target?.Write(buffer, 0, read);
+            }
+            target?.Dispose();
+            var ok = Convert.ToHexStringLower(hash.GetHashAndReset()) == expected.Sha256;
+            if (sink is not null)
+            {
+                if (ok)
+                {
+                    sink.Accept(expected);
+                }
+                else
+                {
+                    sink.Reject(expected);
+                }
+            }
+            return ok;
+        }
+        finally
+        {
+            target?.Dispose();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static byte[] ReadSmall(TarEntry entry)
+    {
+        using var buffer = new MemoryStream();
+        entry.DataStream?.CopyTo(buffer);
+        return buffer.ToArray();
+    }
+
+    private static bool IsRegular(TarEntry entry) => entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile;
+
+    private static string Printable(string name) => new([.. name.Select(c => char.IsControl(c) ? '?' : c)]);
+}

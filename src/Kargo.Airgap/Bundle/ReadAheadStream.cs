@@ -1,0 +1,133 @@
+using System.Threading.Channels;
+
+namespace Kargo.Airgap.Bundle;
+
+/// <summary>
+/// Reads a stream on a background task into a few fixed buffers, so the consumer (hashing)
+/// and the disk work at the same time. Memory stays at a few buffers whatever the size.
+/// </summary>
+internal sealed class ReadAheadStream : Stream
+{
+    private const int ChunkSize = 1 << 20;
+    private const int Chunks = 4;
+
+    private readonly Stream _inner;
+    private readonly Channel<(byte[] Buffer, int Length)> _filled = Channel.CreateBounded<(byte[], int)>(Chunks);
+    private readonly Channel<byte[]> _empty = Channel.CreateBounded<byte[]>(Chunks);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _reader;
+    private (byte[] Buffer, int Length, int Offset) _current;
+    private long _position;
+    private bool _ended;
+
+    public ReadAheadStream(Stream inner)
+    {
+        _inner = inner;
+        for (var i = 0; i < Chunks; i++)
+        {
+            _empty.Writer.TryWrite(new byte[ChunkSize]);
+        }
+        _reader = Task.Run(FillAsync);
+    }
+
+    private async Task FillAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var buffer = await _empty.Reader.ReadAsync(_stop.Token);
+                var length = 0;
+                int read;
+                while (length < ChunkSize && (read = _inner.Read(buffer, length, ChunkSize - length)) > 0)
+                {
+                    length += read;
+                }
+                await _filled.Writer.WriteAsync((buffer, length), _stop.Token);
+                if (length == 0)
+                {
+                    break;
+                }
+            }
+            _filled.Writer.TryComplete();
+        }
+        catch (OperationCanceledException)
+        {
+            _filled.Writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            _filled.Writer.TryComplete(e);
+        }
+    }
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.Length == 0 || _ended)
+        {
+            return 0;
+        }
+        if (_current.Buffer is null || _current.Offset == _current.Length)
+        {
+            if (_current.Buffer is not null)
+            {
+                _empty.Writer.TryWrite(_current.Buffer);
+            }
+            var next = _filled.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
+            if (next.Length == 0)
+            {
+                _ended = true;
+                return 0;
+            }
+            _current = (next.Buffer, next.Length, 0);
+        }
+        var count = Math.Min(buffer.Length, _current.Length - _current.Offset);
+        _current.Buffer.AsSpan(_current.Offset, count).CopyTo(buffer);
+        _current.Offset += count;
+        _position += count;
+        return count;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Read(buffer.Span));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+
+    /// <summary>Bytes handed to the consumer so far: where in the bundle it is.</summary>
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private bool _disposed;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            _stop.Cancel();
+            _empty.Writer.TryComplete();
+            try
+            {
+                _reader.Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+            }
+            _inner.Dispose();
+            _stop.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

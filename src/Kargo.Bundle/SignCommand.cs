@@ -1,0 +1,23 @@
+using System.CommandLine;
+using Kargo.Airgap.Bundle;
+using Kargo.Shared;
+
+namespace Kargo.Bundle;
+
+internal static class SignCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var bundle = new Argument<string>("BUNDLE") { Description = "The bundle file, or its first part" };
+        var key = new Option<string>("--key") { Description = "The private key (PREFIX.key from keygen)", Required = true };
+        var command = new Command("sign", "Sign a bundle in place: it is verified first, then its signature entry is written (replacing any earlier one).") { bundle, key };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var signingKey = KeygenCommand.LoadKey(parse.GetValue(key))!;
+            var files = BundleSigner.Sign(parse.GetValue(bundle)!, signingKey, ct);
+            await stdout.WriteLineAsync($"signed {string.Join(", ", files)} with {signingKey.Fingerprint}");
+            return CliHost.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,23 @@
+using System.CommandLine;
+using Kargo.Shared;
+
+namespace Kargo.Offline;
+
+/// <summary>The <c>kargo-offline</c> command line: parses, calls the library, reports.</summary>
+public static class OfflineCli
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        var root = new RootCommand("""
+            kargo-offline installs a Kargo air-gap bundle on an isolated node.
+
+            'verify' proves every byte of a bundle is what its signer wrote; 'unpack' extracts a verified
+            bundle into an OCI layout. Serving the registry and installing the cluster come in later releases.
+            """)
+        {
+            VerifyCommand.Create(stdout, stderr),
+            UnpackCommand.Create(stdout, stderr),
+        };
+        return await CliHost.RunAsync(root, "kargo-offline", args, stdout, stderr, cancellationToken);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Kargo.Airgap.Bundle;
+using Kargo.Shared;
+
+namespace Kargo.Offline;
+
+/// <summary>A verify report as text lines or JSON.</summary>
+internal static class ReportWriter
+{
+    public static string Text(VerifyReport report, string verb)
+    {
+        var text = new System.Text.StringBuilder();
+        var files = report.Files.Count == 1 ? report.Files[0] : $"{report.Files.Count} parts ({Path.GetFileName(report.Files[0])} …)";
+        text.AppendLine($"bundle:    {files}");
+        if (report.Inventory is { } inventory)
+        {
+            text.AppendLine($"name:      {inventory.Name} {inventory.Version}");
+        }
+        text.AppendLine(report.Signature switch
+        {
+            SignatureState.Verified => $"signature: verified, signed by {report.SignedBy}",
+            SignatureState.Skipped => "signature: NOT CHECKED (--insecure-skip-signature)",
+            _ => "signature: missing",
+        });
+        text.AppendLine($"entries:   {report.EntriesVerified} verified, {Sizes.Human(report.BytesVerified)}");
+        foreach (var failure in report.Failures)
+        {
+            text.AppendLine($"FAILED     {failure.Entry}: {failure.Problem}");
+        }
+        text.AppendLine(report.Ok ? $"{verb}: OK" : $"{verb}: FAILED ({report.Failures.Count} problem(s))");
+        return text.ToString();
+    }
+
+    public static string Json(VerifyReport report)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteBoolean("ok", report.Ok);
+            writer.WriteStartArray("files");
+            report.Files.ToList().ForEach(writer.WriteStringValue);
+            writer.WriteEndArray();
+            if (report.Inventory is { } inventory)
+            {
+                writer.WriteString("name", inventory.Name);
+                writer.WriteString("version", inventory.Version);
+            }
+            writer.WriteString("signature", report.Signature.ToString().ToLowerInvariant());
+            if (report.SignedBy is not null)
+            {
+                writer.WriteString("signedBy", report.SignedBy);
+            }
+            writer.WriteNumber("entriesVerified", report.EntriesVerified);
+            writer.WriteNumber("bytesVerified", report.BytesVerified);
+            writer.WriteStartArray("failures");
+            foreach (var failure in report.Failures)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("entry", failure.Entry);
+                writer.WriteString("problem", failure.Problem);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+}
