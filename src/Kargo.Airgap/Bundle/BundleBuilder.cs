@@ -98,6 +98,10 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
             })],
             Entries = [.. items.Select(i => i.ToEntry())],
         };
+        if (EntryPaths.Problem(inventory.Entries) is { } problem)
+        {
+            throw new KargoException($"the bundle would hold an entry no reader accepts: {problem}");
+        }
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         var split = request.SplitSize;
         if (split is null && PartSize.IsFat(PartSize.FileSystemOf(Path.GetDirectoryName(output)!)))
@@ -126,7 +130,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
 
     private const string LockEntry = "spec/images.lock";
 
-    private static string SpecEntry(BundleSpec spec) => "spec/" + Path.GetFileName(spec.File);
+    /// <summary>Named after metadata.name, which is always a safe entry name; the file's own name may not be.</summary>
+    private static string SpecEntry(BundleSpec spec) => $"spec/{spec.Name}.yaml";
 
     /// <summary>Every entry after the inventory, in the fixed order of the bundle format.</summary>
     private List<BundleItem> Items(BundleSpec spec, LockFile lockFile, IReadOnlyList<ImagePlan> plans, BlobDownloads downloads)

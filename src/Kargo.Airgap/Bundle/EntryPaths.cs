@@ -1,11 +1,10 @@
-using System.Text;
-
 namespace Kargo.Airgap.Bundle;
 
 /// <summary>
 /// What an entry path may be: relative, under a known top folder, no <c>.</c> or <c>..</c>
-/// segments, no backslashes or control characters, and no two paths that a case-insensitive or
-/// Unicode-normalising file system would see as one. Checked before anything is written.
+/// segments, only plain ASCII from a small safe set (so no two paths can meet under Unicode
+/// normalisation), and no two paths a case-insensitive file system would see as one.
+/// Checked before anything is written.
 /// </summary>
 public static class EntryPaths
 {
@@ -24,12 +23,12 @@ public static class EntryPaths
             {
                 return $"entry '{Printable(entry.Path)}': {problem}";
             }
-            var key = entry.Path.Normalize(NormalizationForm.FormKC).ToLowerInvariant();
+            var key = entry.Path.ToLowerInvariant();
             if (seen.TryGetValue(key, out var other))
             {
                 return other == entry.Path
                     ? $"entry '{entry.Path}' is listed twice"
-                    : $"entries '{other}' and '{entry.Path}' name the same file on a case-insensitive or normalising file system";
+                    : $"entries '{other}' and '{entry.Path}' name the same file on a case-insensitive file system";
             }
             seen[key] = entry.Path;
             var slash = key.LastIndexOf('/');
@@ -50,9 +49,13 @@ public static class EntryPaths
         {
             return $"a path must have 1 to {MaxLength} characters";
         }
-        if (path.StartsWith('/') || path.Contains('\\') || path.Any(char.IsControl))
+        if (path.StartsWith('/'))
         {
-            return "an absolute path, a backslash or a control character";
+            return "an absolute path";
+        }
+        if (!path.All(IsSafe))
+        {
+            return "characters other than ASCII letters, digits and / . _ - + @ = , ~";
         }
         var segments = path.Split('/');
         if (segments.Any(s => s is "" or "." or ".."))
@@ -73,6 +76,8 @@ public static class EntryPaths
         }
         return null;
     }
+
+    private static bool IsSafe(char c) => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '-' or '+' or '@' or '=' or ',' or '~';
 
     private static string Printable(string path) => new([.. path.Select(c => char.IsControl(c) ? '?' : c)]);
 }

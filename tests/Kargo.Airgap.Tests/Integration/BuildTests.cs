@@ -130,7 +130,7 @@ public sealed class BuildTests : RegistryTest
         }
         Assert.Equal(inventory.Entries.Select(e => (e.Path, e.Size, e.Sha256)), entries);
         Assert.Equal(["oci/oci-layout", "oci/index.json"], entries.Take(2).Select(e => e.Item1));
-        Assert.Equal(["spec/bundle.yaml", "spec/images.lock"], entries.TakeLast(2).Select(e => e.Item1));
+        Assert.Equal(["spec/test-bundle.yaml", "spec/images.lock"], entries.TakeLast(2).Select(e => e.Item1));
     }
 
     [Fact]
