@@ -28,8 +28,9 @@ registry_pid=
 cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; [ "$keep" = 1 ] || rm -rf "$work"; }
 trap cleanup EXIT
 
-echo "== publishing kargo-bundle (Release)"
-dotnet publish src/Kargo.Bundle -c Release -o "$work/bin" --nologo -v quiet >/dev/null
+echo "== publishing kargo-bundle and kargo-offline (Release, ReadyToRun)"
+dotnet publish src/Kargo.Bundle -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/bin" --nologo -v quiet >/dev/null
+dotnet publish src/Kargo.Offline -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/bin" --nologo -v quiet >/dev/null
 
 echo "== starting the registry"
 mkdir -p "$work/registry"
@@ -125,8 +126,17 @@ read -r w_s w_kib < <(measure dotnet "$work/bin/kargo-bundle.dll" build "$work/b
 read -r k_s k_kib < <(printf '%s\n' "${cold[@]}" | best)
 read -r s_s s_kib < <(printf '%s\n' "${pipeline[@]}" | best)
 
+echo "== verify: kargo-offline verify, sha256sum and openssl dgst -sha256 of the same file (warm page cache)"
+dotnet "$work/bin/kargo-bundle.dll" keygen --out "$work/bench-key" >/dev/null
+dotnet "$work/bin/kargo-bundle.dll" sign "$work/kargo.kargo" --key "$work/bench-key.key" >/dev/null
+cat "$work/kargo.kargo" > /dev/null
+read -r v_s v_kib < <(measure dotnet "$work/bin/kargo-offline.dll" verify "$work/kargo.kargo" --pub "$work/bench-key.pub")
+read -r h_s h_kib < <(measure sha256sum "$work/kargo.kargo")
+read -r o_s o_kib < <(measure openssl dgst -sha256 "$work/kargo.kargo")
+
 bundle=$(stat -c %s "$work/kargo.kargo")
-awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v wk="$w_kib" -v ss="$s_s" -v sk="$s_kib" 'BEGIN {
+awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v wk="$w_kib" -v ss="$s_s" -v sk="$s_kib" \
+    -v vs="$v_s" -v vk="$v_kib" -v hs="$h_s" -v hk="$h_kib" -v os="$o_s" -v ok="$o_kib" 'BEGIN {
   mib = 1048576
   printf "\ncontent: %.0f MiB in the registry; bundle: %.0f MiB\n\n", c/mib, b/mib
   printf "| %-40s | %8s | %9s | %13s |\n", "step", "seconds", "MiB/s", "peak RSS MiB"
@@ -134,5 +144,9 @@ awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v w
   printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "kargo-bundle build (cold cache)", ks, b/mib/ks, kk/1024
   printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "kargo-bundle build (warm cache)", ws, b/mib/ws, wk/1024
   printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "skopeo copy -> oci layout + tar", ss, b/mib/ss, sk/1024
+  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "kargo-offline verify (signed bundle)", vs, b/mib/vs, vk/1024
+  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "sha256sum", hs, b/mib/hs, hk/1024
+  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "openssl dgst -sha256", os, b/mib/os, ok/1024
   printf "\nratio skopeo pipeline / kargo build (cold): %.2fx  (goal: > 1, kargo faster)\n", ss/ks
+  printf "verify rate / openssl sha256 rate:        %.0f%%  (goal: >= 90%%)\n", 100*os/vs
 }'
