@@ -55,6 +55,9 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
     /// <summary>Bytes as they arrive from registries or go into the bundle.</summary>
     public IProgress<long>? Progress { get; init; }
 
+    /// <summary>Tells the file system type of a folder (from /proc/self/mounts unless a test says otherwise).</summary>
+    public Func<string, string?> FileSystemOf { get; init; } = PartSize.FileSystemOf;
+
     public async Task<BuildReport> BuildAsync(BuildRequest request, CancellationToken cancellationToken = default)
     {
         var spec = SpecLoader.Load(request.SpecPath);
@@ -104,7 +107,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
         }
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         var split = request.SplitSize;
-        if (split is null && PartSize.IsFat(PartSize.FileSystemOf(Path.GetDirectoryName(output)!)))
+        if (split is null && PartSize.IsFat(FileSystemOf(Path.GetDirectoryName(output)!)))
         {
             split = PartSize.Fat32Limit;
             Log?.Invoke($"{Path.GetDirectoryName(output)} is on a FAT file system, which cannot hold a file of 4 GiB: writing parts of at most {split} bytes (choose with --split)");

@@ -5,19 +5,16 @@ namespace Kargo.Airgap.Bundle;
 /// <summary>What a bundle says about itself, read from its first entries without reading the rest.</summary>
 public sealed record BundleSummary(string Path, long FileSize, Inventory Inventory, bool Signed);
 
-/// <summary>Reads a bundle's inventory (and whether a signature follows it).</summary>
+/// <summary>Reads a bundle's inventory (and whether a signature follows it), from one file or its parts.</summary>
 public static class BundleReader
 {
     private const int MaxInventoryBytes = 64 << 20;
 
     public static BundleSummary ReadSummary(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new KargoException($"bundle '{path}' does not exist");
-        }
-        using var file = File.OpenRead(path);
-        using var tar = new TarReader(file);
+        var files = BundleFiles.Locate(path);
+        using var stream = files.OpenRead();
+        using var tar = new TarReader(stream);
         Inventory inventory;
         bool signed;
         try
@@ -40,6 +37,6 @@ public static class BundleReader
         {
             throw new KargoException($"{path} is not a readable bundle (a tar archive): {e.Message}", e);
         }
-        return new BundleSummary(path, file.Length, inventory, signed);
+        return new BundleSummary(files.Name, files.TotalSize, inventory, signed);
     }
 }

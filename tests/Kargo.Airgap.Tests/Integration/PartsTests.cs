@@ -36,6 +36,9 @@ public sealed class PartsTests(SignedBundleFixture bundles) : IClassFixture<Sign
     {
         var result = AssertOk(await OfflineAsync("verify", bundles.Parted + suffix, "--pub", bundles.Pub));
         Assert.Contains("verify: OK", result.Stdout);
+        var inspect = AssertOk(await BundleAsync("inspect", bundles.Parted + suffix));
+        Assert.Contains("name:      signed-test", inspect.Stdout);
+        Assert.Contains("signed by sha256:", inspect.Stdout);
     }
 
     [Fact]
