@@ -123,11 +123,10 @@ public sealed partial class BundleFiles
     private static partial Regex PartSuffix();
 
     /// <summary>Files read one after another as one stream.</summary>
-    private sealed class ConcatenatedStream(IReadOnlyList<string> paths) : Stream
+    private sealed class ConcatenatedStream(IReadOnlyList<string> paths) : ReadOnlyStream
     {
         private int _index = -1;
         private FileStream? _current;
-        private long _position;
 
         public override int Read(Span<byte> buffer)
         {
@@ -144,24 +143,12 @@ public sealed partial class BundleFiles
                 var read = _current.Read(buffer);
                 if (read > 0)
                 {
-                    _position += read;
                     return read;
                 }
                 _current.Dispose();
                 _current = null;
             }
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

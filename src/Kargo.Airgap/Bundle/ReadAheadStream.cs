@@ -6,7 +6,7 @@ namespace Kargo.Airgap.Bundle;
 /// Reads a stream on a background task into a few fixed buffers, so the consumer (hashing)
 /// and the disk work at the same time. Memory stays at a few buffers whatever the size.
 /// </summary>
-internal sealed class ReadAheadStream : Stream
+internal sealed class ReadAheadStream : ReadOnlyStream
 {
     private const int ChunkSize = 1 << 20;
     private const int Chunks = 4;
@@ -88,26 +88,14 @@ internal sealed class ReadAheadStream : Stream
         return count;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Read(buffer.Span));
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         Task.FromResult(Read(buffer.AsSpan(offset, count)));
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
     /// <summary>Bytes handed to the consumer so far: where in the bundle it is.</summary>
     public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     private bool _disposed;
 
