@@ -12,11 +12,14 @@ public static class OfflineCli
             kargo-offline installs a Kargo air-gap bundle on an isolated node.
 
             'verify' proves every byte of a bundle is what its signer wrote; 'unpack' extracts a verified
-            bundle into an OCI layout. Serving the registry and installing the cluster come in later releases.
+            bundle into an OCI layout; 'serve' makes it a read-only registry and 'registry-config' points
+            k3s and containerd at it. Installing the cluster comes in a later release.
             """)
         {
             VerifyCommand.Create(stdout, stderr),
             UnpackCommand.Create(stdout, stderr),
+            ServeCommand.Create(stdout, stderr),
+            RegistryConfigCommand.Create(stdout),
         };
         return await CliHost.RunAsync(root, "kargo-offline", args, stdout, stderr, cancellationToken);
     }

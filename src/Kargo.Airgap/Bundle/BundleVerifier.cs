@@ -109,21 +109,22 @@ public static class BundleVerifier
                     failures.Add(new(expected.Path, $"missing: the bundle ends after {i} of {inventory.Entries.Count} entries"));
                     return Report();
                 }
+                var where = files.Where(Math.Max(0, stream.Position - TarHeaders.BlockSize), stream.Position);
                 if (entry.Name != expected.Path)
                 {
-                    failures.Add(new(Printable(entry.Name), order.TryGetValue(entry.Name, out var at)
+                    failures.Add(new(Printable(entry.Name), (order.TryGetValue(entry.Name, out var at)
                         ? at < i ? $"appears again (a duplicate) where {expected.Path} belongs" : $"out of order: expected {expected.Path} here"
-                        : $"not in the inventory (expected {expected.Path} here)"));
+                        : $"not in the inventory (expected {expected.Path} here)") + $" ({where})"));
                     return Report();
                 }
                 if (!IsRegular(entry))
                 {
-                    failures.Add(new(expected.Path, $"is a {entry.EntryType}, not a regular file: links, devices and folders are refused"));
+                    failures.Add(new(expected.Path, $"is a {entry.EntryType}, not a regular file: links, devices and folders are refused ({where})"));
                     return Report();
                 }
                 if (entry.Length != expected.Size)
                 {
-                    failures.Add(new(expected.Path, $"is {entry.Length} bytes; the inventory says {expected.Size}"));
+                    failures.Add(new(expected.Path, $"is {entry.Length} bytes; the inventory says {expected.Size} ({where})"));
                     return Report();
                 }
                 var start = stream.Position;

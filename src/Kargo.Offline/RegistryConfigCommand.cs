@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Kargo.Airgap.Registry;
+using Kargo.Shared;
+
+namespace Kargo.Offline;
+
+internal static class RegistryConfigCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var folder = new Argument<string>("DIR") { Description = "A folder a bundle was unpacked into (or an OCI layout)" };
+        var endpoint = new Option<string>("--endpoint") { Description = "The local registry as the node reaches it, such as http://127.0.0.1:5000", Required = true };
+        var root = new Option<string>("--root") { Description = "Write under this folder instead of /", DefaultValueFactory = _ => "/" };
+        var ca = new Option<string?>("--ca") { Description = "The CA file nodes trust for an https endpoint (such as DIR/tls/ca.pem from serve --tls-self-signed)" };
+        var command = new Command("registry-config", """
+            Write what the node's runtime needs to pull every bundled image through the local registry:
+            k3s's etc/rancher/k3s/registries.yaml and containerd's etc/containerd/certs.d/HOST/hosts.toml,
+            one mirror for each registry host in the bundle.
+            """)
+        { folder, endpoint, root, ca };
+        command.SetAction(async parse =>
+        {
+            if (!Uri.TryCreate(parse.GetValue(endpoint), UriKind.Absolute, out var uri))
+            {
+                throw new Kargo.Airgap.KargoException($"--endpoint '{parse.GetValue(endpoint)}' is not a URL such as http://127.0.0.1:5000");
+            }
+            var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);
+            var caFile = parse.GetValue(ca) is { } path ? Path.GetFullPath(path) : null;
+            foreach (var file in MirrorConfig.Write(catalog.Registries, uri, parse.GetValue(root)!, caFile))
+            {
+                await stdout.WriteLineAsync($"wrote {file}");
+            }
+            return CliHost.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Kargo.Airgap.Registry;
+using Kargo.Shared;
+
+namespace Kargo.Offline;
+
+internal static class ServeCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var folder = new Argument<string>("DIR") { Description = "A folder a bundle was unpacked into (or an OCI layout)" };
+        var address = new Option<string>("--addr") { Description = "IP:PORT to listen on", DefaultValueFactory = _ => "127.0.0.1:5000" };
+        var certificate = new Option<string?>("--tls-cert") { Description = "PEM certificate for HTTPS (with --tls-key)" };
+        var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
+        var selfSigned = new Option<bool>("--tls-self-signed") { Description = "Serve HTTPS with a certificate from a local CA kept in DIR/tls/ (nodes trust DIR/tls/ca.pem)" };
+        var quiet = new Option<bool>("--no-access-log") { Description = "Do not print a line per request" };
+        var command = new Command("serve", """
+            Serve an unpacked bundle as a read-only OCI registry until stopped (Ctrl-C or SIGTERM ends it gracefully).
+            Images answer under their upstream repository names (kubevirt/virt-operator, library/busybox), also for the
+            ?ns= that containerd mirrors send, so nodes pull quay.io/… and docker.io/… through it unchanged.
+            """)
+        { folder, address, certificate, key, selfSigned, quiet };
+        command.Validators.Add(result =>
+        {
+            var pair = result.GetValue(certificate) is not null;
+            if (pair != (result.GetValue(key) is not null))
+            {
+                result.AddError("--tls-cert and --tls-key go together");
+            }
+            if (pair && result.GetValue(selfSigned))
+            {
+                result.AddError("choose --tls-cert/--tls-key or --tls-self-signed, not both");
+            }
+        });
+        command.SetAction(async (parse, ct) =>
+        {
+            var dir = parse.GetValue(folder)!;
+            var endpoint = ServerOptions.ParseAddress(parse.GetValue(address)!);
+            var catalog = LayoutCatalog.Load(dir);
+            System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null;
+            if (parse.GetValue(selfSigned))
+            {
+                (tls, var caFile) = SelfSignedTls.LoadOrCreate(Path.Combine(dir, "tls"), endpoint.Address);
+                await stderr.WriteLineAsync($"TLS: nodes trust {Path.GetFullPath(caFile)}");
+            }
+            else if (parse.GetValue(certificate) is { } certFile)
+            {
+                tls = SelfSignedTls.LoadPem(certFile, parse.GetValue(key)!);
+            }
+            var accessLog = parse.GetValue(quiet) ? null : (Action<string>)(line => stderr.WriteLine(line));
+            await using var server = await RegistryServer.StartAsync(catalog, new ServerOptions { Address = endpoint, Certificate = tls, AccessLog = accessLog }, ct);
+            var repositories = catalog.Repositories.ToList();
+            await stdout.WriteLineAsync($"serving {repositories.Count} repositories ({string.Join(", ", catalog.Registries)}) at {server.Address}");
+            try
+            {
+                await server.WaitForShutdownAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await server.StopAsync(CancellationToken.None);
+            await stderr.WriteLineAsync("stopped");
+            return CliHost.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Kargo.Airgap.Registry;
+using Kargo.Airgap.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
+using static Kargo.Airgap.Tests.Infrastructure.Cli;
+
+namespace Kargo.Airgap.Tests.Integration;
+
+/// <summary>
+/// The node's view: images named docker.io/… and quay.io/… in an unpacked layout, the mirror
+/// config kargo-offline writes, and a real containerd pulling through it from serve.
+/// </summary>
+public sealed class MirrorTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly TestImage _busybox = TestImages.Image("mirror-busybox", ManifestFormat.Docker);
+    private readonly TestImage _operator = TestImages.Image("mirror-operator");
+    private readonly TestImage _multi = TestImages.Index("mirror-multi", ManifestFormat.Oci, "amd64", "arm64");
+
+    public MirrorTests()
+    {
+        TestLayout.Write(_dir["node/oci"],
+            ("docker.io/library/busybox:1.36", _busybox),
+            ("quay.io/kubevirt/virt-operator:v1.3.0", _operator),
+            ("docker.io/library/multi:1", _multi));
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Registry_config_writes_a_mirror_for_every_registry_host()
+    {
+        var result = AssertOk(await OfflineAsync("registry-config", _dir["node"], "--endpoint", "https://10.0.0.5:5000", "--root", _dir["root"], "--ca", "/var/lib/kargo/tls/ca.pem"));
+
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(_dir["root/etc/rancher/k3s/registries.yaml"])));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var mirrors = (YamlMappingNode)root["mirrors"];
+        Assert.Equal(["docker.io", "quay.io"], mirrors.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
+        Assert.Equal("https://10.0.0.5:5000", ((YamlScalarNode)((YamlSequenceNode)((YamlMappingNode)mirrors["quay.io"])["endpoint"])[0]).Value);
+        var tls = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)root["configs"])["10.0.0.5:5000"])["tls"];
+        Assert.Equal("/var/lib/kargo/tls/ca.pem", ((YamlScalarNode)tls["ca_file"]).Value);
+
+        var hosts = File.ReadAllText(_dir["root/etc/containerd/certs.d/docker.io/hosts.toml"]);
+        Assert.Contains("server = \"https://registry-1.docker.io\"", hosts);
+        Assert.Contains("[host.\"https://10.0.0.5:5000\"]", hosts);
+        Assert.Contains("ca = \"/var/lib/kargo/tls/ca.pem\"", hosts);
+        Assert.Contains("wrote", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Containerd_pulls_docker_io_quay_io_and_multi_platform_images_through_the_mirror()
+    {
+        var requests = new ConcurrentQueue<string>();
+        await using var server = await RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]),
+            new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0), AccessLog = requests.Enqueue });
+        MirrorConfig.Write(["docker.io", "quay.io"], server.Address, _dir["root"], null);
+        var hostsDir = _dir["root/etc/containerd/certs.d"];
+        using var containerd = new TestContainerd();
+
+        var busybox = await containerd.CtrAsync("images", "pull", "--hosts-dir", hostsDir, "docker.io/library/busybox:1.36");
+        Assert.True(busybox.ExitCode == 0, busybox.Output);
+        var virt = await containerd.CtrAsync("images", "pull", "--hosts-dir", hostsDir, "quay.io/kubevirt/virt-operator:v1.3.0");
+        Assert.True(virt.ExitCode == 0, virt.Output);
+        var arm = await containerd.CtrAsync("content", "fetch", "--hosts-dir", hostsDir, "--platform", "linux/arm64", "docker.io/library/multi:1");
+        Assert.True(arm.ExitCode == 0, arm.Output);
+
+        var images = (await containerd.CtrAsync("images", "ls")).Stdout;
+        Assert.Contains(_busybox.Digest.ToString(), images);
+        Assert.Contains(_operator.Digest.ToString(), images);
+        var content = (await containerd.CtrAsync("content", "ls")).Stdout;
+        Assert.All(_multi.Children[1].Blobs, blob => Assert.Contains(blob.Digest.ToString(), content));
+        Assert.Contains(requests, r => r.Contains("ns=docker.io", StringComparison.Ordinal));
+        Assert.Contains(requests, r => r.Contains("ns=quay.io", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,108 @@
+using System.Net;
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Registry;
+using Kargo.Airgap.Tests.Infrastructure;
+using static Kargo.Airgap.Tests.Infrastructure.Cli;
+
+namespace Kargo.Airgap.Tests.Integration;
+
+/// <summary>kargo-offline serve over an unpacked bundle, read by skopeo and curl.</summary>
+public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<SignedBundleFixture>, IAsyncLifetime
+{
+    private readonly TempDir _dir = new();
+    private RegistryServer? _server;
+
+    private string Host => $"{_server!.Address.Host}:{_server.Address.Port}";
+
+    public async Task InitializeAsync()
+    {
+        AssertOk(await OfflineAsync("unpack", bundles.Signed, "--pub", bundles.Pub, "--to", _dir["node"]));
+        _server = await RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0) });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server!.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private static Task<ProcessResult> Curl(params string[] args) => ProcessRunner.RunAsync("curl", ["-s", "--path-as-is", .. args]);
+
+    [Fact]
+    public async Task Skopeo_copies_every_image_out_with_the_digests_of_the_bundle()
+    {
+        foreach (var (repository, image) in new[] { ("signed/layered", bundles.Layered), ("signed/multi", bundles.Multi), ("signed/docker", bundles.Docker) })
+        {
+            var raw = await ProcessRunner.CheckedAsync("skopeo", "inspect", "--raw", "--tls-verify=false", $"docker://{Host}/{repository}:1");
+            Assert.Equal(image.Digest, Digest.Compute(System.Text.Encoding.UTF8.GetBytes(raw)));
+            var copy = _dir[$"copy-{repository.Replace('/', '-')}"];
+            await ProcessRunner.CheckedAsync("skopeo", "copy", "--src-tls-verify=false", $"docker://{Host}/{repository}:1", $"dir:{copy}");
+            var amd64 = image.Children.Count > 0 ? image.Children[0] : image;
+            foreach (var blob in amd64.Blobs)
+            {
+                Assert.Equal(blob.Content, File.ReadAllBytes(Path.Combine(copy, blob.Digest.Hex)));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Manifests_carry_their_media_type_and_digest_and_blobs_answer_ranges()
+    {
+        var head = await Curl("-I", $"http://{Host}/v2/signed/docker/manifests/1");
+        Assert.Contains($"Content-Type: {MediaTypes.DockerManifest}", head.Stdout);
+        Assert.Contains($"Docker-Content-Digest: {bundles.Docker.Digest}", head.Stdout);
+
+        var layer = bundles.Layered.Blobs[1];
+        var range = await Curl("-D", "-", "-o", _dir["range.bin"], "-H", "Range: bytes=100-199", $"http://{Host}/v2/signed/layered/blobs/{layer.Digest}");
+        Assert.Contains("206", range.Stdout.Split('\n')[0]);
+        Assert.Equal(layer.Content[100..200], File.ReadAllBytes(_dir["range.bin"]));
+
+        var tags = await Curl($"http://{Host}/v2/signed/layered/tags/list");
+        Assert.Contains("\"tags\":[\"1\"]", tags.Stdout);
+        var catalog = await Curl($"http://{Host}/v2/_catalog");
+        Assert.Contains($"{bundles.Registry.Host}/signed/multi", catalog.Stdout);
+    }
+
+    [Theory]
+    [InlineData("-X", "POST", "/v2/signed/layered/blobs/uploads/", 405, "UNSUPPORTED")]
+    [InlineData("-X", "PUT", "/v2/signed/layered/manifests/2", 405, "UNSUPPORTED")]
+    [InlineData("-X", "DELETE", "/v2/signed/layered/manifests/1", 405, "UNSUPPORTED")]
+    [InlineData("-X", "GET", "/v2/signed/layered/manifests/nope", 404, "MANIFEST_UNKNOWN")]
+    [InlineData("-X", "GET", "/v2/signed/nothing/manifests/1", 404, "NAME_UNKNOWN")]
+    [InlineData("-X", "GET", "/v2/signed/layered/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000", 404, "BLOB_UNKNOWN")]
+    [InlineData("-X", "GET", "/v2/signed/layered/blobs/sha256:..%2f..%2f..%2fetc%2fpasswd", 400, "DIGEST_INVALID")]
+    [InlineData("-X", "GET", "/v2/signed/layered/blobs/../../../../etc/passwd", 404, "")]
+    [InlineData("-X", "GET", "/v2/..%2f..%2fetc/manifests/passwd", 400, "NAME_INVALID")]
+    [InlineData("-X", "GET", "/v2/signed/%2e%2e/%2e%2e/etc/manifests/passwd", 404, "")]
+    public async Task Writes_unknowns_and_traversal_attempts_get_spec_errors(string flag, string method, string path, int status, string code)
+    {
+        var result = await Curl(flag, method, "-w", "\n%{http_code}", $"http://{Host}{path}");
+        var lines = result.Stdout.Split('\n');
+        Assert.Equal(status.ToString(System.Globalization.CultureInfo.InvariantCulture), lines[^1]);
+        Assert.Contains(code, result.Stdout);
+        Assert.DoesNotContain("root:", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_layout_missing_a_blob_is_refused_at_start_up_naming_it()
+    {
+        var layer = bundles.Layered.Blobs[2];
+        File.Delete(Path.Combine(_dir["node"], "oci", "blobs", "sha256", layer.Digest.Hex));
+
+        var error = Assert.Throws<KargoException>(() => LayoutCatalog.Load(_dir["node"]));
+
+        Assert.Contains(layer.Digest.ToString(), error.Message);
+        Assert.Contains("signed/layered:1", error.Message);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_a_clear_error()
+    {
+        var taken = new IPEndPoint(IPAddress.Loopback, _server!.Address.Port);
+
+        var error = await Assert.ThrowsAsync<KargoException>(() => RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]), new ServerOptions { Address = taken }));
+
+        Assert.Contains($"cannot listen on 127.0.0.1:{_server.Address.Port}", error.Message);
+    }
+}
