@@ -20,6 +20,7 @@ public static class OfflineCli
             UnpackCommand.Create(stdout, stderr),
             ServeCommand.Create(stdout, stderr),
             RegistryConfigCommand.Create(stdout),
+            PushCommand.Create(stdout, stderr),
         };
         return await CliHost.RunAsync(root, "kargo-offline", args, stdout, stderr, cancellationToken);
     }

@@ -70,6 +70,19 @@ public sealed class ManifestDocument
         return new ManifestDocument { MediaType = mediaType, Config = json.Config, Layers = json.Layers ?? [] };
     }
 
+    /// <summary>An index's bytes with only the listed manifests kept (all else as it was).</summary>
+    public static byte[] PruneIndex(ReadOnlySpan<byte> original, IEnumerable<Digest> keep)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(original)!.AsObject();
+        var kept = keep.Select(k => k.ToString()).ToHashSet();
+        var manifests = node["manifests"]!.AsArray();
+        foreach (var entry in manifests.Where(m => !kept.Contains(m?["digest"]?.GetValue<string>() ?? "")).ToList())
+        {
+            manifests.Remove(entry);
+        }
+        return JsonSerializer.SerializeToUtf8Bytes(node, OciJsonContext.Default.JsonObject);
+    }
+
     internal sealed class ManifestJson
     {
         [JsonPropertyName("schemaVersion")]

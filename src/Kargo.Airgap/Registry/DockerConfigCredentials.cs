@@ -57,6 +57,13 @@ public sealed class DockerConfigCredentials
         return credentials;
     }
 
+    /// <summary>Adds or replaces the credential for one registry (from a --creds option).</summary>
+    public DockerConfigCredentials With(string registry, Credential credential)
+    {
+        _byHost[HostOf(registry)] = credential;
+        return this;
+    }
+
     /// <summary>The credential for a registry as users name it (docker.io, quay.io, host:port).</summary>
     public Credential? Find(string registry)
     {

@@ -114,13 +114,17 @@ public sealed class RegistryClient : IDisposable
         }
     }
 
-    /// <summary>Sends a request to the image's registry, answering auth challenges and retrying transient failures.</summary>
-    private async Task<HttpResponseMessage> SendAsync(ImageReference image, Func<HttpRequestMessage> create, CancellationToken cancellationToken,
-        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    /// <summary>
+    /// Sends a request to the image's registry, answering auth challenges and retrying transient
+    /// failures. <paramref name="scopes"/> are the token scopes to ask for (default: pull of the image's repository).
+    /// </summary>
+    internal async Task<HttpResponseMessage> SendAsync(ImageReference image, Func<HttpRequestMessage> create, CancellationToken cancellationToken,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, IReadOnlyList<string>? scopes = null)
     {
+        scopes ??= [$"repository:{image.Repository}:pull"];
         var endpoint = await EndpointAsync(image.Registry, cancellationToken);
         var client = _options.InsecureRegistries.Contains(image.Registry) ? _unverified : _verifying;
-        var scopeKey = $"{image.Registry}/{image.Repository}";
+        var scopeKey = $"{image.Registry} {string.Join(' ', scopes)}";
         var challenged = false;
         while (true)
         {
@@ -137,7 +141,7 @@ public sealed class RegistryClient : IDisposable
             challenged = true;
             var challenge = AuthChallenge.From(response.Headers);
             response.Dispose();
-            _authorizations[scopeKey] = await AuthorizeAsync(client, image, challenge, cancellationToken);
+            _authorizations[scopeKey] = await AuthorizeAsync(client, image, challenge, scopes, cancellationToken);
         }
     }
 
@@ -180,12 +184,12 @@ public sealed class RegistryClient : IDisposable
     private Task BackoffAsync(int attempt, CancellationToken cancellationToken) =>
         Task.Delay(_options.FirstRetryDelay * (1 << (attempt - 1)), cancellationToken);
 
-    private async Task<AuthenticationHeaderValue> AuthorizeAsync(HttpClient client, ImageReference image, AuthChallenge? challenge, CancellationToken cancellationToken)
+    private async Task<AuthenticationHeaderValue> AuthorizeAsync(HttpClient client, ImageReference image, AuthChallenge? challenge, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {
         var credential = _options.Credentials.Find(image.Registry);
         if (challenge is { IsBearer: true } && challenge["realm"] is { } realm)
         {
-            return new AuthenticationHeaderValue("Bearer", await FetchTokenAsync(client, image, challenge, realm, credential, cancellationToken));
+            return new AuthenticationHeaderValue("Bearer", await FetchTokenAsync(client, image, challenge, realm, credential, scopes, cancellationToken));
         }
         if (challenge is { IsBasic: true } && credential is not null)
         {
@@ -194,9 +198,10 @@ public sealed class RegistryClient : IDisposable
         throw Unauthorized(image);
     }
 
-    private async Task<string> FetchTokenAsync(HttpClient client, ImageReference image, AuthChallenge challenge, string realm, Credential? credential, CancellationToken cancellationToken)
+    private async Task<string> FetchTokenAsync(HttpClient client, ImageReference image, AuthChallenge challenge, string realm, Credential? credential,
+        IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {
-        var query = new StringBuilder("?scope=").Append(Uri.EscapeDataString($"repository:{image.Repository}:pull"));
+        var query = new StringBuilder("?").AppendJoin('&', scopes.Select(scope => "scope=" + Uri.EscapeDataString(scope)));
         if (challenge["service"] is { } service)
         {
             query.Append("&service=").Append(Uri.EscapeDataString(service));
@@ -253,7 +258,7 @@ public sealed class RegistryClient : IDisposable
     private static AuthenticationHeaderValue Basic(Credential credential) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Secret}")));
 
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, ImageReference image, string what, CancellationToken cancellationToken)
+    internal static async Task EnsureSuccessAsync(HttpResponseMessage response, ImageReference image, string what, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)
         {
@@ -307,7 +312,7 @@ public sealed class RegistryClient : IDisposable
     /// The base URL of a registry. HTTPS everywhere, except that loopback hosts and
     /// --insecure-registry hosts fall back to plain HTTP when they do not speak TLS.
     /// </summary>
-    private Task<Uri> EndpointAsync(string registry, CancellationToken cancellationToken) =>
+    internal Task<Uri> EndpointAsync(string registry, CancellationToken cancellationToken) =>
         _endpoints.GetOrAdd(registry, host => ChooseEndpointAsync(host, cancellationToken));
 
     private async Task<Uri> ChooseEndpointAsync(string registry, CancellationToken cancellationToken)

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
 using Kargo.Airgap.Spec;
@@ -101,14 +99,7 @@ public sealed class ImageSource(RegistryClient registry, OciLayout cache)
 
     private Descriptor RewriteIndex(byte[] original, Descriptor top, IReadOnlyList<Descriptor> kept)
     {
-        var node = JsonNode.Parse(original)!.AsObject();
-        var keep = kept.Select(k => k.Digest.ToString()).ToHashSet();
-        var manifests = node["manifests"]!.AsArray();
-        foreach (var entry in manifests.Where(m => !keep.Contains(m?["digest"]?.GetValue<string>() ?? "")).ToList())
-        {
-            manifests.Remove(entry);
-        }
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(node);
+        var bytes = ManifestDocument.PruneIndex(original, kept.Select(k => k.Digest));
         var digest = Digest.Compute(bytes);
         cache.PutBlob(digest, bytes);
         return new Descriptor

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Kargo.Airgap;
+using Kargo.Airgap.Registry;
+using Kargo.Shared;
+
+namespace Kargo.Offline;
+
+internal static class PushCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var folder = new Argument<string>("DIR") { Description = "A folder a bundle was unpacked into (or an OCI layout)" };
+        var registry = new Option<string>("--registry") { Description = "The registry to push into, HOST[:PORT] (Harbor, Zot, distribution)", Required = true };
+        var insecure = new Option<bool>("--insecure") { Description = "Plain HTTP, or HTTPS without certificate checks" };
+        var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD for the registry (else from the docker config); never printed" };
+        var dockerConfig = new Option<string?>("--docker-config") { Description = "Docker config.json with credentials (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)" };
+        var ca = new Option<string[]>("--registry-ca") { Description = "A PEM CA to trust for the registry's certificate (repeatable)" };
+        var command = new Command("push", """
+            Push every image of an unpacked bundle into an existing registry under its upstream repository path
+            (quay.io/kubevirt/virt-api goes to HOST/kubevirt/virt-api), keeping every digest. Blobs the registry has
+            are skipped, shared ones mounted; a second push transfers nothing.
+            """)
+        { folder, registry, insecure, creds, dockerConfig, ca };
+        command.SetAction(async (parse, ct) =>
+        {
+            var host = parse.GetValue(registry)!;
+            var credentials = DockerConfigCredentials.Load(parse.GetValue(dockerConfig));
+            if (parse.GetValue(creds) is { } pair)
+            {
+                var colon = pair.IndexOf(':');
+                if (colon <= 0)
+                {
+                    throw new KargoException("--creds must be USER:PASSWORD");
+                }
+                credentials = credentials.With(host, new Credential(pair[..colon], pair[(colon + 1)..], "--creds"));
+            }
+            var options = new RegistryOptions
+            {
+                InsecureRegistries = parse.GetValue(insecure) ? new HashSet<string>([host], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
+                CaFiles = parse.GetValue(ca) ?? [],
+                Credentials = credentials,
+            };
+            using var client = new RegistryClient(options);
+            var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);
+            var pusher = new RegistryPusher(client, catalog, host);
+            var results = await pusher.PushAllAsync(image =>
+            {
+                stdout.WriteLine($"pushed {image.Target}: {image.Uploaded} blobs uploaded ({Sizes.Human(image.BytesUploaded)}), {image.Mounted} mounted, {image.Present} already there, {image.ManifestsPut} manifests written");
+                if (image.Pruned is not null)
+                {
+                    stderr.WriteLine($"WARNING: {image.Pruned}");
+                }
+            }, ct);
+            await stdout.WriteLineAsync($"{results.Count} images in {host}: {results.Sum(r => r.Uploaded)} blobs uploaded ({Sizes.Human(results.Sum(r => r.BytesUploaded))})");
+            return CliHost.Success;
+        });
+        return command;
+    }
+}
