@@ -134,9 +134,38 @@ read -r v_s v_kib < <(measure dotnet "$work/bin/kargo-offline.dll" verify "$work
 read -r h_s h_kib < <(measure sha256sum "$work/kargo.kargo")
 read -r o_s o_kib < <(measure openssl dgst -sha256 "$work/kargo.kargo")
 
+echo "== serve: skopeo copy out of kargo-offline serve beside out of the distribution registry"
+dotnet "$work/bin/kargo-offline.dll" unpack "$work/kargo.kargo" --pub "$work/bench-key.pub" --to "$work/node" >/dev/null 2>&1
+dotnet "$work/bin/kargo-offline.dll" serve "$work/node" --addr 127.0.0.1:0 --no-access-log > "$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 100); do
+  serve_host=$(grep -o 'at http://127.0.0.1:[0-9]*' "$work/serve.log" | sed 's|at http://||' || true)
+  [ -n "$serve_host" ] && break; sleep 0.1
+done
+[ -n "$serve_host" ] || { echo "serve did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
+copy_out() { # registry host -> seconds peak, copying every image into a fresh OCI layout
+  cat > "$work/copy-out.sh" <<SH
+set -e
+rm -rf "$work/out"
+for i in \$(seq 0 $((images - 1))); do
+  skopeo copy -q --src-tls-verify=false "docker://$1/bench/img\$i:1" "oci:$work/out:img\$i"
+done
+SH
+  measure bash "$work/copy-out.sh"
+}
+serve_runs=(); dist_runs=()
+for round in 1 2; do
+  serve_runs+=("$(copy_out "$serve_host")")
+  dist_runs+=("$(copy_out "$host")")
+done
+kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
+read -r sv_s sv_kib < <(printf '%s\n' "${serve_runs[@]}" | best)
+read -r dr_s dr_kib < <(printf '%s\n' "${dist_runs[@]}" | best)
+
 bundle=$(stat -c %s "$work/kargo.kargo")
 awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v wk="$w_kib" -v ss="$s_s" -v sk="$s_kib" \
-    -v vs="$v_s" -v vk="$v_kib" -v hs="$h_s" -v hk="$h_kib" -v os="$o_s" -v ok="$o_kib" 'BEGIN {
+    -v vs="$v_s" -v vk="$v_kib" -v hs="$h_s" -v hk="$h_kib" -v os="$o_s" -v ok="$o_kib" \
+    -v svs="$sv_s" -v drs="$dr_s" 'BEGIN {
   mib = 1048576
   printf "\ncontent: %.0f MiB in the registry; bundle: %.0f MiB\n\n", c/mib, b/mib
   printf "| %-40s | %8s | %9s | %13s |\n", "step", "seconds", "MiB/s", "peak RSS MiB"
@@ -147,6 +176,9 @@ awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v w
   printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "kargo-offline verify (signed bundle)", vs, b/mib/vs, vk/1024
   printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "sha256sum", hs, b/mib/hs, hk/1024
   printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "openssl dgst -sha256", os, b/mib/os, ok/1024
+  printf "| %-40s | %8.2f | %9.0f | %13s |\n", "skopeo copy out of kargo-offline serve", svs, b/mib/svs, "-"
+  printf "| %-40s | %8.2f | %9.0f | %13s |\n", "skopeo copy out of distribution", drs, b/mib/drs, "-"
   printf "\nratio skopeo pipeline / kargo build (cold): %.2fx  (goal: > 1, kargo faster)\n", ss/ks
+  printf "ratio serve rate / distribution rate:      %.2fx  (goal: >= 1.0)\n", drs/svs
   printf "verify rate / openssl sha256 rate:        %.0f%%  (goal: >= 90%%)\n", 100*os/vs
 }'

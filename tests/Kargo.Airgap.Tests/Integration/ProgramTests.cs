@@ -43,4 +43,33 @@ public sealed class ProgramTests
         Assert.Equal(0, version.ExitCode);
         Assert.StartsWith("0.1.0", version.Stdout.Trim());
     }
+
+    [Fact]
+    public async Task Serve_answers_logs_each_request_and_stops_gracefully_on_sigterm()
+    {
+        using var dir = new TempDir();
+        TestLayout.Write(dir["node/oci"], ("docker.io/library/served:1", TestImages.Image("served-process")));
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "kargo-offline.dll"), "serve", dir["node"], "--addr", "127.0.0.1:0" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var banner = await process.StandardOutput.ReadLineAsync();
+        Assert.NotNull(banner);
+        Assert.Contains("serving 1 repositories (docker.io) at http://127.0.0.1:", banner);
+        var address = banner[(banner.IndexOf("http://", StringComparison.Ordinal))..].Trim();
+
+        using var http = new HttpClient();
+        var tags = await http.GetStringAsync($"{address}v2/library/served/tags/list");
+        Assert.Contains("\"1\"", tags);
+
+        System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(0, process.ExitCode);
+        var log = await stderr;
+        Assert.Contains("GET /v2/library/served/tags/list 200", log);
+        Assert.Contains("stopped", log);
+    }
 }
