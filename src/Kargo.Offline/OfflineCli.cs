@@ -21,6 +21,7 @@ public static class OfflineCli
             ServeCommand.Create(stdout, stderr),
             RegistryConfigCommand.Create(stdout),
             PushCommand.Create(stdout, stderr),
+            LoadCommand.Create(stdout),
         };
         return await CliHost.RunAsync(root, "kargo-offline", args, stdout, stderr, cancellationToken);
     }

@@ -1,0 +1,150 @@
+using System.Formats.Tar;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Registry;
+using Descriptor = Kargo.Airgap.Oci.Descriptor;
+
+namespace Kargo.Airgap.Install;
+
+/// <summary>One image loaded into the engine: its name there and its image ID (the config digest).</summary>
+public sealed record LoadedImage(string Name, string Id);
+
+/// <summary>
+/// <c>kargo-offline load --docker</c>: loads images of an unpacked layout into a local Docker or
+/// Podman engine through its API (Docker.DotNet; Podman's Docker-compatible service too). Each
+/// image goes as a docker-archive stream built on the fly from the layout's files: nothing is
+/// buffered, whatever the image size. For a multi-platform image the engine's platform is loaded.
+/// </summary>
+public sealed class EngineLoader(LayoutCatalog catalog, Uri engine)
+{
+    /// <summary>The engine to use when none is named: DOCKER_HOST, Docker's socket, then Podman's.</summary>
+    public static Uri DefaultEngine()
+    {
+        if (Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host)
+        {
+            return new Uri(host);
+        }
+        foreach (var socket in new[] { "/var/run/docker.sock", "/run/podman/podman.sock" })
+        {
+            if (File.Exists(socket))
+            {
+                return new Uri("unix://" + socket);
+            }
+        }
+        throw new KargoException("no Docker or Podman engine found (no DOCKER_HOST, /var/run/docker.sock or /run/podman/podman.sock); name one with --engine unix:///path/to.sock");
+    }
+
+    /// <param name="names">References to load (normalised as docker does); empty loads every image.</param>
+    /// <param name="onLoaded">Called as each image is loaded.</param>
+    /// <param name="cancellationToken">Stops between and during loads.</param>
+    public async Task<IReadOnlyList<LoadedImage>> LoadAsync(IReadOnlyCollection<string> names, Action<LoadedImage>? onLoaded, CancellationToken cancellationToken)
+    {
+        var wanted = names.Select(n => ImageReference.Parse(n).RefName).ToHashSet(StringComparer.Ordinal);
+        var images = catalog.Repositories
+            .SelectMany(r => r.Tags.Select(t => (Name: $"{r.Name}:{t.Key}", Repository: r, Top: t.Value)))
+            .Where(i => wanted.Count == 0 || wanted.Contains(i.Name))
+            .ToList();
+        var unknown = wanted.Except(images.Select(i => i.Name)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new KargoException($"not in {catalog.Layout.Root}: {string.Join(", ", unknown)}");
+        }
+
+        // API 1.41: what Podman's compatible service speaks, and every Docker since 20.10.
+        using var client = new DockerClientBuilder().WithEndpoint(engine).WithApiVersion(new System.Version(1, 41)).Build();
+        try
+        {
+            await client.System.PingAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or DockerApiException or TimeoutException)
+        {
+            throw new KargoException($"the engine at {engine} does not answer: {e.Message}. Is Docker (or podman system service) running?", e);
+        }
+        var loaded = new List<LoadedImage>();
+        foreach (var (name, _, top) in images)
+        {
+            var manifest = PlatformManifest(top, name);
+            var document = ManifestDocument.Parse(catalog.Layout.ReadBlob(manifest.Digest), manifest.MediaType, name);
+            var pipe = new Pipe();
+            var writing = Task.Run(() => WriteArchiveAsync(pipe.Writer.AsStream(), name, document, cancellationToken), cancellationToken);
+            try
+            {
+                await client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, pipe.Reader.AsStream(), new Progress<JSONMessage>(), cancellationToken);
+            }
+            catch (DockerApiException e)
+            {
+                throw new KargoException($"the engine refused {name}: {e.ResponseBody}", e);
+            }
+            await writing;
+            var image = new LoadedImage(name, document.Config!.Digest.ToString());
+            loaded.Add(image);
+            onLoaded?.Invoke(image);
+        }
+        return loaded;
+    }
+
+    /// <summary>The manifest to load: the image itself, or an index's manifest for this machine's platform.</summary>
+    private Descriptor PlatformManifest(Descriptor top, string name)
+    {
+        if (!MediaTypes.IsIndex(top.MediaType))
+        {
+            return top;
+        }
+        var architecture = RuntimeInformation.OSArchitecture switch
+        {
+            Architecture.Arm64 => "arm64",
+            Architecture.Arm => "arm",
+            _ => "amd64",
+        };
+        var index = ManifestDocument.Parse(catalog.Layout.ReadBlob(top.Digest), top.MediaType, name);
+        return index.Manifests.FirstOrDefault(m => m.Platform is { Os: "linux" } p && p.Architecture == architecture && catalog.Layout.Contains(m.Digest, m.Size))
+            ?? throw new KargoException($"{name} has no linux/{architecture} manifest in this bundle; build it with that platform");
+    }
+
+    /// <summary>Writes the docker-archive (docker save) form: manifest.json, the config and the layers.</summary>
+    private async Task WriteArchiveAsync(Stream output, string name, ManifestDocument document, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using (output)
+            await using (var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true))
+            {
+                var config = document.Config!;
+                var layers = document.Layers.Select(l => $"{l.Digest.Hex}/layer.tar").ToList();
+                var manifest = JsonSerializer.SerializeToUtf8Bytes(new List<ArchiveManifest> { new($"{config.Digest.Hex}.json", [name], layers) }, EngineJsonContext.Default.ListArchiveManifest);
+                await WriteAsync(tar, "manifest.json", new MemoryStream(manifest), cancellationToken);
+                await WriteAsync(tar, $"{config.Digest.Hex}.json", File.OpenRead(catalog.Layout.BlobPath(config.Digest)), cancellationToken);
+                foreach (var (layer, path) in document.Layers.Zip(layers))
+                {
+                    await WriteAsync(tar, path, File.OpenRead(catalog.Layout.BlobPath(layer.Digest)), cancellationToken);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The engine stopped reading: its own error is the one to report.
+        }
+    }
+
+    private static async Task WriteAsync(TarWriter tar, string name, Stream content, CancellationToken cancellationToken)
+    {
+        await using (content)
+        {
+            var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = content, ModificationTime = DateTimeOffset.UnixEpoch };
+            await tar.WriteEntryAsync(entry, cancellationToken);
+        }
+    }
+
+    internal sealed record ArchiveManifest(
+        [property: JsonPropertyName("Config")] string Config,
+        [property: JsonPropertyName("RepoTags")] List<string> RepoTags,
+        [property: JsonPropertyName("Layers")] List<string> Layers);
+}
+
+[JsonSerializable(typeof(List<EngineLoader.ArchiveManifest>))]
+internal sealed partial class EngineJsonContext : JsonSerializerContext;
