@@ -23,7 +23,7 @@ internal static class LoadCommand
         });
         command.SetAction(async (parse, ct) =>
         {
-            var uri = parse.GetValue(engine) is { } given ? new Uri(given) : EngineLoader.DefaultEngine();
+            var uri = parse.GetValue(engine) is { } given ? new Uri(given) : EngineClient.DefaultEngine();
             var loader = new EngineLoader(LayoutCatalog.Load(parse.GetValue(folder)!), uri);
             var loaded = await loader.LoadAsync(parse.GetValue(images) ?? [], image => stdout.WriteLine($"loaded {image.Name} ({image.Id})"), ct);
             await stdout.WriteLineAsync($"{loaded.Count} images loaded into {uri}");

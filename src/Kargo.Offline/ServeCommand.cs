@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kargo.Airgap.Install;
 using Kargo.Airgap.Registry;
 using Kargo.Shared;
 
@@ -14,12 +15,14 @@ internal static class ServeCommand
         var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var selfSigned = new Option<bool>("--tls-self-signed") { Description = "Serve HTTPS with a certificate from a local CA kept in DIR/tls/ (nodes trust DIR/tls/ca.pem)" };
         var quiet = new Option<bool>("--no-access-log") { Description = "Do not print a line per request" };
+        var docker = new Option<bool>("--docker") { Description = "Instead: run the bundle's docker.io/library/registry image as a container (host network, restart unless stopped) through a Docker or Podman engine, push every image into it, and return" };
+        var engine = new Option<string?>("--engine") { Description = "With --docker: the engine's API (default: DOCKER_HOST, then Docker's, then Podman's socket)" };
         var command = new Command("serve", """
             Serve an unpacked bundle as a read-only OCI registry until stopped (Ctrl-C or SIGTERM ends it gracefully).
             Images answer under their upstream repository names (kubevirt/virt-operator, library/busybox), also for the
             ?ns= that containerd mirrors send, so nodes pull quay.io/… and docker.io/… through it unchanged.
             """)
-        { folder, address, certificate, key, selfSigned, quiet };
+        { folder, address, certificate, key, selfSigned, quiet, docker, engine };
         command.Validators.Add(result =>
         {
             var pair = result.GetValue(certificate) is not null;
@@ -31,12 +34,23 @@ internal static class ServeCommand
             {
                 result.AddError("choose --tls-cert/--tls-key or --tls-self-signed, not both");
             }
+            if (result.GetValue(docker) && (pair || result.GetValue(selfSigned)))
+            {
+                result.AddError("--docker runs the registry image as it is configured: TLS options apply to the embedded server only");
+            }
         });
         command.SetAction(async (parse, ct) =>
         {
             var dir = parse.GetValue(folder)!;
             var endpoint = ServerOptions.ParseAddress(parse.GetValue(address)!);
             var catalog = LayoutCatalog.Load(dir);
+            if (parse.GetValue(docker))
+            {
+                var uri = parse.GetValue(engine) is { } given ? new Uri(given) : EngineClient.DefaultEngine();
+                var pushed = await new EngineRegistry(catalog, uri).StartAsync(endpoint, line => stderr.WriteLine(line), ct);
+                await stdout.WriteLineAsync($"container {EngineRegistry.ContainerName} serves {pushed.Count} repositories at http://{endpoint}/ (restarts unless stopped; data in volume {EngineRegistry.DataVolume})");
+                return CliHost.Success;
+            }
             System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null;
             if (parse.GetValue(selfSigned))
             {

@@ -22,23 +22,6 @@ public sealed record LoadedImage(string Name, string Id);
 /// </summary>
 public sealed class EngineLoader(LayoutCatalog catalog, Uri engine)
 {
-    /// <summary>The engine to use when none is named: DOCKER_HOST, Docker's socket, then Podman's.</summary>
-    public static Uri DefaultEngine()
-    {
-        if (Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host)
-        {
-            return new Uri(host);
-        }
-        foreach (var socket in new[] { "/var/run/docker.sock", "/run/podman/podman.sock" })
-        {
-            if (File.Exists(socket))
-            {
-                return new Uri("unix://" + socket);
-            }
-        }
-        throw new KargoException("no Docker or Podman engine found (no DOCKER_HOST, /var/run/docker.sock or /run/podman/podman.sock); name one with --engine unix:///path/to.sock");
-    }
-
     /// <param name="names">References to load (normalised as docker does); empty loads every image.</param>
     /// <param name="onLoaded">Called as each image is loaded.</param>
     /// <param name="cancellationToken">Stops between and during loads.</param>
@@ -55,16 +38,7 @@ public sealed class EngineLoader(LayoutCatalog catalog, Uri engine)
             throw new KargoException($"not in {catalog.Layout.Root}: {string.Join(", ", unknown)}");
         }
 
-        // API 1.41: what Podman's compatible service speaks, and every Docker since 20.10.
-        using var client = new DockerClientBuilder().WithEndpoint(engine).WithApiVersion(new System.Version(1, 41)).Build();
-        try
-        {
-            await client.System.PingAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or DockerApiException or TimeoutException)
-        {
-            throw new KargoException($"the engine at {engine} does not answer: {e.Message}. Is Docker (or podman system service) running?", e);
-        }
+        using var client = await EngineClient.ConnectAsync(engine, cancellationToken);
         var loaded = new List<LoadedImage>();
         foreach (var (name, _, top) in images)
         {

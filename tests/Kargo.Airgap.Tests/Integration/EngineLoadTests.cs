@@ -65,4 +65,72 @@ public sealed class EngineLoadTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("does not answer", result.Stderr);
     }
+
+    [Fact]
+    public async Task Serve_docker_runs_the_bundled_registry_image_and_pushes_every_image_into_it()
+    {
+        using var node = new TempDir();
+        var registry = RegistryImage.Build();
+        TestLayout.Write(node["oci"],
+            ("docker.io/library/registry:2", registry),
+            ("quay.io/kubevirt/virt-operator:v1.3.0", _operator),
+            ("docker.io/library/busybox:1.36", _busybox));
+        using var podman = new TestPodman();
+        var port = FreePort();
+        try
+        {
+            var result = AssertOk(await OfflineAsync("serve", node.Path, "--docker", "--addr", $"127.0.0.1:{port}", "--engine", podman.Endpoint.ToString()));
+
+            Assert.Contains($"container kargo-registry serves 3 repositories at http://127.0.0.1:{port}/", result.Stdout);
+            var raw = await ProcessRunner.CheckedAsync("skopeo", "inspect", "--raw", "--tls-verify=false", $"docker://127.0.0.1:{port}/kubevirt/virt-operator:v1.3.0");
+            Assert.Equal(_operator.Digest, Kargo.Airgap.Oci.Digest.Compute(System.Text.Encoding.UTF8.GetBytes(raw)));
+            var policy = await podman.PodmanAsync("inspect", "--format", "{{.HostConfig.RestartPolicy.Name}}", "kargo-registry");
+            Assert.Equal("unless-stopped", policy.Stdout.Trim());
+
+            // Again: the container is replaced, its volume kept, and nothing is uploaded twice.
+            var again = AssertOk(await OfflineAsync("serve", node.Path, "--docker", "--addr", $"127.0.0.1:{port}", "--engine", podman.Endpoint.ToString()));
+            Assert.Contains("pushed 127.0.0.1", again.Stderr);
+            Assert.DoesNotMatch("[1-9] blobs uploaded", again.Stderr);
+        }
+        finally
+        {
+            await podman.PodmanAsync("rm", "-f", "kargo-registry");
+        }
+    }
+
+    [Fact]
+    public async Task A_registry_container_that_dies_is_reported_with_its_last_log_lines()
+    {
+        using var node = new TempDir();
+        TestLayout.Write(node["oci"], ("docker.io/library/registry:2", RegistryImage.Build("version: 0.1\nstorage: [not, a, mapping]\n")));
+        using var podman = new TestPodman();
+        try
+        {
+            var result = await OfflineAsync("serve", node.Path, "--docker", "--addr", $"127.0.0.1:{FreePort()}", "--engine", podman.Endpoint.ToString());
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("container kargo-registry stopped (exit 1)", result.Stderr);
+            Assert.Contains("configuration error", result.Stderr);
+        }
+        finally
+        {
+            await podman.PodmanAsync("rm", "-f", "kargo-registry");
+        }
+    }
+
+    [Fact]
+    public async Task Serve_docker_needs_a_registry_image_in_the_bundle()
+    {
+        var result = await OfflineAsync("serve", _dir["node"], "--docker", "--engine", "unix:///nonexistent.sock");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("holds no docker.io/library/registry image", result.Stderr);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }
