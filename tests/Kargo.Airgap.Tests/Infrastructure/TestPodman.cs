@@ -13,8 +13,10 @@ public sealed class TestPodman : IDisposable
 
     public Uri Endpoint => new("unix://" + _dir["podman.sock"]);
 
-    public TestPodman()
+    /// <param name="insecureRegistries">Plain-HTTP registries podman may pull from (HOST:PORT).</param>
+    public TestPodman(params string[] insecureRegistries)
     {
+        File.WriteAllText(_dir["registries.conf"], string.Concat(insecureRegistries.Select(r => $"[[registry]]\nlocation = \"{r}\"\ninsecure = true\n")));
         File.WriteAllText(_dir["containers.conf"], """
             [containers]
             default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
@@ -29,6 +31,7 @@ public sealed class TestPodman : IDisposable
             info.ArgumentList.Add(arg);
         }
         info.Environment["CONTAINERS_CONF"] = _dir["containers.conf"];
+        info.Environment["CONTAINERS_REGISTRIES_CONF"] = _dir["registries.conf"];
         _process = Process.Start(info)!;
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
@@ -46,7 +49,7 @@ public sealed class TestPodman : IDisposable
 
     /// <summary>Runs podman against this service's storage.</summary>
     public Task<ProcessResult> PodmanAsync(params string[] args) =>
-        ProcessRunner.RunAsync("podman", ["--root", _dir["root"], "--runroot", _dir["run"], "--storage-driver", "vfs", .. args], new Dictionary<string, string> { ["CONTAINERS_CONF"] = _dir["containers.conf"] });
+        ProcessRunner.RunAsync("podman", ["--root", _dir["root"], "--runroot", _dir["run"], "--storage-driver", "vfs", .. args], new Dictionary<string, string> { ["CONTAINERS_CONF"] = _dir["containers.conf"], ["CONTAINERS_REGISTRIES_CONF"] = _dir["registries.conf"] });
 
     public void Dispose()
     {

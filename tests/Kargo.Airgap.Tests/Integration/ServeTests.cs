@@ -97,6 +97,41 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
     }
 
     [Fact]
+    public async Task Podmans_docker_api_pulls_an_image_from_serve()
+    {
+        using var podman = new TestPodman(Host);
+        using var engine = await Kargo.Airgap.Install.EngineClient.ConnectAsync(podman.Endpoint, default);
+
+        await engine.Images.CreateImageAsync(new Docker.DotNet.Models.ImagesCreateParameters { FromImage = $"{Host}/signed/layered", Tag = "1" }, null, new Progress<Docker.DotNet.Models.JSONMessage>(), default);
+
+        var image = await engine.Images.InspectImageAsync($"{Host}/signed/layered:1", default);
+        Assert.Equal(bundles.Layered.Blobs[0].Digest.ToString(), image.ID.StartsWith("sha256:", StringComparison.Ordinal) ? image.ID : "sha256:" + image.ID);
+    }
+
+    [Fact]
+    public async Task Serve_over_tls_with_a_self_signed_ca_is_trusted_by_clients_given_the_ca()
+    {
+        var (certificate, caFile) = SelfSignedTls.LoadOrCreate(_dir["tls"], IPAddress.Loopback);
+        await using var secure = await RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0), Certificate = certificate });
+        var host = $"127.0.0.1:{secure.Address.Port}";
+        Assert.Equal("https", secure.Address.Scheme);
+        Directory.CreateDirectory(_dir["certs"]);
+        File.Copy(caFile, _dir["certs/ca.crt"]);
+
+        var trusted = await ProcessRunner.RunAsync("skopeo", ["inspect", "--raw", "--cert-dir", _dir["certs"], $"docker://{host}/signed/docker:1"]);
+        Assert.True(trusted.ExitCode == 0, trusted.Output);
+        Assert.Equal(bundles.Docker.Digest, Digest.Compute(System.Text.Encoding.UTF8.GetBytes(trusted.Stdout)));
+
+        var untrusted = await ProcessRunner.RunAsync("skopeo", ["inspect", "--raw", $"docker://{host}/signed/docker:1"]);
+        Assert.NotEqual(0, untrusted.ExitCode);
+        Assert.Contains("certificate", untrusted.Stderr);
+
+        // The CA is kept: a restart serves the same certificate chain.
+        var (_, again) = SelfSignedTls.LoadOrCreate(_dir["tls"], IPAddress.Loopback);
+        Assert.Equal(File.ReadAllText(caFile), File.ReadAllText(again));
+    }
+
+    [Fact]
     public async Task A_port_in_use_is_a_clear_error()
     {
         var taken = new IPEndPoint(IPAddress.Loopback, _server!.Address.Port);
