@@ -11,13 +11,15 @@ internal static class RegistryConfigCommand
         var folder = new Argument<string>("DIR") { Description = "A folder a bundle was unpacked into (or an OCI layout)" };
         var endpoint = new Option<string>("--endpoint") { Description = "The local registry as the node reaches it, such as http://127.0.0.1:5000", Required = true };
         var root = new Option<string>("--root") { Description = "Write under this folder instead of /", DefaultValueFactory = _ => "/" };
+        var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD the local registry wants (written to registries.yaml, mode 0600; never printed)" };
+        var skipVerify = new Option<bool>("--insecure-skip-verify") { Description = "Do not check the https endpoint's certificate" };
         var ca = new Option<string?>("--ca") { Description = "The CA file nodes trust for an https endpoint (such as DIR/tls/ca.pem from serve --tls-self-signed)" };
         var command = new Command("registry-config", """
             Write what the node's runtime needs to pull every bundled image through the local registry:
             k3s's etc/rancher/k3s/registries.yaml and containerd's etc/containerd/certs.d/HOST/hosts.toml,
             one mirror for each registry host in the bundle.
             """)
-        { folder, endpoint, root, ca };
+        { folder, endpoint, root, ca, creds, skipVerify };
         command.SetAction(async parse =>
         {
             if (!Uri.TryCreate(parse.GetValue(endpoint), UriKind.Absolute, out var uri))
@@ -26,7 +28,13 @@ internal static class RegistryConfigCommand
             }
             var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);
             var caFile = parse.GetValue(ca) is { } path ? Path.GetFullPath(path) : null;
-            foreach (var file in MirrorConfig.Write(catalog.Registries, uri, parse.GetValue(root)!, caFile))
+            Credential? credential = null;
+            if (parse.GetValue(creds) is { } pair)
+            {
+                var colon = pair.IndexOf(':');
+                credential = colon > 0 ? new Credential(pair[..colon], pair[(colon + 1)..], "--creds") : throw new Kargo.Airgap.KargoException("--creds must be USER:PASSWORD");
+            }
+            foreach (var file in MirrorConfig.Write(catalog.Registries, uri, parse.GetValue(root)!, caFile, credential, parse.GetValue(skipVerify)))
             {
                 await stdout.WriteLineAsync($"wrote {file}");
             }

@@ -50,6 +50,23 @@ public sealed class MirrorTests : IDisposable
     }
 
     [Fact]
+    public async Task Credentials_go_into_registries_yaml_readable_by_root_only_and_are_never_printed()
+    {
+        var result = AssertOk(await OfflineAsync("registry-config", _dir["node"], "--endpoint", "https://harbor.lan", "--root", _dir["root"], "--creds", "robot$kargo:p\"a:ss", "--insecure-skip-verify"));
+
+        var file = _dir["root/etc/rancher/k3s/registries.yaml"];
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(file)));
+        var config = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["configs"])["harbor.lan"];
+        Assert.Equal("robot$kargo", ((YamlScalarNode)((YamlMappingNode)config["auth"])["username"]).Value);
+        Assert.Equal("p\"a:ss", ((YamlScalarNode)((YamlMappingNode)config["auth"])["password"]).Value);
+        Assert.Equal("true", ((YamlScalarNode)((YamlMappingNode)config["tls"])["insecure_skip_verify"]).Value);
+        Assert.DoesNotContain("p\"a:ss", result.Output);
+        Assert.Contains("skip_verify = true", File.ReadAllText(_dir["root/etc/containerd/certs.d/quay.io/hosts.toml"]));
+    }
+
+    [Fact]
     public async Task Containerd_pulls_docker_io_quay_io_and_multi_platform_images_through_the_mirror()
     {
         var requests = new ConcurrentQueue<string>();
