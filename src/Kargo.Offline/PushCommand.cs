@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Kargo.Airgap;
 using Kargo.Airgap.Registry;
 using Kargo.Shared;
 
@@ -27,12 +26,7 @@ internal static class PushCommand
             var credentials = DockerConfigCredentials.Load(parse.GetValue(dockerConfig));
             if (parse.GetValue(creds) is { } pair)
             {
-                var colon = pair.IndexOf(':');
-                if (colon <= 0)
-                {
-                    throw new KargoException("--creds must be USER:PASSWORD");
-                }
-                credentials = credentials.With(host, new Credential(pair[..colon], pair[(colon + 1)..], "--creds"));
+                credentials = credentials.With(host, Credential.Parse(pair, "--creds"));
             }
             var options = new RegistryOptions
             {

@@ -28,12 +28,7 @@ internal static class RegistryConfigCommand
             }
             var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);
             var caFile = parse.GetValue(ca) is { } path ? Path.GetFullPath(path) : null;
-            Credential? credential = null;
-            if (parse.GetValue(creds) is { } pair)
-            {
-                var colon = pair.IndexOf(':');
-                credential = colon > 0 ? new Credential(pair[..colon], pair[(colon + 1)..], "--creds") : throw new Kargo.Airgap.KargoException("--creds must be USER:PASSWORD");
-            }
+            var credential = parse.GetValue(creds) is { } pair ? Credential.Parse(pair, "--creds") : null;
             foreach (var file in MirrorConfig.Write(catalog.Registries, uri, parse.GetValue(root)!, caFile, credential, parse.GetValue(skipVerify)))
             {
                 await stdout.WriteLineAsync($"wrote {file}");

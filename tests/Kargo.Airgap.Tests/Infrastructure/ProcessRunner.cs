@@ -37,6 +37,20 @@ public static class ProcessRunner
         return new ProcessResult(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Kills a server a test started (and its children), waits for it, and releases it.</summary>
+    public static void Stop(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        process.Dispose();
+    }
+
     public static async Task<string> CheckedAsync(string file, params string[] args)
     {
         var result = await RunAsync(file, args);

@@ -44,15 +44,7 @@ public sealed class TestContainerd : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
+        ProcessRunner.Stop(_process);
         _dir.Dispose();
     }
 }

@@ -6,6 +6,22 @@ namespace Kargo.Airgap.Tests.Infrastructure;
 /// <summary>Writes test images into an OCI layout under any names, as an unpacked bundle would hold them.</summary>
 public static class TestLayout
 {
+    /// <summary>
+    /// A node's unpacked layout with upstream names: a Docker-format image from docker.io, an OCI
+    /// image from quay.io and a two-platform index, written under <paramref name="folder"/>/oci.
+    /// </summary>
+    public static (TestImage Busybox, TestImage Operator, TestImage Multi) WriteUpstreamSet(string folder, string seed)
+    {
+        var busybox = TestImages.Image($"{seed}-busybox", ManifestFormat.Docker);
+        var virtOperator = TestImages.Image($"{seed}-operator");
+        var multi = TestImages.Index($"{seed}-multi", ManifestFormat.Oci, "amd64", "arm64");
+        Write(Path.Combine(folder, "oci"),
+            ("docker.io/library/busybox:1.36", busybox),
+            ("quay.io/kubevirt/virt-operator:v1.3.0", virtOperator),
+            ("docker.io/library/multi:1", multi));
+        return (busybox, virtOperator, multi);
+    }
+
     public static void Write(string folder, params (string RefName, TestImage Image)[] images)
     {
         var layout = new OciLayout(folder).EnsureCreated();

@@ -53,15 +53,7 @@ public sealed class TestPodman : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
+        ProcessRunner.Stop(_process);
         _dir.Dispose();
     }
 }

@@ -120,15 +120,7 @@ public sealed partial class TestRegistry : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
+        ProcessRunner.Stop(_process);
         Tokens?.Dispose();
         _dir.Dispose();
     }

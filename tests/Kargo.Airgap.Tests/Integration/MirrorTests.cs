@@ -14,16 +14,13 @@ namespace Kargo.Airgap.Tests.Integration;
 public sealed class MirrorTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly TestImage _busybox = TestImages.Image("mirror-busybox", ManifestFormat.Docker);
-    private readonly TestImage _operator = TestImages.Image("mirror-operator");
-    private readonly TestImage _multi = TestImages.Index("mirror-multi", ManifestFormat.Oci, "amd64", "arm64");
+    private readonly TestImage _busybox;
+    private readonly TestImage _operator;
+    private readonly TestImage _multi;
 
     public MirrorTests()
     {
-        TestLayout.Write(_dir["node/oci"],
-            ("docker.io/library/busybox:1.36", _busybox),
-            ("quay.io/kubevirt/virt-operator:v1.3.0", _operator),
-            ("docker.io/library/multi:1", _multi));
+        (_busybox, _operator, _multi) = TestLayout.WriteUpstreamSet(_dir["node"], "mirror");
     }
 
     public void Dispose() => _dir.Dispose();
