@@ -17,3 +17,21 @@ internal abstract class ReadOnlyStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
+
+/// <summary>A response body that disposes its HTTP response with it.</summary>
+internal sealed class OwningStream(Stream inner, IDisposable owner) : ReadOnlyStream
+{
+    public override int Read(Span<byte> buffer) => inner.Read(buffer);
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+            owner.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

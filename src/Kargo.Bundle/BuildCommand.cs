@@ -34,7 +34,8 @@ internal static class BuildCommand
             using var signingKey = KeygenCommand.LoadKey(parse.GetValue(key));
             using var client = new RegistryClient(registry.Read(parse));
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
-            var builder = new BundleBuilder(new ImageSource(client, store), store) { Log = line => stderr.WriteLine(line) };
+            using var files = new FileSource(store, registry.Read(parse)) { Log = line => stderr.WriteLine(line) };
+            var builder = new BundleBuilder(new ImageSource(client, store), store, files) { Log = line => stderr.WriteLine(line) };
             var report = await builder.BuildAsync(new BuildRequest
             {
                 SpecPath = parse.GetValue(spec)!,

@@ -21,7 +21,9 @@ internal static class LockCommand
         {
             using var client = new RegistryClient(registry.Read(parse));
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
-            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), ct);
+            var options = registry.Read(parse);
+            using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
+            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, ct);
             foreach (var change in changes)
             {
                 var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";

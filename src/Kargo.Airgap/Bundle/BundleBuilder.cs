@@ -44,7 +44,7 @@ public sealed record BuildReport(
 /// <c>kargo-bundle build</c>: pins the spec's images, brings every manifest and blob into the
 /// cache (only what is missing), then writes the bundle from the cache.
 /// </summary>
-public sealed class BundleBuilder(ImageSource images, OciLayout cache)
+public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSource? files = null)
 {
     public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
     public const string ContainerdNameAnnotation = "io.containerd.image.name";
@@ -70,10 +70,16 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
         {
             Log?.Invoke($"resolved {pin.Pin.Reference} to {pin.Pin.Digest}: it was not in {request.LockPath}, now added");
         }
-        if (newlyPinned.Count > 0)
+        var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, request.LockPath, mode, ResolveFileAsync, cancellationToken);
+        foreach (var file in pinnedFiles.Where(f => f.NewlyResolved))
+        {
+            Log?.Invoke($"downloaded {file.File.Source} (sha256 {file.Pin!.Sha256}, {file.Pin.Size} bytes): it was not in {request.LockPath}, now added");
+        }
+        if (newlyPinned.Count > 0 || pinnedFiles.Any(f => f.NewlyResolved))
         {
             lockFile.Save(request.LockPath);
         }
+        var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
 
         var plans = new List<ImagePlan>();
         foreach (var pin in pinned)
@@ -84,7 +90,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var downloads = BlobDownloads.Start(images, cache, plans, request.Parallelism, Log, Progress, stop.Token);
-        var items = Items(spec, lockFile, plans, downloads);
+        var items = Items(spec, lockFile, plans, downloads, fileItems);
         var inventory = new Inventory
         {
             Name = spec.Name,
@@ -137,7 +143,44 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
     private static string SpecEntry(BundleSpec spec) => $"spec/{spec.Name}.yaml";
 
     /// <summary>Every entry after the inventory, in the fixed order of the bundle format.</summary>
-    private List<BundleItem> Items(BundleSpec spec, LockFile lockFile, IReadOnlyList<ImagePlan> plans, BlobDownloads downloads)
+    private Task<LockedFile> ResolveFileAsync(SpecFile file, CancellationToken cancellationToken) =>
+        (files ?? throw new KargoException("this build has no file source for spec.files and spec.manifests URLs")).ResolveAsync(file, cancellationToken);
+
+    /// <summary>spec.files and spec.manifests as bundle entries: URLs from the cache (fetched if missing), paths beside the spec.</summary>
+    private async Task<List<BundleItem>> FileItemsAsync(BundleSpec spec, IReadOnlyList<PinnedFile> pinned, CancellationToken cancellationToken)
+    {
+        var items = new List<BundleItem>();
+        foreach (var file in pinned.OrderBy(f => f.Folder == "files" ? 0 : 1).ThenBy(f => f.File.Name, StringComparer.Ordinal))
+        {
+            var entry = $"{file.Folder}/{file.File.Name}";
+            if (file.Pin is { } pin)
+            {
+                var path = await files!.FetchAsync(pin, cancellationToken);
+                items.Add(BundleItem.FromFile(entry, path, pin.Size, pin.Sha256));
+                continue;
+            }
+            var local = Path.GetFullPath(file.File.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!);
+            if (!File.Exists(local))
+            {
+                throw new KargoException($"{spec.Where(file.File.Line)}: {local} does not exist");
+            }
+            var sha256 = await Sha256OfAsync(local, cancellationToken);
+            if (file.File.Sha256 is { } wanted && wanted != sha256)
+            {
+                throw new KargoException($"{spec.Where(file.File.Line)}: checksum mismatch: the spec says sha256 {wanted} for {local}, the file hashes to {sha256}");
+            }
+            items.Add(BundleItem.FromFile(entry, local, new FileInfo(local).Length, sha256));
+        }
+        return items;
+    }
+
+    private static async Task<string> Sha256OfAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken));
+    }
+
+    private List<BundleItem> Items(BundleSpec spec, LockFile lockFile, IReadOnlyList<ImagePlan> plans, BlobDownloads downloads, IReadOnlyList<BundleItem> fileItems)
     {
         var index = new OciIndexJson
         {
@@ -160,6 +203,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache)
         {
             Downloading = downloads.ReadyOf(b.Digest),
         }));
+        items.AddRange(fileItems);
         items.Add(BundleItem.FromBytes(SpecEntry(spec), File.ReadAllBytes(spec.File)));
         items.Add(BundleItem.FromBytes(LockEntry, lockFile.ToBytes()));
         return items;

@@ -363,24 +363,6 @@ public sealed class RegistryClient : IDisposable
         _verifying.Dispose();
         _unverified.Dispose();
     }
-
-    /// <summary>A response body that disposes its response with it.</summary>
-    private sealed class OwningStream(Stream inner, IDisposable owner) : ReadOnlyStream
-    {
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                owner.Dispose();
-            }
-            base.Dispose(disposing);
-        }
-    }
 }
 
 /// <summary>A manifest's exact bytes, with the digest they hash to and what they parse to.</summary>

@@ -11,14 +11,21 @@ public sealed record LockChange(string Reference, string Digest, string? Previou
 /// <summary><c>kargo-bundle lock</c>: resolves every reference of a spec again and writes the lock.</summary>
 public static class SpecLocker
 {
-    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, FileSource files, CancellationToken cancellationToken)
     {
         var spec = SpecLoader.Load(specPath);
         var lockFile = LockFile.LoadOrEmpty(lockPath);
         var before = lockFile.Images.ToDictionary(i => i.Reference, i => i.Digest.ToString());
+        var filesBefore = lockFile.Files.ToDictionary(f => f.Url, f => "sha256:" + f.Sha256);
         var pinned = await Pinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, images.ResolveAsync, cancellationToken);
+        var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, files.ResolveAsync, cancellationToken);
         lockFile.RetainOnly(spec.Images.Select(i => i.Reference));
+        lockFile.RetainFiles(pinnedFiles.Where(f => f.Pin is not null).Select(f => f.File.Source));
         lockFile.Save(lockPath);
-        return [.. pinned.Select(p => new LockChange(p.Pin.Reference, p.Pin.Digest.ToString(), before.GetValueOrDefault(p.Pin.Reference)))];
+        return
+        [
+            .. pinned.Select(p => new LockChange(p.Pin.Reference, p.Pin.Digest.ToString(), before.GetValueOrDefault(p.Pin.Reference))),
+            .. pinnedFiles.Where(f => f.Pin is not null).Select(f => new LockChange(f.Pin!.Url, "sha256:" + f.Pin.Sha256, filesBefore.GetValueOrDefault(f.Pin.Url))),
+        ];
     }
 }

@@ -13,8 +13,25 @@ public sealed class LockFile
     public const int CurrentVersion = 1;
 
     private readonly SortedDictionary<string, LockedImage> _images = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, LockedFile> _files = new(StringComparer.Ordinal);
 
     public IEnumerable<LockedImage> Images => _images.Values;
+
+    public IEnumerable<LockedFile> Files => _files.Values;
+
+    public LockedFile? FindFile(string url) => _files.GetValueOrDefault(url);
+
+    public void Pin(LockedFile file) => _files[file.Url] = file;
+
+    /// <summary>Keeps only the URLs the spec still names.</summary>
+    public void RetainFiles(IEnumerable<string> urls)
+    {
+        var keep = urls.ToHashSet(StringComparer.Ordinal);
+        foreach (var key in _files.Keys.Where(k => !keep.Contains(k)).ToList())
+        {
+            _files.Remove(key);
+        }
+    }
 
     public LockedImage? Find(ImageReference reference) =>
         _images.TryGetValue(reference.ToString(), out var image) ? image : null;
@@ -67,6 +84,14 @@ public sealed class LockFile
             }
             lockFile.Pin(image with { Reference = reference.ToString() });
         }
+        foreach (var file in json.Files ?? [])
+        {
+            if (file.Sha256.Length != 64 || !file.Sha256.All(Uri.IsHexDigit) || file.Size < 0)
+            {
+                throw new KargoException($"{path}: the entry for {file.Url} has an invalid sha256 or size; run 'kargo-bundle lock' again");
+            }
+            lockFile.Pin(file);
+        }
         return lockFile;
     }
 
@@ -74,7 +99,7 @@ public sealed class LockFile
 
     public byte[] ToBytes()
     {
-        var json = new LockJson { LockVersion = CurrentVersion, Images = [.. _images.Values] };
+        var json = new LockJson { LockVersion = CurrentVersion, Images = [.. _images.Values], Files = _files.Count == 0 ? null : [.. _files.Values] };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(json, SpecJsonContext.Default.LockJson);
         return [.. bytes, (byte)'\n'];
     }
@@ -86,6 +111,10 @@ public sealed class LockFile
 
         [JsonPropertyName("images")]
         public List<LockedImage> Images { get; set; } = [];
+
+        [JsonPropertyName("files")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public List<LockedFile>? Files { get; set; }
     }
 }
 
@@ -100,6 +129,19 @@ public sealed record LockedImage
 
     [JsonPropertyName("mediaType")]
     public required string MediaType { get; init; }
+
+    [JsonPropertyName("size")]
+    public required long Size { get; init; }
+}
+
+/// <summary>One pinned download: the URL, and the size and sha256 of what it served when locked.</summary>
+public sealed record LockedFile
+{
+    [JsonPropertyName("url")]
+    public required string Url { get; init; }
+
+    [JsonPropertyName("sha256")]
+    public required string Sha256 { get; init; }
 
     [JsonPropertyName("size")]
     public required long Size { get; init; }

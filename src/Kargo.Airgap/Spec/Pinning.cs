@@ -64,3 +64,59 @@ public static class Pinning
         return pinned;
     }
 }
+
+/// <summary>A file of the spec and, for a URL, what it is pinned to (null for a local path).</summary>
+/// <param name="File">The spec entry.</param>
+/// <param name="Folder">The bundle folder it goes to: manifests or files.</param>
+/// <param name="Pin">The pinned URL content, or null for a local path.</param>
+/// <param name="NewlyResolved">Resolved by this run (not from the lock).</param>
+public sealed record PinnedFile(SpecFile File, string Folder, LockedFile? Pin, bool NewlyResolved);
+
+/// <summary>Pins spec.manifests and spec.files URLs to the sha256 and size they serve.</summary>
+public static class FilePinning
+{
+    public delegate Task<LockedFile> Resolve(SpecFile file, CancellationToken cancellationToken);
+
+    public static async Task<IReadOnlyList<PinnedFile>> PinAsync(BundleSpec spec, LockFile lockFile, string lockPath, PinMode mode, Resolve resolve, CancellationToken cancellationToken)
+    {
+        var all = spec.Manifests.Select(f => (File: f, Folder: "manifests")).Concat(spec.Files.Select(f => (File: f, Folder: "files"))).ToList();
+        if (mode == PinMode.LockedOnly)
+        {
+            var unpinned = all.Where(x => x.File.IsUrl && lockFile.FindFile(x.File.Source) is null).ToList();
+            if (unpinned.Count > 0)
+            {
+                throw new KargoException($"--locked: {lockPath} does not pin {string.Join("; ", unpinned.Select(x => $"{x.File.Source} ({spec.Where(x.File.Line)})"))}. Run 'kargo-bundle lock {spec.File} --lock {lockPath}' on a connected host, or build without --locked");
+            }
+        }
+        var pinned = new List<PinnedFile>();
+        foreach (var (file, folder) in all)
+        {
+            if (!file.IsUrl)
+            {
+                pinned.Add(new PinnedFile(file, folder, null, false));
+                continue;
+            }
+            var locked = lockFile.FindFile(file.Source);
+            if (locked is not null && file.Sha256 is { } wanted && wanted != locked.Sha256 && mode == PinMode.LockedOnly)
+            {
+                throw new KargoException($"{spec.Where(file.Line)}: the spec pins {file.Source} to sha256 {wanted} but {lockPath} has {locked.Sha256}; run 'kargo-bundle lock' again");
+            }
+            if (locked is not null && mode != PinMode.ResolveAll && (file.Sha256 is null || file.Sha256 == locked.Sha256))
+            {
+                pinned.Add(new PinnedFile(file, folder, locked, false));
+                continue;
+            }
+            try
+            {
+                locked = await resolve(file, cancellationToken);
+            }
+            catch (KargoException e)
+            {
+                throw new KargoException($"{spec.Where(file.Line)}: {e.Message}", e);
+            }
+            lockFile.Pin(locked);
+            pinned.Add(new PinnedFile(file, folder, locked, true));
+        }
+        return pinned;
+    }
+}

@@ -54,7 +54,7 @@ public static partial class SpecLoader
             throw reader.Error(version.Node, $"metadata.version '{version.Value}' may hold letters, digits, '.', '_', '+' and '-' only (it names the bundle file)");
         }
 
-        var spec = reader.Mapping(reader.Required(root, "spec"), "spec", "platforms", "images");
+        var spec = reader.Mapping(reader.Required(root, "spec"), "spec", "platforms", "images", "manifests", "files");
         return new BundleSpec
         {
             File = file,
@@ -62,6 +62,8 @@ public static partial class SpecLoader
             Version = version.Value,
             Platforms = ReadPlatforms(reader, spec),
             Images = ReadImages(reader, spec),
+            Manifests = ReadFiles(reader, spec, "manifests", file),
+            Files = ReadFiles(reader, spec, "files", file),
         };
     }
 
@@ -129,6 +131,78 @@ public static partial class SpecLoader
         }
         return images;
     }
+
+    /// <summary>
+    /// spec.files and spec.manifests: each a URL or path, or a mapping with url (or path), and
+    /// optional sha256 and name. Names must be unique and safe as bundle entry names.
+    /// </summary>
+    private static List<SpecFile> ReadFiles(NodeReader reader, YamlMappingNode spec, string field, string specFile)
+    {
+        var node = reader.Optional(spec, field);
+        if (node is null)
+        {
+            return [];
+        }
+        var files = new List<SpecFile>();
+        foreach (var item in reader.Sequence(node, $"spec.{field}"))
+        {
+            string source;
+            string? sha256 = null;
+            string? name = null;
+            if (item is YamlMappingNode mapping)
+            {
+                reader.Mapping(mapping, $"an entry of spec.{field}", "url", "path", "sha256", "name");
+                var url = reader.OptionalScalar(mapping, "url");
+                var path = reader.OptionalScalar(mapping, "path");
+                if ((url is null) == (path is null))
+                {
+                    throw reader.Error(item, $"an entry of spec.{field} needs exactly one of url or path");
+                }
+                source = (url ?? path)!.Value.Value;
+                sha256 = reader.OptionalScalar(mapping, "sha256")?.Value;
+                name = reader.OptionalScalar(mapping, "name")?.Value;
+            }
+            else
+            {
+                source = reader.Scalar(item, $"a URL or path in spec.{field}");
+            }
+            var file = new SpecFile(source, name ?? FileName(source), sha256?.ToLowerInvariant(), (int)item.Start.Line);
+            if (field == "files" && !file.IsUrl)
+            {
+                throw reader.Error(item, $"'{source}' is not an http(s) URL; spec.files are downloaded (local files go in spec.manifests)");
+            }
+            if (!file.IsUrl && !Uri.TryCreate(source, UriKind.Relative, out _) && !Path.IsPathRooted(source))
+            {
+                throw reader.Error(item, $"'{source}' is neither an http(s) URL nor a path");
+            }
+            if (file.Sha256 is { } hash && !Sha256Pattern().IsMatch(hash))
+            {
+                throw reader.Error(item, $"sha256 '{hash}' is not 64 hex digits");
+            }
+            if (!FileNamePattern().IsMatch(file.Name))
+            {
+                throw reader.Error(item, $"'{file.Name}' cannot name a bundle entry (letters, digits, . _ - + only); give a name:");
+            }
+            if (files.FirstOrDefault(f => f.Name.Equals(file.Name, StringComparison.OrdinalIgnoreCase)) is { } earlier)
+            {
+                throw reader.Error(item, $"spec.{field} has '{earlier.Name}' already at line {earlier.Line}, and '{file.Name}' would collide with it; give one of them another name:");
+            }
+            files.Add(file);
+        }
+        return files;
+    }
+
+    private static string FileName(string source)
+    {
+        var path = Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri.AbsolutePath : source;
+        return Path.GetFileName(path.TrimEnd('/'));
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")]
+    private static partial Regex FileNamePattern();
+
+    [GeneratedRegex("^[a-f0-9]{64}$")]
+    private static partial Regex Sha256Pattern();
 
     [GeneratedRegex("^[a-z][a-z0-9-]{0,62}$")]
     private static partial Regex NamePattern();

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Kargo.Airgap.Tests.Infrastructure;
+
+/// <summary>
+/// Release assets over HTTP on 127.0.0.1 (Kestrel), as GitHub releases serve them: files with Range
+/// support, a redirect to another host name (localhost), and a count of requests per path.
+/// </summary>
+public sealed class TestFileServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    public ConcurrentDictionary<string, byte[]> Files { get; } = new();
+    public ConcurrentDictionary<string, int> Requests { get; } = new();
+    public int Port { get; }
+
+    private TestFileServer(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+    }
+
+    public string Url(string path) => $"http://127.0.0.1:{Port}/{path}";
+
+    public static async Task<TestFileServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        TestFileServer? server = null;
+        app.MapGet("/files/{name}", (string name, HttpContext context) =>
+        {
+            server!.Requests.AddOrUpdate(context.Request.Path, 1, (_, n) => n + 1);
+            return server.Files.TryGetValue(name, out var content)
+                ? Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true)
+                : Results.NotFound();
+        });
+        app.MapGet("/moved/{name}", (string name) => Results.Redirect($"http://localhost:{server!.Port}/files/{name}"));
+        await app.StartAsync();
+        var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()!.Addresses.First() : throw new InvalidOperationException();
+        server = new TestFileServer(app, new Uri(address).Port);
+        return server;
+    }
+
+    public int RequestsFor(string name) => Requests.GetValueOrDefault($"/files/{name}");
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
