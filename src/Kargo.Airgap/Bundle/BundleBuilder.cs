@@ -86,6 +86,21 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         {
             plans.Add(await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, request.RewriteIndex, cancellationToken));
         }
+        foreach (var vm in spec.VmImages)
+        {
+            var pin = pinnedFiles.Single(f => f.Folder == "vm" && f.File == vm.Download).Pin!;
+            var disk = await files!.FetchAsync(pin, cancellationToken);
+            DiskFormats.Check(disk, vm);
+            if (vm.Delivery.HasFlag(DiskDelivery.File))
+            {
+                fileItems.Add(BundleItem.FromFile($"vm/{vm.FileName}", disk, pin.Size, pin.Sha256));
+            }
+            if (vm.Delivery.HasFlag(DiskDelivery.ContainerDisk))
+            {
+                plans.Add(await ContainerDisk.BuildAsync(cache, vm, disk, spec.Platforms, cancellationToken));
+                Log?.Invoke($"wrapped {vm.FileName} as containerDisk {vm.Image.RefName}");
+            }
+        }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -119,11 +134,11 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             Log?.Invoke($"{Path.GetDirectoryName(output)} is on a FAT file system, which cannot hold a file of 4 GiB: writing parts of at most {split} bytes (choose with --split)");
         }
         FetchTotals totals;
-        IReadOnlyList<string> files;
+        IReadOnlyList<string> written;
         try
         {
             // The bundle is written while blobs download: each is copied as soon as it lands.
-            files = await BundleWriter.WriteAsync(output, split, inventory, request.Key, items, Progress, stop.Token);
+            written = await BundleWriter.WriteAsync(output, split, inventory, request.Key, items, Progress, stop.Token);
             totals = await downloads.Completion;
         }
         catch
@@ -134,7 +149,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         }
         Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
         Log?.Invoke($"bundle: {inventory.Entries.Count + 1} entries ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
-        return new BuildReport(output, files, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed);
+        return new BuildReport(output, written, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed);
     }
 
     private const string LockEntry = "spec/images.lock";
@@ -150,7 +165,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
     private async Task<List<BundleItem>> FileItemsAsync(BundleSpec spec, IReadOnlyList<PinnedFile> pinned, CancellationToken cancellationToken)
     {
         var items = new List<BundleItem>();
-        foreach (var file in pinned.OrderBy(f => f.Folder == "files" ? 0 : 1).ThenBy(f => f.File.Name, StringComparer.Ordinal))
+        foreach (var file in pinned.Where(f => f.Folder != "vm").OrderBy(f => f.Folder == "files" ? 0 : 1).ThenBy(f => f.File.Name, StringComparer.Ordinal))
         {
             var entry = $"{file.Folder}/{file.File.Name}";
             if (file.Pin is { } pin)

@@ -19,6 +19,9 @@ public sealed record BundleSpec
     /// <summary>Anything else to carry (spec.files), each to files/NAME.</summary>
     public IReadOnlyList<SpecFile> Files { get; init; } = [];
 
+    /// <summary>VM disk images (spec.vmImages): as containerDisk images, raw files under vm/, or both.</summary>
+    public IReadOnlyList<SpecVmImage> VmImages { get; init; } = [];
+
     /// <summary>Where in the file something stands, as <c>file:line</c>.</summary>
     public string Where(int line) => $"{File}:{line}";
 }
@@ -33,4 +36,34 @@ public sealed record SpecImage(ImageReference Reference, string Text, int Line);
 public sealed record SpecFile(string Source, string Name, string? Sha256, int Line)
 {
     public bool IsUrl => Source.StartsWith("https://", StringComparison.Ordinal) || Source.StartsWith("http://", StringComparison.Ordinal);
+}
+
+public enum DiskFormat { Qcow2, Raw, Iso }
+
+/// <summary>How a VM disk reaches the node.</summary>
+[Flags]
+public enum DiskDelivery
+{
+    /// <summary>A KubeVirt containerDisk image in the bundle's OCI layout.</summary>
+    ContainerDisk = 1,
+
+    /// <summary>The disk file itself under vm/, for a CDI import.</summary>
+    File = 2,
+
+    Both = ContainerDisk | File,
+}
+
+/// <summary>One entry of spec.vmImages.</summary>
+/// <param name="Name">Names the disk file (NAME.FORMAT) and the image (kargo.local/vm/NAME).</param>
+/// <param name="Download">The URL and sha256, pinned like spec.files.</param>
+/// <param name="Format">What the bytes must be: checked by their magic numbers.</param>
+/// <param name="Delivery">containerDisk, file or both.</param>
+/// <param name="Tag">The containerDisk image's tag.</param>
+public sealed record SpecVmImage(string Name, SpecFile Download, DiskFormat Format, DiskDelivery Delivery, string Tag)
+{
+    public const string Registry = "kargo.local";
+
+    public string FileName => $"{Name}.{Format.ToString().ToLowerInvariant()}";
+
+    public Oci.ImageReference Image => Oci.ImageReference.Parse($"{Registry}/vm/{Name}:{Tag}");
 }

@@ -67,19 +67,22 @@ public static class Pinning
 
 /// <summary>A file of the spec and, for a URL, what it is pinned to (null for a local path).</summary>
 /// <param name="File">The spec entry.</param>
-/// <param name="Folder">The bundle folder it goes to: manifests or files.</param>
+/// <param name="Folder">The bundle folder it goes to: manifests, files or vm.</param>
 /// <param name="Pin">The pinned URL content, or null for a local path.</param>
 /// <param name="NewlyResolved">Resolved by this run (not from the lock).</param>
 public sealed record PinnedFile(SpecFile File, string Folder, LockedFile? Pin, bool NewlyResolved);
 
-/// <summary>Pins spec.manifests and spec.files URLs to the sha256 and size they serve.</summary>
+/// <summary>Pins spec.manifests, spec.files and spec.vmImages URLs to the sha256 and size they serve.</summary>
 public static class FilePinning
 {
     public delegate Task<LockedFile> Resolve(SpecFile file, CancellationToken cancellationToken);
 
     public static async Task<IReadOnlyList<PinnedFile>> PinAsync(BundleSpec spec, LockFile lockFile, string lockPath, PinMode mode, Resolve resolve, CancellationToken cancellationToken)
     {
-        var all = spec.Manifests.Select(f => (File: f, Folder: "manifests")).Concat(spec.Files.Select(f => (File: f, Folder: "files"))).ToList();
+        var all = spec.Manifests.Select(f => (File: f, Folder: "manifests"))
+            .Concat(spec.Files.Select(f => (File: f, Folder: "files")))
+            .Concat(spec.VmImages.Select(v => (File: v.Download, Folder: "vm")))
+            .ToList();
         if (mode == PinMode.LockedOnly)
         {
             var unpinned = all.Where(x => x.File.IsUrl && lockFile.FindFile(x.File.Source) is null).ToList();

@@ -54,7 +54,7 @@ public static partial class SpecLoader
             throw reader.Error(version.Node, $"metadata.version '{version.Value}' may hold letters, digits, '.', '_', '+' and '-' only (it names the bundle file)");
         }
 
-        var spec = reader.Mapping(reader.Required(root, "spec"), "spec", "platforms", "images", "manifests", "files");
+        var spec = reader.Mapping(reader.Required(root, "spec"), "spec", "platforms", "images", "manifests", "files", "vmImages");
         return new BundleSpec
         {
             File = file,
@@ -64,6 +64,7 @@ public static partial class SpecLoader
             Images = ReadImages(reader, spec),
             Manifests = ReadFiles(reader, spec, "manifests", file),
             Files = ReadFiles(reader, spec, "files", file),
+            VmImages = ReadVmImages(reader, spec),
         };
     }
 
@@ -190,6 +191,59 @@ public static partial class SpecLoader
             files.Add(file);
         }
         return files;
+    }
+
+    private static List<SpecVmImage> ReadVmImages(NodeReader reader, YamlMappingNode spec)
+    {
+        var node = reader.Optional(spec, "vmImages");
+        if (node is null)
+        {
+            return [];
+        }
+        var images = new List<SpecVmImage>();
+        foreach (var item in reader.Sequence(node, "spec.vmImages"))
+        {
+            var mapping = reader.Mapping(item, "an entry of spec.vmImages", "name", "url", "sha256", "format", "delivery", "tag");
+            var name = reader.RequiredScalar(mapping, "vmImages[]", "name");
+            if (!NamePattern().IsMatch(name.Value))
+            {
+                throw reader.Error(name.Node, $"VM image name '{name.Value}' must be lowercase letters, digits and '-' (it names an image and a file)");
+            }
+            var url = reader.RequiredScalar(mapping, "vmImages[]", "url");
+            var format = reader.RequiredScalar(mapping, "vmImages[]", "format");
+            var delivery = reader.OptionalScalar(mapping, "delivery");
+            var tag = reader.OptionalScalar(mapping, "tag")?.Value ?? "latest";
+            var sha256 = reader.OptionalScalar(mapping, "sha256")?.Value.ToLowerInvariant();
+            if (sha256 is not null && !Sha256Pattern().IsMatch(sha256))
+            {
+                throw reader.Error(item, $"sha256 '{sha256}' is not 64 hex digits");
+            }
+            var diskFormat = format.Value switch
+            {
+                "qcow2" => DiskFormat.Qcow2,
+                "raw" or "img" => DiskFormat.Raw,
+                "iso" => DiskFormat.Iso,
+                _ => throw reader.Error(format.Node, $"format '{format.Value}' is not one of qcow2, raw, iso"),
+            };
+            var diskDelivery = delivery?.Value switch
+            {
+                null or "containerDisk" => DiskDelivery.ContainerDisk,
+                "file" => DiskDelivery.File,
+                "both" => DiskDelivery.Both,
+                _ => throw reader.Error(delivery.Value.Node, $"delivery '{delivery.Value.Value}' is not one of containerDisk, file, both"),
+            };
+            var download = new SpecFile(url.Value, name.Value, sha256, (int)item.Start.Line);
+            if (!download.IsUrl)
+            {
+                throw reader.Error(url.Node, $"'{url.Value}' is not an http(s) URL");
+            }
+            if (images.FirstOrDefault(i => i.Name == name.Value) is { } earlier)
+            {
+                throw reader.Error(name.Node, $"VM image '{name.Value}' is listed already at line {earlier.Download.Line}");
+            }
+            images.Add(new SpecVmImage(name.Value, download, diskFormat, diskDelivery, tag));
+        }
+        return images;
     }
 
     private static string FileName(string source)

@@ -1,0 +1,169 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Spec;
+
+namespace Kargo.Airgap.Sources;
+
+/// <summary>
+/// Builds a KubeVirt containerDisk image without Docker: one uncompressed layer holding
+/// <c>/disk/NAME.FORMAT</c> owned by uid and gid 107 (qemu in virt-launcher), a config and a
+/// manifest for each platform, and an index when there are several. Every byte is fixed by the
+/// disk's content (mtime 0, no user names), so the image's digest is reproducible.
+/// </summary>
+public static class ContainerDisk
+{
+    public const int QemuUid = 107;
+    public const string LayerMediaType = "application/vnd.oci.image.layer.v1.tar";
+
+    public static async Task<ImagePlan> BuildAsync(OciLayout cache, SpecVmImage image, string diskPath, IReadOnlyList<Platform> platforms, CancellationToken cancellationToken)
+    {
+        var layer = await LayerAsync(cache, image, diskPath, cancellationToken);
+        var manifests = new List<Descriptor>();
+        var blobs = new List<Descriptor> { layer };
+        foreach (var platform in platforms)
+        {
+            var config = Put(cache, MediaTypes.OciConfig, new JsonObject
+            {
+                ["architecture"] = platform.Architecture,
+                ["os"] = platform.Os,
+                ["config"] = new JsonObject(),
+                ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = new JsonArray(layer.Digest.ToString()) },
+            });
+            blobs.Add(config);
+            var manifest = Put(cache, MediaTypes.OciManifest, new JsonObject
+            {
+                ["schemaVersion"] = 2,
+                ["mediaType"] = MediaTypes.OciManifest,
+                ["config"] = Json(config),
+                ["layers"] = new JsonArray(Json(layer)),
+            });
+            manifests.Add(manifest with { Platform = platform });
+        }
+        var top = manifests.Count == 1 ? manifests[0] with { Platform = null } : Put(cache, MediaTypes.OciIndex, new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = MediaTypes.OciIndex,
+            ["manifests"] = new JsonArray([.. manifests.Select(m =>
+            {
+                var entry = Json(m);
+                entry["platform"] = new JsonObject { ["architecture"] = m.Platform!.Architecture, ["os"] = m.Platform.Os };
+                return (JsonNode)entry;
+            })]),
+        });
+        var all = manifests.Count == 1 ? [top] : manifests.Prepend(top).ToList();
+        return new ImagePlan(image.Image.WithDigest(top.Digest), top, platforms, all, blobs.DistinctBy(b => b.Digest).ToList());
+    }
+
+    /// <summary>The layer, from the cache when this disk was wrapped before (a small note records its digest).</summary>
+    private static async Task<Descriptor> LayerAsync(OciLayout cache, SpecVmImage image, string diskPath, CancellationToken cancellationToken)
+    {
+        var diskSha = Convert.ToHexStringLower(await HashFileAsync(diskPath, cancellationToken));
+        var note = Path.Combine(cache.Root, "ingest", $"containerdisk-{diskSha}-{image.FileName}.digest");
+        if (File.Exists(note) && Digest.TryParse(File.ReadAllText(note).Trim(), out var known) && File.Exists(cache.BlobPath(known)))
+        {
+            return new Descriptor { MediaType = LayerMediaType, Digest = known, Size = new FileInfo(cache.BlobPath(known)).Length };
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(note)!);
+        var temp = Path.Combine(cache.Root, "ingest", $"layer-{Guid.NewGuid():N}.partial");
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size;
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            await using (var hashing = new HashingStream(file, hash))
+            {
+                await using (var tar = new TarWriter(hashing, TarEntryFormat.Gnu, leaveOpen: true))
+                {
+                    await tar.WriteEntryAsync(Entry(TarEntryType.Directory, "disk/", 0b111_101_101), cancellationToken);
+                    await using var disk = File.OpenRead(diskPath);
+                    var entry = Entry(TarEntryType.RegularFile, $"disk/{image.FileName}", 0b110_100_100);
+                    entry.DataStream = disk;
+                    await tar.WriteEntryAsync(entry, cancellationToken);
+                }
+                size = hashing.Written;
+            }
+            var digest = Digest.FromSha256(hash.GetHashAndReset());
+            File.Move(temp, cache.BlobPath(digest), overwrite: true);
+            AtomicFile.WriteAllBytes(note, Encoding.ASCII.GetBytes(digest.ToString()));
+            return new Descriptor { MediaType = LayerMediaType, Digest = digest, Size = size };
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static GnuTarEntry Entry(TarEntryType type, string name, int mode) => new(type, name)
+    {
+        Uid = QemuUid,
+        Gid = QemuUid,
+        Mode = (UnixFileMode)mode,
+        ModificationTime = DateTimeOffset.UnixEpoch,
+        AccessTime = DateTimeOffset.UnixEpoch,
+        ChangeTime = DateTimeOffset.UnixEpoch,
+        UserName = "",
+        GroupName = "",
+    };
+
+    private static Descriptor Put(OciLayout cache, string mediaType, JsonObject json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json.ToJsonString());
+        var digest = Digest.Compute(bytes);
+        cache.PutBlob(digest, bytes);
+        return new Descriptor { MediaType = mediaType, Digest = digest, Size = bytes.Length };
+    }
+
+    private static JsonObject Json(Descriptor d) => new() { ["mediaType"] = d.MediaType, ["digest"] = d.Digest.ToString(), ["size"] = d.Size };
+
+    private static async Task<byte[]> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return await SHA256.HashDataAsync(stream, cancellationToken);
+    }
+
+    /// <summary>Passes writes through while hashing them and counting bytes.</summary>
+    private sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+    {
+        public long Written { get; private set; }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            hash.AppendData(buffer);
+            inner.Write(buffer);
+            Written += buffer.Length;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            hash.AppendData(buffer.Span);
+            await inner.WriteAsync(buffer, cancellationToken);
+            Written += buffer.Length;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Written;
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Flush();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}
