@@ -64,22 +64,25 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var output = OutputPath(request.Output, spec);
         var lockFile = request.Locked ? LockFile.Load(request.LockPath) : LockFile.LoadOrEmpty(request.LockPath);
         var mode = request.Locked ? PinMode.LockedOnly : PinMode.ResolveMissing;
+        // Files first: the manifests among them name images too.
+        var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, request.LockPath, mode, ResolveFileAsync, cancellationToken);
+        foreach (var file in pinnedFiles.Where(f => f.NewlyResolved))
+        {
+            Log?.Invoke($"downloaded {file.File.Source} (sha256 {file.Pin!.Sha256}, {file.Pin.Size} bytes): it was not in {request.LockPath}, now added");
+        }
+        var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
+        spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!))) };
         var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, images.ResolveAsync, cancellationToken);
         var newlyPinned = pinned.Where(p => p.NewlyResolved).ToList();
         foreach (var pin in newlyPinned)
         {
             Log?.Invoke($"resolved {pin.Pin.Reference} to {pin.Pin.Digest}: it was not in {request.LockPath}, now added");
         }
-        var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, request.LockPath, mode, ResolveFileAsync, cancellationToken);
-        foreach (var file in pinnedFiles.Where(f => f.NewlyResolved))
-        {
-            Log?.Invoke($"downloaded {file.File.Source} (sha256 {file.Pin!.Sha256}, {file.Pin.Size} bytes): it was not in {request.LockPath}, now added");
-        }
         if (newlyPinned.Count > 0 || pinnedFiles.Any(f => f.NewlyResolved))
         {
             lockFile.Save(request.LockPath);
         }
-        var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
+
 
         var plans = new List<ImagePlan>();
         foreach (var pin in pinned)

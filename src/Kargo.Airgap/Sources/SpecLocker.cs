@@ -17,8 +17,15 @@ public static class SpecLocker
         var lockFile = LockFile.LoadOrEmpty(lockPath);
         var before = lockFile.Images.ToDictionary(i => i.Reference, i => i.Digest.ToString());
         var filesBefore = lockFile.Files.ToDictionary(f => f.Url, f => "sha256:" + f.Sha256);
-        var pinned = await Pinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, images.ResolveAsync, cancellationToken);
         var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, files.ResolveAsync, cancellationToken);
+        var manifests = new List<(string Entry, string Path)>();
+        foreach (var file in pinnedFiles.Where(f => f.Folder == "manifests"))
+        {
+            var path = file.Pin is { } pin ? await files.FetchAsync(pin, cancellationToken) : Path.GetFullPath(file.File.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!);
+            manifests.Add(($"manifests/{file.File.Name}", path));
+        }
+        spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, manifests) };
+        var pinned = await Pinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, images.ResolveAsync, cancellationToken);
         lockFile.RetainOnly(spec.Images.Select(i => i.Reference));
         lockFile.RetainFiles(pinnedFiles.Where(f => f.Pin is not null).Select(f => f.File.Source));
         lockFile.Save(lockPath);

@@ -24,10 +24,13 @@ public sealed record BundleSpec
 
     /// <summary>Where in the file something stands, as <c>file:line</c>.</summary>
     public string Where(int line) => $"{File}:{line}";
+
+    /// <summary>Where an image comes from: its spec line, or the manifest, container and variable that name it.</summary>
+    public string Where(SpecImage image) => image.Origin ?? Where(image.Line);
 }
 
-/// <summary>One entry of <c>spec.images</c>, with the line it stands on.</summary>
-public sealed record SpecImage(ImageReference Reference, string Text, int Line);
+/// <summary>One entry of <c>spec.images</c>, with the line it stands on; or an image a manifest names, with where.</summary>
+public sealed record SpecImage(ImageReference Reference, string Text, int Line, string? Origin = null);
 
 /// <summary>
 /// A file of spec.files or spec.manifests: a URL (or, for manifests, a path beside the spec), the

@@ -31,7 +31,7 @@ public static class Pinning
             var unpinned = spec.Images.Where(i => i.Reference.Digest is null && lockFile.Find(i.Reference) is null).ToList();
             if (unpinned.Count > 0)
             {
-                var list = string.Join("; ", unpinned.Select(i => $"{i.Reference} ({spec.Where(i.Line)})"));
+                var list = string.Join("; ", unpinned.Select(i => $"{i.Reference} ({spec.Where(i)})"));
                 throw new KargoException($"--locked: {lockPath} does not pin {list}. Run 'kargo-bundle lock {spec.File} --lock {lockPath}' on a connected host, or build without --locked");
             }
         }
@@ -52,7 +52,7 @@ public static class Pinning
             }
             catch (KargoException e)
             {
-                throw new KargoException($"{spec.Where(image.Line)}: {e.Message}", e);
+                throw new KargoException($"{spec.Where(image)}: {e.Message}", e);
             }
             // Under --locked only references that carry their own digest get here; the lock stays as it is.
             if (mode != PinMode.LockedOnly)
