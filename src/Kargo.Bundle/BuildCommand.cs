@@ -46,6 +46,7 @@ internal static class BuildCommand
                 Parallelism = parse.GetValue(parallel),
                 Key = signingKey,
                 SplitSize = splitSize,
+                ReleaseMirror = registry.ReleaseMirror(parse),
             }, ct);
             var inventory = report.Inventory;
             var where = report.Files.Count == 1 ? report.Files[0] : $"{report.Files.Count} parts {report.Files[0]} … {Path.GetFileName(report.Files[^1])}";

@@ -30,12 +30,26 @@ internal static class InspectCommand
         text.AppendLine($"name:      {inventory.Name}");
         text.AppendLine($"version:   {inventory.Version}");
         text.AppendLine($"platforms: {string.Join(", ", inventory.Platforms)}");
+        foreach (var component in inventory.Components ?? [])
+        {
+            var gates = component.FeatureGates is { Count: > 0 } g ? $" (feature gates: {string.Join(", ", g)})" : "";
+            text.AppendLine($"component: {component.Name} {component.Version}{gates}");
+        }
         text.AppendLine($"signature: {(summary.Signed ? $"signed by {inventory.Signer ?? "an unnamed key"}" : "unsigned")}");
         text.AppendLine($"images ({inventory.Images.Count}):");
         foreach (var image in inventory.Images)
         {
             text.AppendLine($"  {image.Reference}");
             text.AppendLine($"    {image.Digest}  {Sizes.Human(image.Size),10}  {string.Join(", ", image.Platforms)}");
+        }
+        var carried = inventory.Entries.Where(e => !e.Path.StartsWith("oci/", StringComparison.Ordinal) && !e.Path.StartsWith("spec/", StringComparison.Ordinal)).ToList();
+        if (carried.Count > 0)
+        {
+            text.AppendLine($"files ({carried.Count}):");
+            foreach (var entry in carried)
+            {
+                text.AppendLine($"  {entry.Path,-48} {Sizes.Human(entry.Size),10}");
+            }
         }
         text.AppendLine($"total:     {Sizes.Human(inventory.TotalSize)} in {inventory.Entries.Count} entries ({summary.FileSize} bytes on disk)");
         return text.ToString();
@@ -52,6 +66,25 @@ internal static class InspectCommand
             writer.WriteString("version", inventory.Version);
             writer.WriteStartArray("platforms");
             inventory.Platforms.ToList().ForEach(writer.WriteStringValue);
+            writer.WriteEndArray();
+            writer.WriteStartArray("components");
+            foreach (var component in inventory.Components ?? [])
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", component.Name);
+                writer.WriteString("version", component.Version);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("files");
+            foreach (var entry in inventory.Entries.Where(e => !e.Path.StartsWith("oci/", StringComparison.Ordinal) && !e.Path.StartsWith("spec/", StringComparison.Ordinal)))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("path", entry.Path);
+                writer.WriteNumber("size", entry.Size);
+                writer.WriteString("sha256", entry.Sha256);
+                writer.WriteEndObject();
+            }
             writer.WriteEndArray();
             writer.WriteBoolean("signed", summary.Signed);
             if (summary.Signed && inventory.Signer is not null)

@@ -23,7 +23,7 @@ internal static class LockCommand
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             var options = registry.Read(parse);
             using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
-            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, ct);
+            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new Releases(registry.ReleaseMirror(parse)), ct);
             foreach (var change in changes)
             {
                 var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";

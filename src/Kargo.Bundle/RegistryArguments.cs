@@ -22,8 +22,16 @@ internal sealed class RegistryArguments
         Description = "Docker config.json to read registry credentials from (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
     };
 
+    private readonly Option<string?> _releaseMirror = new("--release-mirror")
+    {
+        Description = "Fetch k3s, KubeVirt and CDI release assets from a mirror that keeps upstream hosts as folders (MIRROR/github.com/k3s-io/…)",
+    };
+
+    public string? ReleaseMirror(ParseResult parse) => parse.GetValue(_releaseMirror);
+
     public void AddTo(Command command)
     {
+        command.Add(_releaseMirror);
         command.Add(_insecure);
         command.Add(_caFiles);
         command.Add(_dockerConfig);

@@ -23,6 +23,9 @@ public sealed record BuildRequest
     /// <summary>Blobs downloaded at once.</summary>
     public int Parallelism { get; init; } = 4;
 
+    /// <summary>A mirror of release hosts (MIRROR/github.com/…) to fetch k3s, KubeVirt and CDI assets from.</summary>
+    public string? ReleaseMirror { get; init; }
+
     /// <summary>Signs the bundle; null builds it unsigned.</summary>
     public SigningKey? Key { get; init; }
 
@@ -60,7 +63,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
 
     public async Task<BuildReport> BuildAsync(BuildRequest request, CancellationToken cancellationToken = default)
     {
-        var spec = SpecLoader.Load(request.SpecPath);
+        var spec = new Releases(request.ReleaseMirror).Expand(SpecLoader.Load(request.SpecPath));
         var output = OutputPath(request.Output, spec);
         var lockFile = request.Locked ? LockFile.Load(request.LockPath) : LockFile.LoadOrEmpty(request.LockPath);
         var mode = request.Locked ? PinMode.LockedOnly : PinMode.ResolveMissing;
@@ -71,6 +74,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             Log?.Invoke($"downloaded {file.File.Source} (sha256 {file.Pin!.Sha256}, {file.Pin.Size} bytes): it was not in {request.LockPath}, now added");
         }
         var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
+        Releases.CheckK3s(spec, fileItems);
         spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!))) };
         var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, images.ResolveAsync, cancellationToken);
         var newlyPinned = pinned.Where(p => p.NewlyResolved).ToList();
@@ -114,6 +118,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             Name = spec.Name,
             Version = spec.Version,
             Platforms = [.. spec.Platforms.Select(p => p.ToString())],
+            Components = spec.Components.Count == 0 ? null : [.. spec.Components.Select(c => new InventoryComponent(c.Name, c.Version, c.FeatureGates.Count == 0 ? null : c.FeatureGates))],
             Source = new InventorySource(SpecEntry(spec), LockEntry),
             Images = [.. plans.OrderBy(p => p.Reference.RefName, StringComparer.Ordinal).Select(p => new InventoryImage
             {

@@ -32,6 +32,11 @@ public sealed record Inventory
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Signer { get; init; }
 
+    /// <summary>The platform components asked for by version (k3s, kubevirt, cdi).</summary>
+    [JsonPropertyName("components")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<InventoryComponent>? Components { get; init; }
+
     /// <summary>The bundle entries holding the spec and the lock it was built from.</summary>
     [JsonPropertyName("source")]
     public required InventorySource Source { get; init; }
@@ -70,6 +75,11 @@ public sealed record Inventory
         return inventory;
     }
 }
+
+public sealed record InventoryComponent(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("featureGates"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? FeatureGates);
 
 public sealed record InventorySource(
     [property: JsonPropertyName("spec")] string Spec,

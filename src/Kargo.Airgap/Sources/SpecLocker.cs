@@ -11,9 +11,9 @@ public sealed record LockChange(string Reference, string Digest, string? Previou
 /// <summary><c>kargo-bundle lock</c>: resolves every reference of a spec again and writes the lock.</summary>
 public static class SpecLocker
 {
-    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, FileSource files, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, FileSource files, Releases releases, CancellationToken cancellationToken)
     {
-        var spec = SpecLoader.Load(specPath);
+        var spec = releases.Expand(SpecLoader.Load(specPath));
         var lockFile = LockFile.LoadOrEmpty(lockPath);
         var before = lockFile.Images.ToDictionary(i => i.Reference, i => i.Digest.ToString());
         var filesBefore = lockFile.Files.ToDictionary(f => f.Url, f => "sha256:" + f.Sha256);

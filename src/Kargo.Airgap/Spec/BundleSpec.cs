@@ -22,6 +22,9 @@ public sealed record BundleSpec
     /// <summary>VM disk images (spec.vmImages): as containerDisk images, raw files under vm/, or both.</summary>
     public IReadOnlyList<SpecVmImage> VmImages { get; init; } = [];
 
+    /// <summary>The platform components asked for by version (spec.cluster.k3s, spec.kubevirt, spec.cdi).</summary>
+    public IReadOnlyList<SpecComponent> Components { get; init; } = [];
+
     /// <summary>Where in the file something stands, as <c>file:line</c>.</summary>
     public string Where(int line) => $"{File}:{line}";
 
@@ -70,3 +73,6 @@ public sealed record SpecVmImage(string Name, SpecFile Download, DiskFormat Form
 
     public Oci.ImageReference Image => Oci.ImageReference.Parse($"{Registry}/vm/{Name}:{Tag}");
 }
+
+/// <summary>A platform component asked for by version: k3s, kubevirt or cdi.</summary>
+public sealed record SpecComponent(string Name, string Version, int Line, IReadOnlyList<string> FeatureGates);

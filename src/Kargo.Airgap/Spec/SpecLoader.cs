@@ -54,7 +54,7 @@ public static partial class SpecLoader
             throw reader.Error(version.Node, $"metadata.version '{version.Value}' may hold letters, digits, '.', '_', '+' and '-' only (it names the bundle file)");
         }
 
-        var spec = reader.Mapping(reader.Required(root, "spec"), "spec", "platforms", "images", "manifests", "files", "vmImages");
+        var spec = reader.Mapping(reader.Required(root, "spec"), "spec", "platforms", "images", "manifests", "files", "vmImages", "cluster", "kubevirt", "cdi");
         return new BundleSpec
         {
             File = file,
@@ -65,6 +65,7 @@ public static partial class SpecLoader
             Manifests = ReadFiles(reader, spec, "manifests", file),
             Files = ReadFiles(reader, spec, "files", file),
             VmImages = ReadVmImages(reader, spec),
+            Components = ReadComponents(reader, spec),
         };
     }
 
@@ -192,6 +193,42 @@ public static partial class SpecLoader
         }
         return files;
     }
+
+    private static List<SpecComponent> ReadComponents(NodeReader reader, YamlMappingNode spec)
+    {
+        var components = new List<SpecComponent>();
+        if (reader.Optional(spec, "cluster") is { } cluster)
+        {
+            var k3s = reader.Mapping(cluster, "spec.cluster", "k3s");
+            if (reader.Optional(k3s, "k3s") is { } node)
+            {
+                components.Add(Component(reader, node, "k3s", "spec.cluster.k3s"));
+            }
+        }
+        foreach (var name in new[] { "kubevirt", "cdi" })
+        {
+            if (reader.Optional(spec, name) is { } node)
+            {
+                components.Add(Component(reader, node, name, $"spec.{name}"));
+            }
+        }
+        return components;
+    }
+
+    private static SpecComponent Component(NodeReader reader, YamlNode node, string name, string where)
+    {
+        var mapping = name == "kubevirt" ? reader.Mapping(node, where, "version", "featureGates") : reader.Mapping(node, where, "version");
+        var version = reader.RequiredScalar(mapping, where, "version");
+        if (!ReleaseVersionPattern().IsMatch(version.Value))
+        {
+            throw reader.Error(version.Node, $"{where}.version '{version.Value}' is not a release version such as v1.3.0{(name == "k3s" ? " or v1.30.4+k3s1" : "")}");
+        }
+        var gates = reader.Optional(mapping, "featureGates") is { } list ? reader.Sequence(list, $"{where}.featureGates").Select(g => reader.Scalar(g, "a feature gate")).ToList() : [];
+        return new SpecComponent(name, version.Value, (int)node.Start.Line, gates);
+    }
+
+    [GeneratedRegex(@"^v[0-9]+\.[0-9]+\.[0-9]+(?:[-+][A-Za-z0-9.+-]+)?$")]
+    private static partial Regex ReleaseVersionPattern();
 
     private static List<SpecVmImage> ReadVmImages(NodeReader reader, YamlMappingNode spec)
     {

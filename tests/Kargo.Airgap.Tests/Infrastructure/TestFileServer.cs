@@ -43,6 +43,11 @@ public sealed class TestFileServer : IAsyncDisposable
                 ? Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true)
                 : Results.NotFound();
         });
+        app.MapGet("/mirror/{**path}", (string path, HttpContext context) =>
+        {
+            server!.Requests.AddOrUpdate(context.Request.Path, 1, (_, n) => n + 1);
+            return server.Files.TryGetValue(path, out var content) ? Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true) : Results.NotFound();
+        });
         app.MapGet("/moved/{name}", (string name) => Results.Redirect($"http://localhost:{server!.Port}/files/{name}"));
         await app.StartAsync();
         var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()!.Addresses.First() : throw new InvalidOperationException();
