@@ -37,9 +37,9 @@ internal static class InspectCommand
         }
         text.AppendLine($"signature: {(summary.Signed ? $"signed by {inventory.Signer ?? "an unnamed key"}" : "unsigned")}");
         text.AppendLine($"images ({inventory.Images.Count}):");
-        foreach (var image in inventory.Images)
+        foreach (var image in inventory.Images.OrderBy(i => i.Component ?? "", StringComparer.Ordinal))
         {
-            text.AppendLine($"  {image.Reference}");
+            text.AppendLine(image.Component is { } component ? $"  [{component}] {image.Reference}" : $"  {image.Reference}");
             text.AppendLine($"    {image.Digest}  {Sizes.Human(image.Size),10}  {string.Join(", ", image.Platforms)}");
         }
         var carried = inventory.Entries.Where(e => !e.Path.StartsWith("oci/", StringComparison.Ordinal) && !e.Path.StartsWith("spec/", StringComparison.Ordinal)).ToList();
@@ -99,6 +99,10 @@ internal static class InspectCommand
                 writer.WriteString("digest", image.Digest.ToString());
                 writer.WriteString("mediaType", image.MediaType);
                 writer.WriteNumber("size", image.Size);
+                if (image.Component is not null)
+                {
+                    writer.WriteString("component", image.Component);
+                }
                 writer.WriteStartArray("platforms");
                 image.Platforms.ToList().ForEach(writer.WriteStringValue);
                 writer.WriteEndArray();

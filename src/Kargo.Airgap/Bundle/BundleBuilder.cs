@@ -75,7 +75,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         }
         var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
         Releases.CheckK3s(spec, fileItems);
-        spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!))) };
+        var componentOf = spec.Manifests.ToDictionary(m => $"manifests/{m.Name}", m => m.Component, StringComparer.Ordinal);
+        spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
         var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, images.ResolveAsync, cancellationToken);
         var newlyPinned = pinned.Where(p => p.NewlyResolved).ToList();
         foreach (var pin in newlyPinned)
@@ -89,9 +90,15 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
 
 
         var plans = new List<ImagePlan>();
+        var components = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pin in pinned)
         {
-            plans.Add(await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, request.RewriteIndex, cancellationToken));
+            var plan = await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, request.RewriteIndex, cancellationToken);
+            plans.Add(plan);
+            if (pin.Image.Component is { } component)
+            {
+                components[plan.Reference.RefName] = component;
+            }
         }
         foreach (var vm in spec.VmImages)
         {
@@ -104,7 +111,9 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             }
             if (vm.Delivery.HasFlag(DiskDelivery.ContainerDisk))
             {
-                plans.Add(await ContainerDisk.BuildAsync(cache, vm, disk, spec.Platforms, cancellationToken));
+                var plan = await ContainerDisk.BuildAsync(cache, vm, disk, spec.Platforms, cancellationToken);
+                plans.Add(plan);
+                components[plan.Reference.RefName] = "vm";
                 Log?.Invoke($"wrapped {vm.FileName} as containerDisk {vm.Image.RefName}");
             }
         }
@@ -127,6 +136,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
                 MediaType = p.Top.MediaType,
                 Platforms = [.. p.Platforms.Select(x => x.ToString())],
                 Size = p.Size,
+                Component = components.GetValueOrDefault(p.Reference.RefName),
             })],
             Entries = [.. items.Select(i => i.ToEntry())],
         };

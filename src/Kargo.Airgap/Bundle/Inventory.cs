@@ -102,6 +102,11 @@ public sealed record InventoryImage
     /// <summary>Bytes of all its manifests and blobs, each once (blobs shared with other images included).</summary>
     [JsonPropertyName("size")]
     public required long Size { get; init; }
+
+    /// <summary>The component whose manifests name it (kubevirt, cdi, a manifest's name), or vm for a containerDisk.</summary>
+    [JsonPropertyName("component")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Component { get; init; }
 }
 
 public sealed record InventoryEntry(

@@ -29,17 +29,19 @@ public static partial class ManifestImages
     /// The spec's images followed by those the given manifests name and the spec does not,
     /// each with where it was found.
     /// </summary>
-    public static IReadOnlyList<Spec.SpecImage> WithManifestImages(IReadOnlyList<Spec.SpecImage> specImages, IEnumerable<(string Entry, string Path)> manifests)
+    /// <param name="specImages">spec.images.</param>
+    /// <param name="manifests">Each manifest's entry name, file, and the component it belongs to (if any).</param>
+    public static IReadOnlyList<Spec.SpecImage> WithManifestImages(IReadOnlyList<Spec.SpecImage> specImages, IEnumerable<(string Entry, string Path, string? Component)> manifests)
     {
         var images = specImages.ToList();
         var seen = images.Select(i => i.Reference.ToString()).ToHashSet(StringComparer.Ordinal);
-        foreach (var (entry, path) in manifests)
+        foreach (var (entry, path, component) in manifests)
         {
             foreach (var image in Discover(File.ReadAllText(path), entry))
             {
                 if (seen.Add(image.Reference.ToString()))
                 {
-                    images.Add(new Spec.SpecImage(image.Reference, image.Reference.ToString(), 0, image.Origin));
+                    images.Add(new Spec.SpecImage(image.Reference, image.Reference.ToString(), 0, image.Origin, component ?? Path.GetFileNameWithoutExtension(entry)));
                 }
             }
         }

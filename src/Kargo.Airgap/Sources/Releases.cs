@@ -45,7 +45,7 @@ public sealed class Releases(string? mirror)
     {
         var files = new List<SpecFile>();
         var manifests = new List<SpecFile>();
-        SpecFile File(string url, string name) => new(url, name, null, component.Line);
+        SpecFile File(string url, string name) => new(url, name, null, component.Line, component.Name);
         switch (component.Name)
         {
             case "k3s":

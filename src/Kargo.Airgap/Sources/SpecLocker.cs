@@ -18,11 +18,11 @@ public static class SpecLocker
         var before = lockFile.Images.ToDictionary(i => i.Reference, i => i.Digest.ToString());
         var filesBefore = lockFile.Files.ToDictionary(f => f.Url, f => "sha256:" + f.Sha256);
         var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, files.ResolveAsync, cancellationToken);
-        var manifests = new List<(string Entry, string Path)>();
+        var manifests = new List<(string Entry, string Path, string? Component)>();
         foreach (var file in pinnedFiles.Where(f => f.Folder == "manifests"))
         {
             var path = file.Pin is { } pin ? await files.FetchAsync(pin, cancellationToken) : Path.GetFullPath(file.File.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!);
-            manifests.Add(($"manifests/{file.File.Name}", path));
+            manifests.Add(($"manifests/{file.File.Name}", path, file.File.Component));
         }
         spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, manifests) };
         var pinned = await Pinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, images.ResolveAsync, cancellationToken);

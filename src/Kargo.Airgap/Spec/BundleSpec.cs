@@ -33,13 +33,13 @@ public sealed record BundleSpec
 }
 
 /// <summary>One entry of <c>spec.images</c>, with the line it stands on; or an image a manifest names, with where.</summary>
-public sealed record SpecImage(ImageReference Reference, string Text, int Line, string? Origin = null);
+public sealed record SpecImage(ImageReference Reference, string Text, int Line, string? Origin = null, string? Component = null);
 
 /// <summary>
 /// A file of spec.files or spec.manifests: a URL (or, for manifests, a path beside the spec), the
 /// name it has in the bundle, and the sha256 it must have when the spec gives one.
 /// </summary>
-public sealed record SpecFile(string Source, string Name, string? Sha256, int Line)
+public sealed record SpecFile(string Source, string Name, string? Sha256, int Line, string? Component = null)
 {
     public bool IsUrl => Source.StartsWith("https://", StringComparison.Ordinal) || Source.StartsWith("http://", StringComparison.Ordinal);
 }

@@ -110,6 +110,8 @@ public sealed class PlatformReleaseTests : RegistryTest, IAsyncLifetime
 
         var inspect = AssertOk(await BundleAsync("inspect", Work.Output));
         Assert.Contains("component: kubevirt v1.3.0 (feature gates: Snapshot, LiveMigration)", inspect.Stdout);
+        Assert.Contains($"[kubevirt] {Registry.Host}/kubevirt/virt-api@{_virtApi.Digest}", inspect.Stdout);
+        Assert.Contains($"[cdi] {Registry.Host}/kubevirt/cdi-controller:v1.59.0", inspect.Stdout);
         Assert.Contains("files/k3s-airgap-images-amd64.tar.zst", inspect.Stdout);
 
         AssertOk(await BuildAsync("--locked"));

@@ -57,6 +57,7 @@ public sealed class VmImageTests : IAsyncLifetime
         var image = Assert.Single(inventory.Images);
         Assert.Equal("kargo.local/vm/ubuntu:latest", image.Reference);
         Assert.Equal(["linux/amd64", "linux/arm64"], image.Platforms);
+        Assert.Equal("vm", image.Component);
 
         await using var server = await RegistryServer.StartAsync(LayoutCatalog.Load(_work["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0) });
         var host = $"127.0.0.1:{server.Address.Port}";
