@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
 using Kargo.Airgap.Sources;
+using Kargo.Airgap.Sources.Releases;
 
 using Kargo.Shared;
 
@@ -23,7 +24,7 @@ internal static class LockCommand
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             var options = registry.Read(parse);
             using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
-            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new Releases(registry.ReleaseMirror(parse)), ct);
+            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new ReleaseCatalog(registry.ReleaseMirror(parse)), ct);
             foreach (var change in changes)
             {
                 var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources;
+using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Bundle;
@@ -63,7 +64,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
 
     public async Task<BuildReport> BuildAsync(BuildRequest request, CancellationToken cancellationToken = default)
     {
-        var spec = new Releases(request.ReleaseMirror).Expand(SpecLoader.Load(request.SpecPath));
+        var spec = new ReleaseCatalog(request.ReleaseMirror).Expand(SpecLoader.Load(request.SpecPath));
         var output = OutputPath(request.Output, spec);
         var lockFile = request.Locked ? LockFile.Load(request.LockPath) : LockFile.LoadOrEmpty(request.LockPath);
         var mode = request.Locked ? PinMode.LockedOnly : PinMode.ResolveMissing;
@@ -74,7 +75,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             Log?.Invoke($"downloaded {file.File.Source} (sha256 {file.Pin!.Sha256}, {file.Pin.Size} bytes): it was not in {request.LockPath}, now added");
         }
         var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
-        Releases.CheckK3s(spec, fileItems);
+        K3sRelease.Check(spec, fileItems);
         var componentOf = spec.Manifests.ToDictionary(m => $"manifests/{m.Name}", m => m.Component, StringComparer.Ordinal);
         spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
         var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, images.ResolveAsync, cancellationToken);

@@ -1,3 +1,4 @@
+using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Sources;
@@ -11,7 +12,7 @@ public sealed record LockChange(string Reference, string Digest, string? Previou
 /// <summary><c>kargo-bundle lock</c>: resolves every reference of a spec again and writes the lock.</summary>
 public static class SpecLocker
 {
-    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, FileSource files, Releases releases, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, FileSource files, ReleaseCatalog releases, CancellationToken cancellationToken)
     {
         var spec = releases.Expand(SpecLoader.Load(specPath));
         var lockFile = LockFile.LoadOrEmpty(lockPath);

@@ -1,4 +1,5 @@
 using Kargo.Airgap.Sources;
+using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Tests.Unit;
@@ -12,7 +13,7 @@ public sealed class ReferenceSpecTests
     [Fact]
     public void Kargo_homelab_holds_the_platform_kargo_applies()
     {
-        var spec = new Releases(null).Expand(SpecLoader.Load(Path.Combine(Root(), "bundle-specs", "kargo-homelab.yaml")));
+        var spec = new ReleaseCatalog(null).Expand(SpecLoader.Load(Path.Combine(Root(), "bundle-specs", "kargo-homelab.yaml")));
 
         Assert.Equal(["k3s", "kubevirt", "cdi"], spec.Components.Select(c => c.Name));
         var manifests = spec.Manifests.Select(m => m.Name).ToList();

@@ -1,0 +1,24 @@
+using Kargo.Airgap.Spec;
+
+namespace Kargo.Airgap.Sources.Releases;
+
+/// <summary>A platform component asked for by version: the files and manifests its release publishes.</summary>
+public interface IComponentRelease
+{
+    /// <summary>The spec's name for it: k3s, kubevirt, cdi.</summary>
+    string Name { get; }
+
+    /// <summary>The release's files (to files/) and manifests (to manifests/) for these architectures.</summary>
+    (IReadOnlyList<SpecFile> Files, IReadOnlyList<SpecFile> Manifests) Assets(SpecComponent component, IReadOnlyList<string> architectures, ReleaseHosts hosts);
+}
+
+/// <summary>Upstream hosts, or a mirror that keeps them as its first folder (MIRROR/github.com/…).</summary>
+public sealed class ReleaseHosts(string? mirror)
+{
+    public string Url(string host, string path) =>
+        mirror is null ? $"https://{host}{path}" : $"{mirror.TrimEnd('/')}/{host}{path}";
+
+    /// <summary>A GitHub release asset: github.com/REPOSITORY/releases/download/VERSION/ASSET.</summary>
+    public string GitHubRelease(string repository, string version, string asset) =>
+        Url("github.com", $"/{repository}/releases/download/{Uri.EscapeDataString(version)}/{asset}");
+}

@@ -1,0 +1,38 @@
+using Kargo.Airgap.Spec;
+
+namespace Kargo.Airgap.Sources.Releases;
+
+/// <summary>
+/// Expands the components a spec asks for by version into the files and manifests their releases
+/// publish. The images come from those manifests (and k3s's airgap tarball), never from names
+/// written here.
+/// </summary>
+public sealed class ReleaseCatalog(string? mirror)
+{
+    private static readonly IReadOnlyDictionary<string, IComponentRelease> Known =
+        new IComponentRelease[] { new K3sRelease(), new KubeVirtRelease(), new CdiRelease() }.ToDictionary(r => r.Name);
+
+    private readonly ReleaseHosts _hosts = new(mirror);
+
+    /// <summary>The spec with each component's files and manifests added (at the component's line).</summary>
+    public BundleSpec Expand(BundleSpec spec)
+    {
+        var files = spec.Files.ToList();
+        var manifests = spec.Manifests.ToList();
+        var architectures = spec.Platforms.Where(p => p.Os == "linux").Select(p => p.Architecture).Distinct().ToList();
+        foreach (var component in spec.Components)
+        {
+            var (componentFiles, componentManifests) = Known[component.Name].Assets(component, architectures, _hosts);
+            files.AddRange(componentFiles);
+            manifests.AddRange(componentManifests);
+        }
+        foreach (var group in new[] { files, manifests })
+        {
+            if (group.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } clash)
+            {
+                throw new KargoException($"{spec.Where(clash.Last().Line)}: '{clash.Key}' is both a release file and a file of the spec; give the spec's a name: of its own");
+            }
+        }
+        return spec with { Files = files, Manifests = manifests };
+    }
+}
