@@ -115,6 +115,17 @@ public sealed class PlatformReleaseTests : RegistryTest, IAsyncLifetime
         Assert.Contains("files/k3s-airgap-images-amd64.tar.zst", inspect.Stdout);
 
         AssertOk(await BuildAsync("--locked"));
+
+        // lock, from scratch: every release file and every tag the manifests name is pinned.
+        File.Delete(Work.Lock);
+        var relock = AssertOk(await Work.LockAsync("--release-mirror", _server.Url("mirror")));
+        var lockFile = Kargo.Airgap.Spec.LockFile.Load(Work.Lock);
+        Assert.Equal(9, lockFile.Files.Count());
+        Assert.Contains(lockFile.Files, f => f.Url.EndsWith("/k3s-airgap-images-amd64.tar.zst", StringComparison.Ordinal) && f.Sha256 == Sha(_airgap));
+        Assert.Equal(
+            [$"{Registry.Host}/kubevirt/cdi-controller:v1.59.0", $"{Registry.Host}/kubevirt/cdi-operator:v1.59.0", $"{Registry.Host}/kubevirt/virt-api@{_virtApi.Digest}", $"{Registry.Host}/kubevirt/virt-operator:v1.3.0"],
+            lockFile.Images.Select(i => i.Reference).Order(StringComparer.Ordinal));
+        Assert.Contains($"{Registry.Host}/kubevirt/virt-operator:v1.3.0 {_virtOperator.Digest} (new)", relock.Stdout);
     }
 
     [Fact]
