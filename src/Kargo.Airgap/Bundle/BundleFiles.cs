@@ -47,30 +47,29 @@ public sealed partial class BundleFiles
         return new BundleFiles(baseName, parts, true);
     }
 
-    /// <summary>The part that holds a byte offset of the whole bundle, as its file name.</summary>
-    public string PartAt(long offset)
-    {
-        for (var i = 0; i < Sizes.Count; i++)
-        {
-            if (offset < Sizes[i])
-            {
-                return Path.GetFileName(Paths[i]);
-            }
-            offset -= Sizes[i];
-        }
-        return Path.GetFileName(Paths[^1]);
-    }
-
-    /// <summary>Names the parts bytes [from, to) lie in: "part NAME.001" or "parts NAME.001 to NAME.003".</summary>
+    /// <summary>Names every part bytes [from, to) lie in: "part NAME.001" or "parts NAME.000, NAME.001, NAME.002".</summary>
     public string Where(long from, long to)
     {
         if (!IsSplit)
         {
             return $"bytes {from}–{to} of {Path.GetFileName(Paths[0])}";
         }
-        var first = PartAt(from);
-        var last = PartAt(Math.Max(from, to - 1));
-        return first == last ? $"part {first}" : $"parts {first} to {last}";
+        var names = new List<string>();
+        long start = 0;
+        for (var i = 0; i < Sizes.Count; i++)
+        {
+            var end = start + Sizes[i];
+            if (from < end && Math.Max(from + 1, to) > start)
+            {
+                names.Add(Path.GetFileName(Paths[i]));
+            }
+            start = end;
+        }
+        if (names.Count == 0)
+        {
+            names.Add(Path.GetFileName(Paths[^1]));
+        }
+        return names.Count == 1 ? $"part {names[0]}" : $"parts {string.Join(", ", names)}";
     }
 
     /// <summary>

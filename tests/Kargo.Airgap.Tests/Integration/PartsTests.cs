@@ -98,7 +98,7 @@ public sealed class PartsTests(SignedBundleFixture bundles) : IClassFixture<Sign
         var result = await OfflineAsync("verify", copy, "--pub", bundles.Pub);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains(Path.GetFileName(parts[1]), result.Stdout);
+        Assert.True(result.Stdout.Contains(Path.GetFileName(parts[1]), StringComparison.Ordinal), result.Output);
     }
 
     [Fact]
