@@ -80,14 +80,36 @@ public sealed class OciLayout
     /// </summary>
     public async Task<BlobWriteResult> WriteBlobAsync(Descriptor expected, OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var final = BlobPath(expected.Digest);
         if (Contains(expected.Digest, expected.Size))
         {
             return default;
         }
+        var (_, _, result) = await IngestCoreAsync(expected.Digest.Hex, expected.Size, expected.Digest, $"blob {expected.Digest}", open, progress, cancellationToken);
+        return result;
+    }
+
+    /// <summary>
+    /// Streams content whose size is not known yet (a URL's first download) into the layout,
+    /// keyed by <paramref name="key"/> so an interrupted download resumes, and stores it under the
+    /// digest it hashes to. When <paramref name="expected"/> is given, other content is refused.
+    /// </summary>
+    public async Task<(Descriptor Descriptor, BlobWriteResult Result)> IngestAsync(string key, Digest? expected, OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var partialName = "download-" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..32];
+        var (digest, size, result) = await IngestCoreAsync(partialName, null, expected, key, open, progress, cancellationToken);
+        return (new Descriptor { MediaType = "application/octet-stream", Digest = digest, Size = size }, result);
+    }
+
+    /// <summary>
+    /// The one download loop: resume from the partial file, copy while hashing, retry a dropped
+    /// stream from where it stopped, check, rename into place.
+    /// </summary>
+    private async Task<(Digest Digest, long Size, BlobWriteResult Result)> IngestCoreAsync(string partialName, long? size, Digest? expected, string what,
+        OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
         var ingest = Path.Combine(Root, "ingest");
         Directory.CreateDirectory(ingest);
-        var partial = Path.Combine(ingest, expected.Digest.Hex + ".partial");
+        var partial = Path.Combine(ingest, partialName + ".partial");
 
         FileStream file;
         try
@@ -96,15 +118,17 @@ public sealed class OciLayout
         }
         catch (IOException e)
         {
-            throw new KargoException($"blob {expected.Digest} is being written by another process in {Root}; wait for it or use another --cache", e);
+            throw new KargoException($"{what} is being written by another process in {Root}; wait for it or use another --cache", e);
         }
 
         long resumedFrom = 0;
         long transferred = 0;
+        Digest actual;
+        KargoException? refused = null;
         using (file)
         using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
-            if (file.Length > expected.Size || await HashExistingAsync(file, hash, cancellationToken) == 0)
+            if (file.Length > (size ?? long.MaxValue) || await HashExistingAsync(file, hash, cancellationToken) == 0)
             {
                 hash.GetHashAndReset();
                 file.SetLength(0);
@@ -112,7 +136,7 @@ public sealed class OciLayout
             for (var attempt = 0; ; attempt++)
             {
                 var start = file.Length;
-                if (start == expected.Size && attempt == 0 && start > 0)
+                if (start == size && attempt == 0 && start > 0)
                 {
                     break; // an earlier run got every byte but was stopped before the rename
                 }
@@ -121,7 +145,7 @@ public sealed class OciLayout
                     using var source = await open(start, cancellationToken);
                     if (source.Offset != start)
                     {
-                        // The server sent the whole blob: start over so the hash covers every byte once.
+                        // The server sent the whole content: start over so the hash covers every byte once.
                         hash.GetHashAndReset();
                         file.SetLength(0);
                         start = 0;
@@ -132,7 +156,7 @@ public sealed class OciLayout
                     }
                     try
                     {
-                        await CopyAsync(source.Content, file, hash, expected, progress, cancellationToken);
+                        await CopyAsync(source.Content, file, hash, size, what, progress, cancellationToken);
                     }
                     finally
                     {
@@ -146,20 +170,25 @@ public sealed class OciLayout
                 }
             }
 
-            if (file.Length != expected.Size)
+            if (size is { } declared && file.Length != declared)
             {
-                file.SetLength(0);
-                throw new KargoException($"blob {expected.Digest}: received {file.Length} bytes, expected {expected.Size}");
+                refused = new KargoException($"{what}: received {file.Length} bytes, expected {declared}");
             }
-            var actual = Digest.FromSha256(hash.GetHashAndReset());
-            if (actual != expected.Digest)
+            actual = Digest.FromSha256(hash.GetHashAndReset());
+            if (refused is null && expected is { } wanted && actual != wanted)
             {
-                file.SetLength(0);
-                throw new DigestMismatchException(expected.Digest, actual);
+                refused = new DigestMismatchException(wanted, actual);
             }
         }
-        File.Move(partial, final, overwrite: true);
-        return new BlobWriteResult(transferred, resumedFrom);
+        if (refused is not null)
+        {
+            // Refused content leaves nothing behind, not even its partial file.
+            File.Delete(partial);
+            throw refused;
+        }
+        var length = new FileInfo(partial).Length;
+        File.Move(partial, BlobPath(actual), overwrite: true);
+        return (actual, length, new BlobWriteResult(transferred, resumedFrom));
     }
 
     private static async Task<long> HashExistingAsync(FileStream file, IncrementalHash hash, CancellationToken cancellationToken)
@@ -181,7 +210,7 @@ public sealed class OciLayout
         }
     }
 
-    private static async Task CopyAsync(Stream source, FileStream file, IncrementalHash hash, Descriptor expected, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static async Task CopyAsync(Stream source, FileStream file, IncrementalHash hash, long? size, string what, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         file.Position = file.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -190,9 +219,9 @@ public sealed class OciLayout
             int read;
             while ((read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken)) > 0)
             {
-                if (file.Position + read > expected.Size)
+                if (file.Position + read > size)
                 {
-                    throw new KargoException($"blob {expected.Digest}: the registry sent more than the {expected.Size} bytes its descriptor declares");
+                    throw new KargoException($"{what}: the server sent more than the {size} bytes declared");
                 }
                 hash.AppendData(buffer, 0, read);
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);

@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
 using Kargo.Airgap.Spec;
@@ -16,7 +14,6 @@ namespace Kargo.Airgap.Sources;
 /// </summary>
 public sealed class FileSource : IDisposable
 {
-    private const int BufferSize = 1 << 20;
     private readonly HttpClient _http;
     private readonly OciLayout _cache;
     private readonly int _attempts;
@@ -38,34 +35,22 @@ public sealed class FileSource : IDisposable
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("kargo-airgap");
     }
 
-    /// <summary>Downloads a URL not pinned yet, records what it served; checks the spec's sha256 if given.</summary>
+    /// <summary>
+    /// Downloads a URL not pinned yet (resuming an interrupted first download) and records what it
+    /// served; the spec's sha256, when given, must match or nothing is kept.
+    /// </summary>
     public async Task<LockedFile> ResolveAsync(SpecFile file, CancellationToken cancellationToken)
     {
         var uri = new Uri(file.Source);
-        var ingest = Path.Combine(_cache.Root, "ingest");
-        Directory.CreateDirectory(ingest);
-        var temp = Path.Combine(ingest, $"download-{Guid.NewGuid():N}.partial");
+        var expected = file.Sha256 is { } sha ? Digest.Parse("sha256:" + sha) : (Digest?)null;
         try
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long size;
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize))
-            {
-                using var response = await GetAsync(uri, 0, cancellationToken);
-                size = await CopyAsync(response, output, hash, cancellationToken);
-            }
-            var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-            if (file.Sha256 is { } expected && expected != sha256)
-            {
-                throw new KargoException($"{file.Source}: checksum mismatch: the spec says sha256 {expected}, the download hashes to {sha256}. Nothing was kept");
-            }
-            var final = _cache.BlobPath(Digest.Parse("sha256:" + sha256));
-            File.Move(temp, final, overwrite: true);
-            return new LockedFile { Url = file.Source, Sha256 = sha256, Size = size };
+            var (descriptor, _) = await _cache.IngestAsync(file.Source, expected, (offset, ct) => OpenAsync(uri, offset, ct), null, cancellationToken);
+            return new LockedFile { Url = file.Source, Sha256 = descriptor.Digest.Hex, Size = descriptor.Size };
         }
-        finally
+        catch (DigestMismatchException e)
         {
-            File.Delete(temp);
+            throw new KargoException($"{file.Source}: checksum mismatch: the spec says sha256 {file.Sha256}, the download hashes to {e.Actual.Hex}. Nothing was kept", e);
         }
     }
 
@@ -77,18 +62,21 @@ public sealed class FileSource : IDisposable
         var descriptor = new Descriptor { MediaType = "application/octet-stream", Digest = digest, Size = file.Size };
         try
         {
-            await _cache.WriteBlobAsync(descriptor, async (offset, ct) =>
-            {
-                var response = await GetAsync(uri, offset, ct);
-                var start = response.StatusCode == HttpStatusCode.PartialContent ? response.Content.Headers.ContentRange?.From ?? 0 : 0;
-                return new BlobStream(new OwningStream(await response.Content.ReadAsStreamAsync(ct), response), start);
-            }, null, cancellationToken);
+            await _cache.WriteBlobAsync(descriptor, (offset, ct) => OpenAsync(uri, offset, ct), null, cancellationToken);
         }
         catch (DigestMismatchException e)
         {
             throw new KargoException($"{file.Url}: checksum mismatch: the lock pins sha256 {file.Sha256}, the download hashes to {e.Actual.Hex}. The file changed upstream or on the way; nothing was kept", e);
         }
         return _cache.BlobPath(digest);
+    }
+
+    /// <summary>The body from an offset on, and where it really starts (0 when the server ignores Range).</summary>
+    private async Task<BlobStream> OpenAsync(Uri uri, long offset, CancellationToken cancellationToken)
+    {
+        var response = await GetAsync(uri, offset, cancellationToken);
+        var start = response.StatusCode == HttpStatusCode.PartialContent ? response.Content.Headers.ContentRange?.From ?? 0 : 0;
+        return new BlobStream(new OwningStream(await response.Content.ReadAsStreamAsync(cancellationToken), response), start);
     }
 
     private async Task<HttpResponseMessage> GetAsync(Uri uri, long offset, CancellationToken cancellationToken)
@@ -136,28 +124,6 @@ public sealed class FileSource : IDisposable
                 Log?.Invoke($"{uri} redirected to {final.GetLeftPart(UriPartial.Authority)}");
             }
             return response;
-        }
-    }
-
-    private static async Task<long> CopyAsync(HttpResponseMessage response, Stream output, IncrementalHash hash, CancellationToken cancellationToken)
-    {
-        await using var input = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        long total = 0;
-        try
-        {
-            int read;
-            while ((read = await input.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                total += read;
-            }
-            return total;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -39,6 +39,10 @@ public sealed class TestFileServer : IAsyncDisposable
         app.MapGet("/files/{name}", (string name, HttpContext context) =>
         {
             server!.Requests.AddOrUpdate(context.Request.Path, 1, (_, n) => n + 1);
+            if (context.Request.Headers.Range.Count > 0)
+            {
+                server.Requests.AddOrUpdate("range:" + context.Request.Path, 1, (_, n) => n + 1);
+            }
             return server.Files.TryGetValue(name, out var content)
                 ? Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true)
                 : Results.NotFound();

@@ -89,6 +89,19 @@ public sealed class FileSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_first_download_cut_off_midway_resumes_with_a_range_request()
+    {
+        using var proxy = new ThrottlingProxy($"127.0.0.1:{_server.Port}", dropOnceAfterBytes: 100_000);
+        WriteSpec("    []", $"    - http://{proxy.Host}/files/virtctl-linux-amd64");
+
+        var result = AssertOk(await _work.BuildAsync());
+
+        Assert.Contains($"(sha256 {Sha(Binary)}, 300000 bytes)", result.Stderr);
+        Assert.Equal(1, _server.Requests.GetValueOrDefault("range:/files/virtctl-linux-amd64"));
+        Assert.Equal(Binary, File.ReadAllBytes(_work[$"cache/blobs/sha256/{Sha(Binary)}"]));
+    }
+
+    [Fact]
     public async Task A_missing_file_is_a_clear_404()
     {
         WriteSpec("    []", $"    - {_server.Url("files/k3s-v9.9.9")}");
