@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 for tool in docker-registry skopeo zstd /usr/bin/time jq; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/ci-deps.sh" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install $(tr "\n" " " < scripts/apt-packages.txt)" >&2; exit 1; }
 done
 
 total=$(numfmt --from=iec "$size"); layer_bytes=$(numfmt --from=iec "$layer")
