@@ -17,13 +17,39 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
     private readonly string _staging;
     private readonly Dictionary<string, string> _staged = new(StringComparer.Ordinal);
     private readonly List<InventoryEntry> _accepted = [];
+    private readonly FileStream _lock;
+
+    private const string StagingPrefix = ".kargo-staging-";
+    private const string LockName = ".lock";
 
     private BundleUnpacker(string root)
     {
         _root = Path.GetFullPath(root);
         Directory.CreateDirectory(_root);
-        _staging = Path.Combine(_root, $".kargo-staging-{Guid.NewGuid():N}");
+        RemoveAbandonedStaging(_root);
+        _staging = Path.Combine(_root, $"{StagingPrefix}{Guid.NewGuid():N}");
         Directory.CreateDirectory(_staging);
+        // Held while this unpack runs: a staging folder whose lock nobody holds was left by a killed run.
+        _lock = new FileStream(Path.Combine(_staging, LockName), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    /// <summary>Removes staging folders of unpacks that were killed (their lock is free); running ones stay.</summary>
+    private static void RemoveAbandonedStaging(string root)
+    {
+        foreach (var folder in Directory.EnumerateDirectories(root, StagingPrefix + "*"))
+        {
+            try
+            {
+                using (new FileStream(Path.Combine(folder, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+                {
+                }
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Another unpack is using it.
+            }
+        }
     }
 
     public static VerifyReport Unpack(string bundle, TrustedKeys? trusted, string destination, CancellationToken cancellationToken = default)
@@ -47,7 +73,7 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
                 return null; // content-addressed: the same digest is the same bytes
             }
         }
-        var staged = Path.Combine(_staging, _staged.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var staged = Path.Combine(_staging, "entry-" + _staged.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _staged[entry.Path] = staged;
         return new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
     }
@@ -153,6 +179,7 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
 
     public void Dispose()
     {
+        _lock.Dispose();
         try
         {
             Directory.Delete(_staging, recursive: true);

@@ -69,6 +69,22 @@ public sealed class UnpackTests(SignedBundleFixture bundles) : IClassFixture<Sig
     }
 
     [Fact]
+    public async Task Staging_left_by_a_killed_unpack_is_removed_and_a_running_ones_is_kept()
+    {
+        Directory.CreateDirectory(_dir["node/.kargo-staging-abandoned"]);
+        File.WriteAllText(_dir["node/.kargo-staging-abandoned/entry-0"], "half an entry");
+        Directory.CreateDirectory(_dir["node/.kargo-staging-running"]);
+        using (new FileStream(_dir["node/.kargo-staging-running/.lock"], FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+        {
+            AssertOk(await OfflineAsync("unpack", bundles.Signed, "--pub", bundles.Pub, "--to", Destination));
+
+            Assert.False(Directory.Exists(_dir["node/.kargo-staging-abandoned"]));
+            Assert.True(Directory.Exists(_dir["node/.kargo-staging-running"]));
+        }
+        Assert.Equal([".kargo-staging-running"], Directory.GetDirectories(Destination, ".kargo-staging-*").Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task A_destination_folder_that_is_a_link_out_of_it_is_refused()
     {
         Directory.CreateDirectory(Destination);
