@@ -32,9 +32,10 @@ internal static class BuildCommand
         {
             var splitSize = parse.GetValue(split) is { } size ? PartSize.Parse(size) : (long?)null;
             using var signingKey = KeygenCommand.LoadKey(parse.GetValue(key));
-            using var client = new RegistryClient(registry.Read(parse));
+            var options = registry.Read(parse);
+            using var client = new RegistryClient(options);
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
-            using var files = new FileSource(store, registry.Read(parse)) { Log = line => stderr.WriteLine(line) };
+            using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
             var builder = new BundleBuilder(new ImageSource(client, store), store, files) { Log = line => stderr.WriteLine(line) };
             var report = await builder.BuildAsync(new BuildRequest
             {

@@ -20,9 +20,9 @@ internal static class LockCommand
         registry.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            using var client = new RegistryClient(registry.Read(parse));
-            var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             var options = registry.Read(parse);
+            using var client = new RegistryClient(options);
+            var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
             var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new ReleaseCatalog(registry.ReleaseMirror(parse)), ct);
             foreach (var change in changes)

@@ -112,7 +112,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             }
             if (vm.Delivery.HasFlag(DiskDelivery.ContainerDisk))
             {
-                var plan = await ContainerDisk.BuildAsync(cache, vm, disk, spec.Platforms, cancellationToken);
+                var plan = await ContainerDisk.BuildAsync(cache, vm, disk, pin.Sha256, spec.Platforms, cancellationToken);
                 plans.Add(plan);
                 components[plan.Reference.RefName] = "vm";
                 Log?.Invoke($"wrapped {vm.FileName} as containerDisk {vm.Image.RefName}");

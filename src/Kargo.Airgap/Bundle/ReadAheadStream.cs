@@ -73,7 +73,17 @@ internal sealed class ReadAheadStream : ReadOnlyStream
             {
                 _empty.Writer.TryWrite(_current.Buffer);
             }
-            var next = _filled.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
+            (byte[] Buffer, int Length) next;
+            try
+            {
+                next = _filled.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (ChannelClosedException e) when (e.InnerException is { } failure)
+            {
+                // The disk read failed on the background task: report that failure, not the channel's.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+                throw;
+            }
             if (next.Length == 0)
             {
                 _ended = true;

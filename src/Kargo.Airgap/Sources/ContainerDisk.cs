@@ -18,9 +18,15 @@ public static class ContainerDisk
     public const int QemuUid = 107;
     public const string LayerMediaType = "application/vnd.oci.image.layer.v1.tar";
 
-    public static async Task<ImagePlan> BuildAsync(OciLayout cache, SpecVmImage image, string diskPath, IReadOnlyList<Platform> platforms, CancellationToken cancellationToken)
+    /// <param name="cache">Where the layer, configs and manifests go.</param>
+    /// <param name="image">The spec entry.</param>
+    /// <param name="diskPath">The disk in the cache.</param>
+    /// <param name="diskSha256">The disk's sha256, as pinned (it keys the layer built from it).</param>
+    /// <param name="platforms">A config and manifest for each.</param>
+    /// <param name="cancellationToken">Stops the build.</param>
+    public static async Task<ImagePlan> BuildAsync(OciLayout cache, SpecVmImage image, string diskPath, string diskSha256, IReadOnlyList<Platform> platforms, CancellationToken cancellationToken)
     {
-        var layer = await LayerAsync(cache, image, diskPath, cancellationToken);
+        var layer = await LayerAsync(cache, image, diskPath, diskSha256, cancellationToken);
         var manifests = new List<Descriptor>();
         var blobs = new List<Descriptor> { layer };
         foreach (var platform in platforms)
@@ -58,10 +64,9 @@ public static class ContainerDisk
     }
 
     /// <summary>The layer, from the cache when this disk was wrapped before (a small note records its digest).</summary>
-    private static async Task<Descriptor> LayerAsync(OciLayout cache, SpecVmImage image, string diskPath, CancellationToken cancellationToken)
+    private static async Task<Descriptor> LayerAsync(OciLayout cache, SpecVmImage image, string diskPath, string diskSha256, CancellationToken cancellationToken)
     {
-        var diskSha = Convert.ToHexStringLower(await HashFileAsync(diskPath, cancellationToken));
-        var note = Path.Combine(cache.Root, "ingest", $"containerdisk-{diskSha}-{image.FileName}.digest");
+        var note = Path.Combine(cache.Root, "ingest", $"containerdisk-{diskSha256}-{image.FileName}.digest");
         if (File.Exists(note) && Digest.TryParse(File.ReadAllText(note).Trim(), out var known) && File.Exists(cache.BlobPath(known)))
         {
             return new Descriptor { MediaType = LayerMediaType, Digest = known, Size = new FileInfo(cache.BlobPath(known)).Length };
@@ -117,12 +122,6 @@ public static class ContainerDisk
     }
 
     private static JsonObject Json(Descriptor d) => new() { ["mediaType"] = d.MediaType, ["digest"] = d.Digest.ToString(), ["size"] = d.Size };
-
-    private static async Task<byte[]> HashFileAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = File.OpenRead(path);
-        return await SHA256.HashDataAsync(stream, cancellationToken);
-    }
 
     /// <summary>Passes writes through while hashing them and counting bytes.</summary>
     private sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
