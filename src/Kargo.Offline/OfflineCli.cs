@@ -11,11 +11,15 @@ public static class OfflineCli
         var root = new RootCommand("""
             kargo-offline installs a Kargo air-gap bundle on an isolated node.
 
-            'verify' proves every byte of a bundle is what its signer wrote; 'unpack' extracts a verified
-            bundle into an OCI layout; 'serve' makes it a read-only registry and 'registry-config' points
-            k3s and containerd at it. Installing the cluster comes in a later release.
+            'install' does it all: verifies the bundle, serves its images from a local registry, installs k3s,
+            KubeVirt and CDI, and leaves an example VM per bundled disk; 'join' adds a further node.
+            The parts on their own: 'verify' proves every byte of a bundle is what its signer wrote; 'unpack'
+            extracts a verified bundle into an OCI layout; 'serve' makes it a read-only registry and
+            'registry-config' points k3s and containerd at it; 'push' and 'load' feed existing registries and engines.
             """)
         {
+            InstallCommand.Create(stdout, stderr),
+            JoinCommand.Create(stdout, stderr),
             VerifyCommand.Create(stdout, stderr),
             UnpackCommand.Create(stdout, stderr),
             ServeCommand.Create(stdout, stderr),

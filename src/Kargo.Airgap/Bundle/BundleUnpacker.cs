@@ -18,12 +18,14 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
     private readonly Dictionary<string, string> _staged = new(StringComparer.Ordinal);
     private readonly List<InventoryEntry> _accepted = [];
     private readonly FileStream _lock;
+    private readonly Func<string, bool> _include;
 
     private const string StagingPrefix = ".kargo-staging-";
     private const string LockName = ".lock";
 
-    private BundleUnpacker(string root)
+    private BundleUnpacker(string root, Func<string, bool>? include)
     {
+        _include = include ?? (_ => true);
         _root = Path.GetFullPath(root);
         Directory.CreateDirectory(_root);
         RemoveAbandonedStaging(_root);
@@ -52,9 +54,14 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
         }
     }
 
-    public static VerifyReport Unpack(string bundle, TrustedKeys? trusted, string destination, CancellationToken cancellationToken = default)
+    /// <param name="bundle">The bundle file, its first part, or its base name.</param>
+    /// <param name="trusted">The keys to trust; null skips the signature check.</param>
+    /// <param name="destination">The folder to unpack into.</param>
+    /// <param name="cancellationToken">Stops between entries; nothing is placed.</param>
+    /// <param name="include">Which entry paths to place (all when null); the others are still verified.</param>
+    public static VerifyReport Unpack(string bundle, TrustedKeys? trusted, string destination, CancellationToken cancellationToken = default, Func<string, bool>? include = null)
     {
-        using var unpacker = new BundleUnpacker(destination);
+        using var unpacker = new BundleUnpacker(destination, include);
         var report = BundleVerifier.Verify(bundle, trusted, unpacker, cancellationToken);
         if (report.Ok)
         {
@@ -65,6 +72,10 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
 
     public Stream? Open(InventoryEntry entry)
     {
+        if (!_include(entry.Path))
+        {
+            return null;
+        }
         if (entry.Path.StartsWith("oci/blobs/", StringComparison.Ordinal))
         {
             var existing = new FileInfo(FinalPath(entry.Path));

@@ -20,7 +20,16 @@ public static class BundleVerifier
     /// <param name="trusted">The keys to trust; null skips the signature check (--insecure-skip-signature).</param>
     /// <param name="sink">Where verified entries go; null only checks.</param>
     /// <param name="cancellationToken">Stops between entries.</param>
-    public static VerifyReport Verify(string path, TrustedKeys? trusted, IEntrySink? sink = null, CancellationToken cancellationToken = default)
+    public static VerifyReport Verify(string path, TrustedKeys? trusted, IEntrySink? sink = null, CancellationToken cancellationToken = default) =>
+        Check(path, trusted, sink, headOnly: false, cancellationToken);
+
+    /// <summary>
+    /// The quick check before a long job: the signature, the inventory and the files' total size,
+    /// without reading the entries (so a wrong key or a missing part fails in a second, not after 20 GiB).
+    /// </summary>
+    public static VerifyReport VerifyHead(string path, TrustedKeys? trusted) => Check(path, trusted, null, headOnly: true, CancellationToken.None);
+
+    private static VerifyReport Check(string path, TrustedKeys? trusted, IEntrySink? sink, bool headOnly, CancellationToken cancellationToken)
     {
         var files = BundleFiles.Locate(path);
         var failures = new List<VerifyFailure>();
@@ -95,6 +104,10 @@ public static class BundleVerifier
             if (files.SizeProblem(expectedSize) is { } sizeProblem)
             {
                 failures.Add(new("bundle", sizeProblem));
+                return Report();
+            }
+            if (headOnly)
+            {
                 return Report();
             }
 

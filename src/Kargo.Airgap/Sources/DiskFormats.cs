@@ -29,6 +29,19 @@ public static class DiskFormats
         return DiskFormat.Raw;
     }
 
+    /// <summary>The size of the disk a VM sees: a qcow2's header says it; a raw or ISO image is its own size.</summary>
+    public static long VirtualSize(string path)
+    {
+        if (Detect(path) != DiskFormat.Qcow2)
+        {
+            return new FileInfo(path).Length;
+        }
+        using var file = File.OpenRead(path);
+        Span<byte> header = stackalloc byte[32];
+        file.ReadExactly(header);
+        return (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(header[24..]);
+    }
+
     /// <summary>Refuses a disk whose bytes are not the format the spec declares.</summary>
     public static void Check(string path, SpecVmImage image)
     {

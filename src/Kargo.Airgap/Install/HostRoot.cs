@@ -1,0 +1,90 @@
+namespace Kargo.Airgap.Install;
+
+/// <summary>
+/// The file system an install writes to: the node itself (/), or a folder standing in for it
+/// (<c>--root DIR</c>), where files are written exactly as on a node but no command touches the host.
+/// Paths are given as they are on the node (/usr/local/bin/k3s) and mapped here.
+/// </summary>
+public sealed class HostRoot
+{
+    public HostRoot(string root)
+    {
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    /// <summary>True under --root: commands are recorded, not run.</summary>
+    public bool IsRecording => Root != "/";
+
+    public const string StateFolder = "/var/lib/kargo";
+    public const string RegistryFolder = "/var/lib/kargo/registry";
+
+    /// <summary>Where a node path lives on this machine.</summary>
+    public string Map(string nodePath)
+    {
+        if (!nodePath.StartsWith('/') || nodePath.Split('/').Contains(".."))
+        {
+            throw new ArgumentException($"'{nodePath}' is not an absolute node path", nameof(nodePath));
+        }
+        return IsRecording ? Path.Combine(Root, nodePath.TrimStart('/')) : nodePath;
+    }
+
+    /// <summary>Writes content to a node path (temp name, then rename) with the given mode.</summary>
+    public void WriteFile(string nodePath, ReadOnlySpan<byte> content, UnixFileMode mode)
+    {
+        var path = Map(nodePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.WriteAllBytes(path, content);
+        File.SetUnixFileMode(path, mode);
+    }
+
+    /// <summary>Copies a file to a node path (temp name, then rename) with the given mode; unchanged files are left alone.</summary>
+    /// <returns>False when the target already had the same content.</returns>
+    public bool CopyFile(string source, string nodePath, UnixFileMode mode)
+    {
+        var path = Map(nodePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (SameContent(source, path))
+        {
+            File.SetUnixFileMode(path, mode);
+            return false;
+        }
+        var temp = AtomicFile.TempPathFor(path);
+        try
+        {
+            File.Copy(source, temp);
+            File.SetUnixFileMode(temp, mode);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+        return true;
+    }
+
+    public static bool SameContent(string a, string b)
+    {
+        var target = new FileInfo(b);
+        if (!target.Exists || target.Length != new FileInfo(a).Length)
+        {
+            return false;
+        }
+        return Sha256Of(a).SequenceEqual(Sha256Of(b));
+    }
+
+    private static byte[] Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return System.Security.Cryptography.SHA256.HashData(stream);
+    }
+
+    public const UnixFileMode Executable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+    public const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    public const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+}

@@ -1,0 +1,12 @@
+namespace Kargo.Airgap.Install;
+
+/// <summary>One resumable step of an install: done once, recorded, skipped on a re-run.</summary>
+public interface IInstallStep
+{
+    string Name { get; }
+
+    /// <summary>What the step would do and write, for --dry-run.</summary>
+    IEnumerable<string> Plan(InstallContext context);
+
+    Task RunAsync(InstallContext context, CancellationToken cancellationToken);
+}

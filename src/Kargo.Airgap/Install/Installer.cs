@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using Kargo.Airgap.Bundle;
+
+namespace Kargo.Airgap.Install;
+
+/// <summary>How one step went in this run.</summary>
+public sealed record StepOutcome(string Name, StepStatus Status, IReadOnlyList<string> Details);
+
+public enum StepStatus
+{
+    /// <summary>Ran in this run.</summary>
+    Ran,
+
+    /// <summary>Finished in an earlier run of the same bundle.</summary>
+    DoneBefore,
+
+    /// <summary>--dry-run: what it would do.</summary>
+    Planned,
+}
+
+/// <summary>What an install (or join) did, for the closing report.</summary>
+public sealed record InstallResult(Inventory Inventory, VerifyReport Head, IReadOnlyList<StepOutcome> Steps, IReadOnlyList<string> Summary)
+{
+    public bool NothingToDo => Steps.All(s => s.Status == StepStatus.DoneBefore);
+}
+
+/// <summary>
+/// Runs steps in order and records each finished one in a state file under /var/lib/kargo, so a
+/// re-run resumes at the first unfinished step and a finished install is left alone. The bundle's
+/// signature and size are checked on every run, before any step: a state file proves nothing
+/// about a bundle that has since changed, and a different bundle starts over from the top.
+/// </summary>
+public sealed class Installer(IReadOnlyList<IInstallStep> steps, string stateFileName)
+{
+    public async Task<InstallResult> RunAsync(string bundle, TrustedKeys? trusted, HostRoot root, bool dryRun, Action<string> log,
+        Func<InstallContext, IReadOnlyList<string>> summary, CancellationToken cancellationToken)
+    {
+        var head = BundleVerifier.VerifyHead(bundle, trusted);
+        if (!head.Ok)
+        {
+            var problems = head.Failures.Select(f => $"{f.Entry}: {f.Problem}").DefaultIfEmpty("the bundle is unsigned");
+            throw new KargoException($"{head.Bundle} cannot be trusted, nothing was installed:\n  {string.Join("\n  ", problems)}");
+        }
+        var inventory = head.Inventory!;
+        var identity = Convert.ToHexStringLower(SHA256.HashData(head.InventoryBytes!));
+        var statePath = root.Map($"{HostRoot.StateFolder}/{stateFileName}");
+        var state = InstallState.Load(statePath);
+        if (state.InventorySha256 != identity)
+        {
+            if (state.Steps.Count > 0)
+            {
+                log($"{statePath} records another bundle ({state.Bundle}): installing {inventory.Name} {inventory.Version} from the first step");
+            }
+            state = new InstallState { Bundle = $"{inventory.Name} {inventory.Version}", InventorySha256 = identity };
+        }
+        var context = new InstallContext(root, inventory, head, log);
+        var outcomes = new List<StepOutcome>();
+        foreach (var step in steps)
+        {
+            if (state.IsDone(step.Name))
+            {
+                outcomes.Add(new(step.Name, StepStatus.DoneBefore, state.Steps.Single(s => s.Name == step.Name).Details));
+                continue;
+            }
+            if (dryRun)
+            {
+                outcomes.Add(new(step.Name, StepStatus.Planned, [.. step.Plan(context)]));
+                continue;
+            }
+            context.Details.Clear();
+            log($"== {step.Name}");
+            try
+            {
+                await step.RunAsync(context, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                state.Record(new StepRecord { Name = step.Name, Status = StepRecord.Failed, FinishedAt = DateTimeOffset.UtcNow, Details = [.. context.Details, e.Message] });
+                state.Save(statePath);
+                throw new KargoException($"step '{step.Name}' failed: {e.Message}\nFix that and run the same command again: it resumes at '{step.Name}' (progress is kept in {statePath}).", e);
+            }
+            state.Record(new StepRecord { Name = step.Name, Status = StepRecord.Done, FinishedAt = DateTimeOffset.UtcNow, Details = [.. context.Details] });
+            state.Save(statePath);
+            outcomes.Add(new(step.Name, StepStatus.Ran, [.. context.Details]));
+        }
+        return new InstallResult(inventory, head, outcomes, summary(context));
+    }
+}

@@ -1,0 +1,73 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Kargo.Airgap.Install.Kubernetes;
+
+/// <summary>One object of a manifest file: what it is, and its YAML exactly as written.</summary>
+public sealed record ManifestObject(string ApiVersion, string Kind, string Name, string? Namespace, string Yaml, string Source)
+{
+    /// <summary>For a CRD: the apiVersion and kind of the objects it defines (one per served version).</summary>
+    public IReadOnlyList<(string ApiVersion, string Kind)> DefinedTypes { get; init; } = [];
+
+    public bool IsCrd => Kind == "CustomResourceDefinition" && ApiVersion.StartsWith("apiextensions.k8s.io/", StringComparison.Ordinal);
+
+    public override string ToString() => Namespace is null ? $"{Kind} {Name}" : $"{Kind} {Namespace}/{Name}";
+
+    /// <summary>The objects of a multi-document YAML file; empty documents are skipped.</summary>
+    public static IReadOnlyList<ManifestObject> Read(string path)
+    {
+        var text = File.ReadAllText(path);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new KargoException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}", e);
+        }
+        var objects = new List<ManifestObject>();
+        foreach (var document in stream.Documents)
+        {
+            if (document.RootNode is YamlScalarNode { Value: null or "" })
+            {
+                continue;
+            }
+            var line = document.RootNode.Start.Line;
+            if (document.RootNode is not YamlMappingNode root)
+            {
+                throw new KargoException($"{path}:{line}: a manifest document must be a mapping with apiVersion and kind");
+            }
+            string? Text(YamlMappingNode node, string key) => node.Children.TryGetValue(key, out var value) && value is YamlScalarNode scalar ? scalar.Value : null;
+            var metadata = root.Children.TryGetValue("metadata", out var m) ? m as YamlMappingNode : null;
+            var apiVersion = Text(root, "apiVersion");
+            var kind = Text(root, "kind");
+            var name = metadata is null ? null : Text(metadata, "name");
+            if (apiVersion is null || kind is null || name is null)
+            {
+                throw new KargoException($"{path}:{line}: the object has no {(apiVersion is null ? "apiVersion" : kind is null ? "kind" : "metadata.name")}");
+            }
+            var start = (int)root.Start.Index;
+            var yaml = text[start..(int)Math.Min(root.End.Index, text.Length)];
+            objects.Add(new ManifestObject(apiVersion, kind, name, metadata is null ? null : Text(metadata, "namespace"), yaml, $"{Path.GetFileName(path)}:{line}")
+            {
+                DefinedTypes = DefinedBy(root),
+            });
+        }
+        return objects;
+    }
+
+    private static List<(string, string)> DefinedBy(YamlMappingNode root)
+    {
+        if (root.Children.TryGetValue("spec", out var spec) && spec is YamlMappingNode crd
+            && crd.Children.TryGetValue("group", out var group) && crd.Children.TryGetValue("names", out var names) && names is YamlMappingNode namesMap
+            && namesMap.Children.TryGetValue("kind", out var kind) && crd.Children.TryGetValue("versions", out var versions) && versions is YamlSequenceNode list)
+        {
+            return [.. list.OfType<YamlMappingNode>()
+                .Select(v => v.Children.TryGetValue("name", out var name) ? $"{group}/{name}" : null)
+                .OfType<string>()
+                .Select(v => (v, kind.ToString()))];
+        }
+        return [];
+    }
+}

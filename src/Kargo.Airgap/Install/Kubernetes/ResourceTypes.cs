@@ -1,0 +1,46 @@
+namespace Kargo.Airgap.Install.Kubernetes;
+
+/// <summary>A kind the API server serves: its plural path segment and whether it lives in a namespace.</summary>
+public sealed record ResourceType(string ApiVersion, string Kind, string Plural, bool Namespaced)
+{
+    /// <summary>The API path of one object of this type.</summary>
+    public string PathOf(string name, string? ns)
+    {
+        var prefix = ApiVersion.Contains('/', StringComparison.Ordinal) ? $"/apis/{ApiVersion}" : $"/api/{ApiVersion}";
+        var scope = Namespaced ? $"/namespaces/{ns ?? "default"}" : "";
+        return $"{prefix}{scope}/{Plural}/{Uri.EscapeDataString(name)}";
+    }
+}
+
+/// <summary>The kinds the API server serves now, read from discovery (/api/v1, /apis, /apis/GROUP/VERSION).</summary>
+public sealed class ResourceTypes
+{
+    private readonly Dictionary<(string, string), ResourceType> _types = [];
+
+    public ResourceType? Find(string apiVersion, string kind) => _types.GetValueOrDefault((apiVersion, kind));
+
+    public static async Task<ResourceTypes> DiscoverAsync(KubeApi api, CancellationToken cancellationToken)
+    {
+        var types = new ResourceTypes();
+        var versions = new List<string> { "v1" };
+        if (await api.GetAsync("/apis", cancellationToken) is { } groups)
+        {
+            versions.AddRange(groups["groups"]?.AsArray().SelectMany(g => g?["versions"]?.AsArray() ?? []).Select(v => v?["groupVersion"]?.GetValue<string>()).OfType<string>() ?? []);
+        }
+        foreach (var version in versions)
+        {
+            var list = await api.GetAsync(version == "v1" ? "/api/v1" : $"/apis/{version}", cancellationToken);
+            foreach (var resource in list?["resources"]?.AsArray() ?? [])
+            {
+                var name = resource?["name"]?.GetValue<string>();
+                var kind = resource?["kind"]?.GetValue<string>();
+                if (name is null || kind is null || name.Contains('/', StringComparison.Ordinal))
+                {
+                    continue; // a subresource such as pods/log
+                }
+                types._types.TryAdd((version, kind), new ResourceType(version, kind, name, resource?["namespaced"]?.GetValue<bool>() ?? false));
+            }
+        }
+        return types;
+    }
+}

@@ -1,0 +1,82 @@
+using Kargo.Airgap.Bundle;
+using Kargo.Airgap.Install.Steps;
+
+namespace Kargo.Airgap.Install;
+
+/// <summary>What <c>kargo-offline join</c> was asked to do.</summary>
+/// <param name="Bundle">The same bundle the first node was installed from.</param>
+/// <param name="Trusted">The keys to trust; null skips the signature check.</param>
+/// <param name="Root">/ on a node, or a folder standing in for it.</param>
+/// <param name="Server">The first node's API, https://HOST:6443.</param>
+/// <param name="TokenFile">A copy of the first node's /var/lib/rancher/k3s/server/node-token.</param>
+/// <param name="Registry">The first node's registry, HOST:PORT.</param>
+public sealed record JoinOptions(string Bundle, TrustedKeys? Trusted, string Root, Uri Server, string TokenFile, string Registry);
+
+/// <summary>The two ways a node is installed from a bundle: the first node (install) and a further one (join).</summary>
+public static class NodeInstall
+{
+    public const string InstallStateFile = "install-state.json";
+    public const string JoinStateFile = "join-state.json";
+
+    public static Task<InstallResult> InstallAsync(InstallOptions options, bool dryRun, Action<string> log, CancellationToken cancellationToken)
+    {
+        var root = new HostRoot(options.Root);
+        var installer = new Installer(
+        [
+            new PreflightStep(options.PushRegistry is null ? options.RegistryAddress : null),
+            new VerifyStep(),
+            new UnpackStep(options.Trusted, options.Bundle),
+            new RegistryStep(options),
+            new K3sStep(new K3sRole.Server(), RegistryStep.MirrorEndpoint(options), options.Timeout),
+            new PlatformStep(options),
+            new VmStep(options),
+        ], InstallStateFile);
+        return installer.RunAsync(options.Bundle, options.Trusted, root, dryRun, log, context => InstallSummary(options, context), cancellationToken);
+    }
+
+    public static Task<InstallResult> JoinAsync(JoinOptions options, bool dryRun, Action<string> log, CancellationToken cancellationToken)
+    {
+        var root = new HostRoot(options.Root);
+        var mirror = new Uri($"http://{options.Registry}/");
+        var installer = new Installer(
+        [
+            new PreflightStep(null),
+            new VerifyStep(),
+            // An agent needs the k3s files only: its images come from the first node's registry.
+            new UnpackStep(options.Trusted, options.Bundle, path => path.StartsWith("files/", StringComparison.Ordinal)),
+            new K3sStep(new K3sRole.Agent(options.Server, options.TokenFile), mirror, TimeSpan.Zero),
+        ], JoinStateFile);
+        return installer.RunAsync(options.Bundle, options.Trusted, root, dryRun, log, context =>
+        [
+            $"k3s agent installed; it joins {options.Server} (check with 'sudo k3s kubectl get nodes' on the first node)",
+            $"images are pulled through the first node's registry at http://{options.Registry}/",
+            .. RootNote(context.Root),
+        ], cancellationToken);
+    }
+
+    private static IReadOnlyList<string> InstallSummary(InstallOptions options, InstallContext context)
+    {
+        var inventory = context.Inventory;
+        string Version(string name) => inventory.Components?.FirstOrDefault(c => c.Name == name)?.Version ?? "(not in the bundle)";
+        var registry = options.PushRegistry is { } pushed
+            ? $"images: pushed into {pushed}; the node pulls them through it"
+            : $"registry: http://{InstallContext.Reachable(options.RegistryAddress)}/ ({RegistryStep.ServiceName}, content in {HostRoot.RegistryFolder}); list it with 'curl http://{RegistryStep.MirrorEndpoint(options).Authority}/v2/_catalog'";
+        var lines = new List<string>
+        {
+            $"installed {inventory.Name} {inventory.Version}: k3s {Version("k3s")}, KubeVirt {Version("kubevirt")}, CDI {Version("cdi")}",
+            $"kubeconfig: {K3sFiles.Kubeconfig} (root only): 'sudo k3s kubectl get nodes'",
+            registry,
+        };
+        foreach (var disk in VmStep.Disks(context).Where(d => d.Image is not null))
+        {
+            lines.Add($"VM {disk.Name} (stopped): 'virtctl start {disk.Name}', then 'virtctl console {disk.Name}'");
+        }
+        lines.Add($"another node: 'kargo-offline join BUNDLE --pub KEY.pub --server https://{InstallContext.Reachable(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 6443))} --token-file node-token --registry-addr {InstallContext.Reachable(options.RegistryAddress)}' with node-token copied from /var/lib/rancher/k3s/server/node-token");
+        lines.AddRange(RootNote(context.Root));
+        return lines;
+    }
+
+    private static IEnumerable<string> RootNote(HostRoot root) => root.IsRecording
+        ? [$"--root: files were written under {root.Root}; the commands a node would run are in {root.Map(HostCommands.RecordFile)}"]
+        : [];
+}

@@ -1,0 +1,110 @@
+using Kargo.Airgap.Install.Kubernetes;
+using Kargo.Airgap.Registry;
+
+namespace Kargo.Airgap.Install.Steps;
+
+/// <summary>Where k3s keeps what kargo gives it, on the node.</summary>
+public static class K3sFiles
+{
+    public const string Binary = "/usr/local/bin/k3s";
+    public const string ImagesFolder = "/var/lib/rancher/k3s/agent/images";
+    public const string Registries = "/etc/rancher/k3s/registries.yaml";
+    public const string Config = "/etc/rancher/k3s/config.yaml";
+    public const string Kubeconfig = "/etc/rancher/k3s/k3s.yaml";
+    public const string JoinToken = "/etc/rancher/k3s/kargo-join-token";
+    public const string InstallScript = HostRoot.StateFolder + "/k3s-install.sh";
+}
+
+/// <summary>How this node joins the cluster: as its first server, or as an agent of one.</summary>
+public abstract record K3sRole
+{
+    public sealed record Server : K3sRole;
+
+    /// <param name="Url">The first node's API, https://HOST:6443.</param>
+    /// <param name="TokenFile">A file holding the first node's /var/lib/rancher/k3s/server/node-token.</param>
+    public sealed record Agent(Uri Url, string TokenFile) : K3sRole;
+}
+
+/// <summary>
+/// The k3s airgap procedure: the binary and the airgap images in place, registries.yaml mirroring
+/// every registry of the bundle through the local one, config.yaml, then the bundled install
+/// script with INSTALL_K3S_SKIP_DOWNLOAD=true. A server then waits for its API and node Ready.
+/// </summary>
+public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInstallStep
+{
+    public string Name => role is K3sRole.Server ? "k3s" : "k3s-agent";
+
+    private static string Arch => InstallContext.NodeArchitecture;
+
+    private static string ImagesFile => $"k3s-airgap-images-{Arch}.tar.zst";
+
+    public IEnumerable<string> Plan(InstallContext context) =>
+    [
+        $"write {K3sFiles.Binary} (files/k3s-{Arch})",
+        $"write {K3sFiles.ImagesFolder}/{ImagesFile}",
+        $"write {K3sFiles.Registries}: {string.Join(", ", MirroredHosts(context))} mirrored through {mirror.GetLeftPart(UriPartial.Authority)}",
+        $"write {K3sFiles.Config}",
+        .. role is K3sRole.Agent ? [$"write {K3sFiles.JoinToken} (mode 0600)"] : Array.Empty<string>(),
+        $"write {K3sFiles.InstallScript}",
+        $"run: {InstallCommand()}",
+        .. role is K3sRole.Server ? [$"wait for the API ({K3sFiles.Kubeconfig}) and the node Ready"] : Array.Empty<string>(),
+    ];
+
+    /// <summary>Every registry of the bundle, and kargo.local, where VM disks live.</summary>
+    private static IEnumerable<string> MirroredHosts(InstallContext context) => context.RegistryHosts.Append(Spec.SpecVmImage.Registry).Distinct().Order(StringComparer.Ordinal);
+
+    public async Task RunAsync(InstallContext context, CancellationToken cancellationToken)
+    {
+        context.Copy(Bundled(context, $"k3s-{Arch}"), K3sFiles.Binary, HostRoot.Executable);
+        context.Copy(Bundled(context, ImagesFile), $"{K3sFiles.ImagesFolder}/{ImagesFile}", HostRoot.Readable);
+        context.Write(K3sFiles.Registries, MirrorConfig.RegistriesYaml(MirroredHosts(context), mirror, caFile: null), HostRoot.Readable);
+        if (role is K3sRole.Agent agent)
+        {
+            context.Root.WriteFile(K3sFiles.JoinToken, ReadToken(agent.TokenFile), HostRoot.Private);
+            context.Did($"wrote {K3sFiles.JoinToken} (mode 0600, from {agent.TokenFile})");
+        }
+        context.Write(K3sFiles.Config, Config(), HostRoot.Private);
+        context.Copy(Bundled(context, "k3s-install.sh"), K3sFiles.InstallScript, HostRoot.Executable);
+        await context.RunAsync(InstallCommand(), cancellationToken);
+        if (role is K3sRole.Server && !context.Root.IsRecording)
+        {
+            using var api = KubeApi.FromKubeconfig(context.Root.Map(K3sFiles.Kubeconfig));
+            await new ClusterReadiness(api, context.Log, timeout).WaitForNodeReadyAsync(cancellationToken);
+            context.Did("the API answers and the node is Ready");
+        }
+    }
+
+    private static string Bundled(InstallContext context, string name)
+    {
+        var path = context.ContentFile(name);
+        return File.Exists(path) ? path : throw new KargoException($"the bundle has no files/{name}: build it with spec.cluster.k3s and linux/{Arch} in spec.platforms");
+    }
+
+    private static byte[] ReadToken(string tokenFile)
+    {
+        var token = File.Exists(tokenFile) ? File.ReadAllText(tokenFile).Trim() : throw new KargoException($"--token-file {tokenFile} does not exist: copy /var/lib/rancher/k3s/server/node-token from the first node");
+        return token.Length > 0 ? System.Text.Encoding.UTF8.GetBytes(token + "\n") : throw new KargoException($"--token-file {tokenFile} is empty: copy /var/lib/rancher/k3s/server/node-token from the first node");
+    }
+
+    private string Config() => role switch
+    {
+        K3sRole.Agent agent => $"""
+            # Written by kargo-offline join: this node is an agent of {agent.Url}.
+            server: "{agent.Url.GetLeftPart(UriPartial.Authority)}"
+            token-file: "{K3sFiles.JoinToken}"
+
+            """,
+        _ => """
+            # Written by kargo-offline install. The kubeconfig is for root only.
+            write-kubeconfig-mode: "0600"
+
+            """,
+    };
+
+    /// <summary>The token never appears here: it is read from the file config.yaml names.</summary>
+    private HostCommand InstallCommand() => new("sh", [K3sFiles.InstallScript], new Dictionary<string, string>
+    {
+        ["INSTALL_K3S_SKIP_DOWNLOAD"] = "true",
+        ["INSTALL_K3S_EXEC"] = role is K3sRole.Server ? "server" : "agent",
+    });
+}

@@ -1,0 +1,128 @@
+using Kargo.Airgap.Install.Kubernetes;
+
+namespace Kargo.Airgap.Install.Steps;
+
+/// <summary>
+/// KubeVirt and CDI (and any other bundled manifest) onto the cluster, in dependency order, then
+/// waits until KubeVirt and CDI report Available. KubeVirt gets the bundle's feature gates (and
+/// software emulation on a node without /dev/kvm); CDI is told to trust the local registry.
+/// Under --root without --kubeconfig there is no cluster: the plan and settings are written only.
+/// </summary>
+public sealed class PlatformStep(InstallOptions options) : IInstallStep
+{
+    public const string SettingsFile = HostRoot.StateFolder + "/platform-settings.yaml";
+
+    public string Name => "platform";
+
+    /// <summary>The manifests KubeVirt and CDI ship, in the order they depend on each other; others follow by name.</summary>
+    private static readonly string[] PlatformManifests = ["kubevirt-operator.yaml", "kubevirt-cr.yaml", "cdi-operator.yaml", "cdi-cr.yaml"];
+
+    public static string? Kubeconfig(InstallOptions options, HostRoot root) => options.Kubeconfig ?? (root.IsRecording ? null : K3sFiles.Kubeconfig);
+
+    public IEnumerable<string> Plan(InstallContext context)
+    {
+        var plan = ApplyPlan.For(Objects(context));
+        var target = Kubeconfig(options, context.Root) is { } kubeconfig ? $"the cluster of {kubeconfig}" : "no cluster (--root without --kubeconfig: written only)";
+        return [$"apply to {target}", .. plan.Describe(), $"write {SettingsFile}: {string.Join("; ", SettingsSummary(context, plan))}", "wait until KubeVirt and CDI are Available"];
+    }
+
+    public async Task RunAsync(InstallContext context, CancellationToken cancellationToken)
+    {
+        var objects = Objects(context);
+        if (objects.Count == 0)
+        {
+            context.Did("the bundle carries no manifests: nothing to apply");
+            return;
+        }
+        var plan = ApplyPlan.For(objects);
+        context.Write(SettingsFile, SettingsYaml(context, plan), HostRoot.Readable);
+        var settings = ManifestObject.Read(context.Root.Map(SettingsFile));
+        if (Kubeconfig(options, context.Root) is not { } kubeconfig)
+        {
+            foreach (var line in plan.Describe())
+            {
+                context.Did($"not applied (--root, no --kubeconfig): {line}");
+            }
+            return;
+        }
+        using var api = KubeApi.FromKubeconfig(kubeconfig);
+        var applier = new PlatformApplier(api, context.Log, options.Timeout);
+        foreach (var line in await applier.ApplyAsync(plan, settings, cancellationToken))
+        {
+            context.Details.Add(line);
+        }
+        await applier.WaitForPlatformAsync(plan, cancellationToken);
+        context.Did("KubeVirt and CDI are Available");
+    }
+
+    private static IReadOnlyList<ManifestObject> Objects(InstallContext context)
+    {
+        var folder = Path.Combine(context.Content, "manifests");
+        if (!Directory.Exists(folder))
+        {
+            return [];
+        }
+        var files = Directory.GetFiles(folder, "*.yaml").Concat(Directory.GetFiles(folder, "*.yml"))
+            .OrderBy(f => Array.IndexOf(PlatformManifests, Path.GetFileName(f)) is var i && i >= 0 ? i : PlatformManifests.Length)
+            .ThenBy(f => f, StringComparer.Ordinal);
+        return [.. files.SelectMany(ManifestObject.Read)];
+    }
+
+    private static bool HasKvm => File.Exists("/dev/kvm");
+
+    private IEnumerable<string> SettingsSummary(InstallContext context, ApplyPlan plan)
+    {
+        var gates = FeatureGates(context);
+        foreach (var kubevirt in plan.CustomResources.Where(r => r.Kind == "KubeVirt"))
+        {
+            yield return $"{kubevirt}: feature gates [{string.Join(", ", gates)}]{(HasKvm ? "" : ", software emulation (no /dev/kvm)")}";
+        }
+        foreach (var cdi in plan.CustomResources.Where(r => r.Kind == "CDI"))
+        {
+            yield return $"{cdi}: trusts the registry {TrustedRegistry()}";
+        }
+    }
+
+    private static List<string> FeatureGates(InstallContext context) =>
+        [.. context.Inventory.Components?.FirstOrDefault(c => c.Name == "kubevirt")?.FeatureGates ?? []];
+
+    /// <summary>The registry as pods reach it: CDI imports from it over plain HTTP unless it is a TLS registry given by --registry.</summary>
+    private string TrustedRegistry() => options.PushRegistry ?? InstallContext.Reachable(options.RegistryAddress);
+
+    /// <summary>The settings, applied under their own field manager so re-applying the upstream CRs keeps them.</summary>
+    private string SettingsYaml(InstallContext context, ApplyPlan plan)
+    {
+        var yaml = new System.Text.StringBuilder("# Written by kargo-offline install: applied with field manager " + PlatformApplier.SettingsManager + ".\n");
+        foreach (var kubevirt in plan.CustomResources.Where(r => r.Kind == "KubeVirt"))
+        {
+            yaml.Append($"""
+                ---
+                apiVersion: {kubevirt.ApiVersion}
+                kind: KubeVirt
+                metadata:
+                  name: {kubevirt.Name}
+                {(kubevirt.Namespace is { } ns ? $"  namespace: {ns}\n" : "")}spec:
+                  configuration:
+                    developerConfiguration:
+                      featureGates: [{string.Join(", ", FeatureGates(context).Select(g => $"\"{g}\""))}]
+                {(HasKvm ? "" : "      useEmulation: true\n")}
+                """);
+        }
+        var insecure = options.PushRegistry is null || options.PushOptions.InsecureRegistries.Contains(options.PushRegistry);
+        foreach (var cdi in plan.CustomResources.Where(r => r.Kind == "CDI"))
+        {
+            yaml.Append($"""
+                ---
+                apiVersion: {cdi.ApiVersion}
+                kind: CDI
+                metadata:
+                  name: {cdi.Name}
+                spec:
+                  config:
+                    insecureRegistries: [{(insecure ? $"\"{TrustedRegistry()}\"" : "")}]
+
+                """);
+        }
+        return yaml.ToString();
+    }
+}

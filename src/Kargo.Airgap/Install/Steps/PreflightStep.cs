@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Kargo.Airgap.Install.Steps;
+
+public enum CheckOutcome
+{
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// <summary>One preflight line: what was checked, how it came out, and what to do about it.</summary>
+public sealed record PreflightCheck(string Name, CheckOutcome Outcome, string Message)
+{
+    public override string ToString() => $"{Outcome.ToString().ToUpperInvariant(),-4} {Name}: {Message}";
+}
+
+/// <summary>
+/// Checks the node before anything is written: architecture, virtualisation, disk, the registry
+/// port, root, an existing k3s, container engines. Under --root the checks that are about the
+/// machine running the command rather than the node are reported but not enforced.
+/// </summary>
+/// <param name="registryAddress">The port the embedded registry will take, or null when none will run here.</param>
+public sealed class PreflightStep(IPEndPoint? registryAddress) : IInstallStep
+{
+    public string Name => "preflight";
+
+    public IEnumerable<string> Plan(InstallContext context) => Checks(context).Select(c => c.ToString());
+
+    public Task RunAsync(InstallContext context, CancellationToken cancellationToken)
+    {
+        var checks = Checks(context);
+        checks.ForEach(c => context.Did(c.ToString()));
+        var failed = checks.Where(c => c.Outcome == CheckOutcome.Fail).ToList();
+        if (failed.Count > 0)
+        {
+            throw new KargoException($"{failed.Count} preflight check(s) failed: {string.Join("; ", failed.Select(c => c.Name))}");
+        }
+        context.NeedsEmulation = checks.Any(c => c.Name == "virtualisation" && c.Outcome != CheckOutcome.Pass);
+        return Task.CompletedTask;
+    }
+
+    public List<PreflightCheck> Checks(InstallContext context)
+    {
+        var root = context.Root;
+        // Under --root the machine is not the node: what is wrong with it only warns.
+        var hostOutcome = root.IsRecording ? CheckOutcome.Warn : CheckOutcome.Fail;
+        var checks = new List<PreflightCheck> { Architecture(context) };
+        checks.Add(Virtualisation());
+        checks.Add(Disk(context));
+        if (registryAddress is not null)
+        {
+            checks.Add(Port(root, registryAddress, hostOutcome));
+        }
+        checks.Add(root.IsRecording
+            ? new("root", CheckOutcome.Pass, $"not needed: files go under {root.Root}, no command runs")
+            : IsRoot() ? new("root", CheckOutcome.Pass, "running as root") : new("root", CheckOutcome.Fail, "installing k3s and a systemd unit needs root: run it with sudo"));
+        checks.Add(ExistingK3s(context));
+        checks.Add(Engines());
+        return checks;
+    }
+
+    private static PreflightCheck Architecture(InstallContext context)
+    {
+        var node = InstallContext.NodeArchitecture;
+        var platforms = context.Inventory.Platforms;
+        if (node is not ("amd64" or "arm64"))
+        {
+            return new("architecture", CheckOutcome.Fail, $"this node is {node}; Kargo runs on x86-64 (amd64) and arm64");
+        }
+        return platforms.Contains($"linux/{node}")
+            ? new("architecture", CheckOutcome.Pass, $"{node}, which the bundle carries")
+            : new("architecture", CheckOutcome.Fail, $"this node is {node} but the bundle carries only {string.Join(", ", platforms)}: build one with linux/{node} in spec.platforms");
+    }
+
+    private static PreflightCheck Virtualisation()
+    {
+        var flags = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").Where(l => l.StartsWith("flags", StringComparison.Ordinal)).SelectMany(l => l.Split(' ')).ToHashSet() : [];
+        var cpu = flags.Contains("vmx") ? "vmx (Intel VT-x)" : flags.Contains("svm") ? "svm (AMD-V)" : null;
+        var kvm = File.Exists("/dev/kvm");
+        if (kvm && (cpu is not null || InstallContext.NodeArchitecture == "arm64"))
+        {
+            return new("virtualisation", CheckOutcome.Pass, $"{cpu ?? "arm64"} and /dev/kvm");
+        }
+        var missing = string.Join(" and ", new[] { cpu is null ? "no vmx/svm CPU flag" : null, kvm ? null : "no /dev/kvm" }.OfType<string>());
+        return new("virtualisation", CheckOutcome.Warn, $"{missing}: KubeVirt will emulate (slow); enable VT-x/AMD-V in the firmware and load kvm_intel or kvm_amd for real speed");
+    }
+
+    private static PreflightCheck Disk(InstallContext context)
+    {
+        var folder = context.Content;
+        while (!Directory.Exists(folder))
+        {
+            folder = Path.GetDirectoryName(folder)!;
+        }
+        var free = new DriveInfo(folder).AvailableFreeSpace;
+        var needed = context.Inventory.TotalSize * 11 / 10; // staging sits beside the content until it moves
+        return free >= needed
+            ? new("disk", CheckOutcome.Pass, $"{free >> 20} MiB free at {folder}, {needed >> 20} MiB needed")
+            : new("disk", CheckOutcome.Fail, $"{free >> 20} MiB free at {folder} but the unpack needs {needed >> 20} MiB: free some space");
+    }
+
+    private static PreflightCheck Port(HostRoot root, IPEndPoint address, CheckOutcome busy)
+    {
+        try
+        {
+            using var listener = new TcpListener(address);
+            listener.Start();
+            return new("registry port", CheckOutcome.Pass, $"{address} is free");
+        }
+        catch (SocketException)
+        {
+            if (File.Exists(root.Map(RegistryStep.UnitPath)))
+            {
+                return new("registry port", CheckOutcome.Pass, $"{address} is held by kargo-registry.service, which restarts with this bundle");
+            }
+            return new("registry port", busy, $"{address} is in use by another program: stop it, or choose --registry-addr");
+        }
+    }
+
+    private static bool IsRoot() =>
+        File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal))?.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0";
+
+    private static PreflightCheck ExistingK3s(InstallContext context)
+    {
+        var installed = context.Root.Map(K3sFiles.Binary);
+        if (!File.Exists(installed))
+        {
+            return new("existing k3s", CheckOutcome.Pass, "none: a fresh install");
+        }
+        var bundled = context.ContentFile($"k3s-{InstallContext.NodeArchitecture}");
+        var version = context.Inventory.Components?.FirstOrDefault(c => c.Name == "k3s")?.Version ?? "the bundled version";
+        if (File.Exists(bundled) && HostRoot.SameContent(bundled, installed))
+        {
+            return new("existing k3s", CheckOutcome.Pass, $"{K3sFiles.Binary} is already {version}: kept, its configuration refreshed");
+        }
+        return new("existing k3s", CheckOutcome.Warn, $"{K3sFiles.Binary} is another version: it is upgraded in place to {version} (stop it first with k3s-killall.sh to avoid that)");
+    }
+
+    private static PreflightCheck Engines()
+    {
+        var found = new[] { ("/var/run/docker.sock", "Docker"), ("/run/podman/podman.sock", "Podman") }.Where(e => File.Exists(e.Item1)).Select(e => e.Item2).ToList();
+        return new("container engines", CheckOutcome.Pass, found.Count == 0
+            ? "no Docker or Podman: none is needed"
+            : $"{string.Join(" and ", found)} found; not used unless asked ('kargo-offline serve --docker', 'load')");
+    }
+}

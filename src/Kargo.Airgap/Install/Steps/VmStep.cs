@@ -1,0 +1,122 @@
+using Kargo.Airgap.Install.Kubernetes;
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Sources;
+
+namespace Kargo.Airgap.Install.Steps;
+
+/// <summary>
+/// For each bundled VM disk an example VirtualMachine, left stopped: its disk a DataVolume that
+/// CDI imports from the bundle's containerDisk through the node's mirror (pullMethod: node), or
+/// the containerDisk itself when the bundle does not say how large the disk is. virtctl goes to
+/// /usr/local/bin when bundled.
+/// </summary>
+public sealed class VmStep(InstallOptions options) : IInstallStep
+{
+    public const string VmsFile = HostRoot.StateFolder + "/vms.yaml";
+    public const string Virtctl = "/usr/local/bin/virtctl";
+    public const string Namespace = "default";
+
+    public string Name => "vms";
+
+    private static string VirtctlFile => $"virtctl-linux-{InstallContext.NodeArchitecture}";
+
+    public IEnumerable<string> Plan(InstallContext context) =>
+    [
+        $"write {Virtctl} if the bundle carries files/{VirtctlFile}",
+        $"write {VmsFile}: {string.Join(", ", Disks(context).Select(d => d.Name).DefaultIfEmpty("no VM disks"))}",
+        "apply it to the cluster, each VirtualMachine stopped",
+    ];
+
+    /// <summary>A bundled disk: its containerDisk image and, if carried as a file too, that file.</summary>
+    public sealed record VmDisk(string Name, ImageReference? Image, string? File);
+
+    public static IReadOnlyList<VmDisk> Disks(InstallContext context)
+    {
+        var images = context.Inventory.Images.Where(i => i.Component == "vm").Select(i => ImageReference.Parse(i.Reference))
+            .ToDictionary(r => r.Repository["vm/".Length..], r => r);
+        var files = context.Inventory.Entries.Where(e => e.Path.StartsWith("vm/", StringComparison.Ordinal))
+            .ToDictionary(e => Path.GetFileNameWithoutExtension(e.Path), e => e.Path);
+        return [.. images.Keys.Union(files.Keys).Order(StringComparer.Ordinal)
+            .Select(name => new VmDisk(name, images.GetValueOrDefault(name), files.TryGetValue(name, out var f) ? Path.Combine(context.Content, f) : null))];
+    }
+
+    public async Task RunAsync(InstallContext context, CancellationToken cancellationToken)
+    {
+        if (File.Exists(context.ContentFile(VirtctlFile)))
+        {
+            context.Copy(context.ContentFile(VirtctlFile), Virtctl, HostRoot.Executable);
+        }
+        var disks = Disks(context);
+        var yaml = new System.Text.StringBuilder("# Written by kargo-offline install: one example VM per bundled disk, stopped. Start one with 'virtctl start NAME'.\n");
+        foreach (var disk in disks)
+        {
+            if (disk.Image is null)
+            {
+                context.Did($"{disk.Name}: the bundle carries the disk only as a file; upload it with 'virtctl image-upload dv {disk.Name} --size={SizeOf(disk.File!)} --image-path={HostRoot.RegistryFolder}/vm/{Path.GetFileName(disk.File)} --insecure'");
+                continue;
+            }
+            yaml.Append(VmYaml(disk));
+            context.Did($"{disk.Name}: VirtualMachine {Namespace}/{disk.Name} from {disk.Image}{(disk.File is null ? " (containerDisk)" : $" (DataVolume {disk.Name}, {SizeOf(disk.File)})")}");
+        }
+        context.Write(VmsFile, yaml.ToString(), HostRoot.Readable);
+        if (PlatformStep.Kubeconfig(options, context.Root) is not { } kubeconfig)
+        {
+            context.Did($"not applied (--root, no --kubeconfig): {VmsFile}");
+            return;
+        }
+        using var api = KubeApi.FromKubeconfig(kubeconfig);
+        var applier = new PlatformApplier(api, context.Log, options.Timeout);
+        var types = await ResourceTypes.DiscoverAsync(api, cancellationToken);
+        foreach (var item in ManifestObject.Read(context.Root.Map(VmsFile)))
+        {
+            (types, var line) = await applier.ApplyWhenServedAsync(item, PlatformApplier.FieldManager, types, cancellationToken);
+            context.Details.Add(line);
+        }
+    }
+
+    /// <summary>The disk's size as CDI must request it: the virtual size and room for the file system, in whole GiB.</summary>
+    private static string SizeOf(string file)
+    {
+        var bytes = DiskFormats.VirtualSize(file) * 11 / 10;
+        return $"{Math.Max(1, (bytes + (1L << 30) - 1) >> 30)}Gi";
+    }
+
+    private static string VmYaml(VmDisk disk)
+    {
+        var volume = disk.File is null
+            ? $"containerDisk: {{image: \"{disk.Image}\"}}"
+            : $"dataVolume: {{name: \"{disk.Name}\"}}";
+        var dataVolume = disk.File is null ? "" : $$$"""
+              dataVolumeTemplates:
+              - metadata: {name: "{{{disk.Name}}}"}
+                spec:
+                  source:
+                    registry: {url: "docker://{{{disk.Image}}}", pullMethod: node}
+                  storage:
+                    resources: {requests: {storage: "{{{SizeOf(disk.File)}}}"}}
+
+            """;
+        return $$$"""
+            ---
+            apiVersion: kubevirt.io/v1
+            kind: VirtualMachine
+            metadata:
+              name: "{{{disk.Name}}}"
+              namespace: {{{Namespace}}}
+              labels: {app.kubernetes.io/managed-by: kargo}
+            spec:
+              runStrategy: Halted
+            {{{dataVolume}}}  template:
+                spec:
+                  domain:
+                    devices:
+                      disks:
+                      - {name: disk, disk: {bus: virtio}}
+                    resources: {requests: {memory: 1Gi}}
+                  volumes:
+                  - name: disk
+                    {{{volume}}}
+
+            """;
+    }
+}

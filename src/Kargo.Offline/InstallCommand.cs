@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Kargo.Airgap.Install;
+using Kargo.Airgap.Registry;
+using Kargo.Shared;
+
+namespace Kargo.Offline;
+
+internal static class InstallCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var bundle = new Argument<string>("BUNDLE") { Description = "The bundle file, its first part, or its base name" };
+        var root = new Option<string>("--root") { Description = "Write the node's files under DIR instead of /, and record the commands instead of running them (for review, images and tests)", DefaultValueFactory = _ => "/" };
+        var address = new Option<string>("--registry-addr") { Description = "IP:PORT the embedded registry listens on", DefaultValueFactory = _ => "0.0.0.0:5000" };
+        var registry = new Option<string?>("--registry") { Description = "Push into this existing registry (HOST[:PORT]) instead of running the embedded one" };
+        var insecure = new Option<bool>("--registry-insecure") { Description = "With --registry: plain HTTP, or HTTPS without certificate checks" };
+        var ca = new Option<string[]>("--registry-ca") { Description = "With --registry: a PEM CA to trust for its certificate (repeatable)" };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = $"The cluster to apply KubeVirt, CDI and the VMs to (default: k3s's {Airgap.Install.Steps.K3sFiles.Kubeconfig}; none under --root)" };
+        var timeout = TimeoutOption.Create("How long to wait for the API, KubeVirt and CDI to become ready", "15m");
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan, step by step, and what each step would write; change nothing" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var trust = new TrustOptions();
+        var command = new Command("install", """
+            Install a bundle on this node, with no network: preflight, verify, unpack, registry, k3s, platform, vms.
+            Each finished step is recorded in /var/lib/kargo/install-state.json: a re-run after a failure resumes at the
+            first unfinished step, and a re-run after success changes nothing. The bundle's signature is checked on
+            every run and every byte as it is unpacked; nothing is installed that did not verify.
+
+              registry  kargo-registry.service serves /var/lib/kargo/registry (or --registry: push into yours)
+              k3s       binary, airgap images, registries.yaml mirroring every registry of the bundle, install script
+              platform  KubeVirt and CDI by server-side apply, in dependency order, until both are Available
+              vms       an example VirtualMachine per bundled disk, stopped; virtctl in /usr/local/bin
+            """)
+        { bundle, root, address, registry, insecure, ca, kubeconfig, timeout, dryRun, json };
+        trust.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var keys = trust.Load(parse, stderr);
+            var push = parse.GetValue(registry);
+            var options = new InstallOptions
+            {
+                Bundle = parse.GetValue(bundle)!,
+                Trusted = keys,
+                Root = parse.GetValue(root)!,
+                RegistryAddress = ServerOptions.ParseAddress(parse.GetValue(address)!),
+                PushRegistry = push,
+                PushOptions = new RegistryOptions
+                {
+                    InsecureRegistries = push is not null && parse.GetValue(insecure) ? new HashSet<string>([push], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
+                    CaFiles = parse.GetValue(ca) ?? [],
+                    Credentials = DockerConfigCredentials.Load(null),
+                },
+                Kubeconfig = parse.GetValue(kubeconfig),
+                Timeout = parse.GetValue(timeout),
+                Launcher = Launcher(),
+            };
+            var result = await NodeInstall.InstallAsync(options, parse.GetValue(dryRun), line => stderr.WriteLine(line), ct);
+            await stdout.WriteAsync(parse.GetValue(json) ? InstallReport.Json(result, parse.GetValue(dryRun)) : InstallReport.Text(result, parse.GetValue(dryRun)));
+            return CliHost.Success;
+        });
+        return command;
+    }
+
+    /// <summary>How systemd will start this program: a self-contained binary is copied, otherwise it is started where it is.</summary>
+    private static RegistryLauncher Launcher()
+    {
+        var process = Environment.ProcessPath ?? "kargo-offline";
+        var assembly = typeof(InstallCommand).Assembly.Location;
+        if (assembly.Length == 0)
+        {
+            return new RegistryLauncher(process, [process]); // single-file: the binary is the program
+        }
+        if (Path.GetFileName(process) == "kargo-offline")
+        {
+            return new RegistryLauncher(null, [process]);
+        }
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? (Path.GetFileName(process) == "dotnet" ? process : "/usr/bin/dotnet");
+        return new RegistryLauncher(null, [dotnet, assembly]);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text;
+using System.Text.Json;
+using Kargo.Airgap.Install;
+
+namespace Kargo.Offline;
+
+/// <summary>What install and join print at the end: each step, then the summary; or the same as JSON.</summary>
+internal static class InstallReport
+{
+    public static string Text(InstallResult result, bool dryRun)
+    {
+        var text = new StringBuilder();
+        var inventory = result.Inventory;
+        if (dryRun)
+        {
+            text.AppendLine($"plan for {inventory.Name} {inventory.Version} (--dry-run: nothing is written, nothing runs):");
+        }
+        else if (result.NothingToDo)
+        {
+            text.AppendLine($"nothing to do: {inventory.Name} {inventory.Version} is already installed, every step finished in an earlier run");
+        }
+        foreach (var step in result.Steps)
+        {
+            var status = step.Status switch
+            {
+                StepStatus.Ran => "done",
+                StepStatus.DoneBefore => "done in an earlier run",
+                _ => "would run",
+            };
+            text.AppendLine($"[{status}] {step.Name}");
+            if (step.Status != StepStatus.DoneBefore)
+            {
+                step.Details.ToList().ForEach(d => text.AppendLine($"    {d}"));
+            }
+        }
+        if (!dryRun)
+        {
+            text.AppendLine();
+            result.Summary.ToList().ForEach(s => text.AppendLine(s));
+        }
+        return text.ToString();
+    }
+
+    public static string Json(InstallResult result, bool dryRun)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteBoolean("ok", true);
+            writer.WriteString("name", result.Inventory.Name);
+            writer.WriteString("version", result.Inventory.Version);
+            writer.WriteBoolean("dryRun", dryRun);
+            writer.WriteBoolean("nothingToDo", !dryRun && result.NothingToDo);
+            writer.WriteStartArray("steps");
+            foreach (var step in result.Steps)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", step.Name);
+                writer.WriteString("status", step.Status switch { StepStatus.Ran => "ran", StepStatus.DoneBefore => "doneBefore", _ => "planned" });
+                writer.WriteStartArray("details");
+                step.Details.ToList().ForEach(writer.WriteStringValue);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("summary");
+            result.Summary.ToList().ForEach(writer.WriteStringValue);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+}

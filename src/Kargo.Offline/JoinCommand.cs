@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Kargo.Airgap.Install;
+using Kargo.Shared;
+
+namespace Kargo.Offline;
+
+internal static class JoinCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var bundle = new Argument<string>("BUNDLE") { Description = "The bundle the first node was installed from" };
+        var server = new Option<Uri>("--server") { Description = "The first node's API, https://HOST:6443", Required = true };
+        var token = new Option<string>("--token-file") { Description = "A copy of the first node's /var/lib/rancher/k3s/server/node-token (kept mode 0600, never printed)", Required = true };
+        var registry = new Option<string>("--registry-addr") { Description = "The first node's registry, HOST:PORT (its install prints it)", Required = true };
+        var root = new Option<string>("--root") { Description = "Write the node's files under DIR instead of /, and record the commands instead of running them", DefaultValueFactory = _ => "/" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan; change nothing" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var trust = new TrustOptions();
+        var command = new Command("join", """
+            Add this node to the cluster of a node installed with 'kargo-offline install', with no network but the
+            link between them: the k3s agent from the same bundle, its mirrors pointed at the first node's registry.
+            Resumable like install (state in /var/lib/kargo/join-state.json).
+            """)
+        { bundle, server, token, registry, root, dryRun, json };
+        trust.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(server) is { } url && (url.Scheme != "https" || !url.IsAbsoluteUri))
+            {
+                result.AddError($"--server '{url}' must be https://HOST:6443");
+            }
+        });
+        command.SetAction(async (parse, ct) =>
+        {
+            using var keys = trust.Load(parse, stderr);
+            var address = parse.GetValue(registry)!;
+            if (Uri.CheckHostName(address.Split(':')[0]) == UriHostNameType.Unknown || !address.Contains(':', StringComparison.Ordinal))
+            {
+                throw new Airgap.KargoException($"--registry-addr '{address}' must be HOST:PORT of the first node's registry, such as 192.168.1.10:5000");
+            }
+            var options = new JoinOptions(parse.GetValue(bundle)!, keys, parse.GetValue(root)!, parse.GetValue(server)!, parse.GetValue(token)!, address);
+            var result = await NodeInstall.JoinAsync(options, parse.GetValue(dryRun), line => stderr.WriteLine(line), ct);
+            await stdout.WriteAsync(parse.GetValue(json) ? InstallReport.Json(result, parse.GetValue(dryRun)) : InstallReport.Text(result, parse.GetValue(dryRun)));
+            return CliHost.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace Kargo.Offline;
+
+/// <summary>A duration option written as 90s, 15m or 1h.</summary>
+internal static class TimeoutOption
+{
+    public static Option<TimeSpan> Create(string description, string defaultValue) => new("--timeout")
+    {
+        Description = $"{description} (90s, 15m, 1h)",
+        DefaultValueFactory = _ => Parse(defaultValue)!.Value,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : defaultValue;
+            if (Parse(text) is { } value)
+            {
+                return value;
+            }
+            result.AddError($"--timeout '{text}' is not a duration: write it as 90s, 15m or 1h");
+            return TimeSpan.Zero;
+        },
+    };
+
+    private static TimeSpan? Parse(string text)
+    {
+        if (text.Length < 2 || !double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || number <= 0)
+        {
+            return null;
+        }
+        return text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(number),
+            'm' => TimeSpan.FromMinutes(number),
+            'h' => TimeSpan.FromHours(number),
+            _ => null,
+        };
+    }
+}
