@@ -9,7 +9,7 @@ internal static class JoinCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle the first node was installed from" };
-        var server = new Option<Uri>("--server") { Description = "The first node's API, https://HOST:6443", Required = true };
+        var server = new Option<string>("--server") { Description = "The first node's API, https://HOST:6443", Required = true };
         var token = new Option<string>("--token-file") { Description = "A copy of the first node's /var/lib/rancher/k3s/server/node-token (kept mode 0600, never printed)", Required = true };
         var registry = new Option<string>("--registry-addr") { Description = "The first node's registry, HOST:PORT (its install prints it)", Required = true };
         var root = new Option<string>("--root") { Description = "Write the node's files under DIR instead of /, and record the commands instead of running them", DefaultValueFactory = _ => "/" };
@@ -25,9 +25,9 @@ internal static class JoinCommand
         trust.AddTo(command);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(server) is { } url && (url.Scheme != "https" || !url.IsAbsoluteUri))
+            if (result.GetValue(server) is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme != "https"))
             {
-                result.AddError($"--server '{url}' must be https://HOST:6443");
+                result.AddError($"--server '{url}' must be the first node's API, https://HOST:6443");
             }
         });
         command.SetAction(async (parse, ct) =>
@@ -38,7 +38,7 @@ internal static class JoinCommand
             {
                 throw new Airgap.KargoException($"--registry-addr '{address}' must be HOST:PORT of the first node's registry, such as 192.168.1.10:5000");
             }
-            var options = new JoinOptions(parse.GetValue(bundle)!, keys, parse.GetValue(root)!, parse.GetValue(server)!, parse.GetValue(token)!, address);
+            var options = new JoinOptions(parse.GetValue(bundle)!, keys, parse.GetValue(root)!, new Uri(parse.GetValue(server)!), parse.GetValue(token)!, address);
             var result = await NodeInstall.JoinAsync(options, parse.GetValue(dryRun), line => stderr.WriteLine(line), ct);
             await stdout.WriteAsync(parse.GetValue(json) ? InstallReport.Json(result, parse.GetValue(dryRun)) : InstallReport.Text(result, parse.GetValue(dryRun)));
             return CliHost.Success;

@@ -18,16 +18,18 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
     {
         var text = File.ReadAllText(path);
         var stream = new YamlStream();
+        List<(int Start, int End)> slices;
         try
         {
             stream.Load(new StringReader(text));
+            slices = DocumentSlices(text);
         }
         catch (YamlException e)
         {
             throw new KargoException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}", e);
         }
         var objects = new List<ManifestObject>();
-        foreach (var document in stream.Documents)
+        foreach (var (document, slice) in stream.Documents.Zip(slices))
         {
             if (document.RootNode is YamlScalarNode { Value: null or "" })
             {
@@ -47,14 +49,38 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
             {
                 throw new KargoException($"{path}:{line}: the object has no {(apiVersion is null ? "apiVersion" : kind is null ? "kind" : "metadata.name")}");
             }
-            var start = (int)root.Start.Index;
-            var yaml = text[start..(int)Math.Min(root.End.Index, text.Length)];
+            var yaml = text[slice.Start..slice.End];
             objects.Add(new ManifestObject(apiVersion, kind, name, metadata is null ? null : Text(metadata, "namespace"), yaml, $"{Path.GetFileName(path)}:{line}")
             {
                 DefinedTypes = DefinedBy(root),
             });
         }
         return objects;
+    }
+
+    /// <summary>Where each document's content starts and ends in the text (YamlDotNet's nodes do not keep it; its parser events do).</summary>
+    private static List<(int Start, int End)> DocumentSlices(string text)
+    {
+        var slices = new List<(int, int)>();
+        var parser = new Parser(new StringReader(text));
+        int start = -1, end = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.DocumentStart:
+                    start = -1;
+                    break;
+                case YamlDotNet.Core.Events.DocumentEnd:
+                    slices.Add(start < 0 ? (0, 0) : (start, end));
+                    break;
+                case { } node when node is not YamlDotNet.Core.Events.StreamStart and not YamlDotNet.Core.Events.StreamEnd:
+                    start = start < 0 ? (int)node.Start.Index : start;
+                    end = Math.Max(end, (int)node.End.Index);
+                    break;
+            }
+        }
+        return slices;
     }
 
     private static List<(string, string)> DefinedBy(YamlMappingNode root)

@@ -21,8 +21,15 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
 
     public IEnumerable<string> Plan(InstallContext context)
     {
-        var plan = ApplyPlan.For(Objects(context));
         var target = Kubeconfig(options, context.Root) is { } kubeconfig ? $"the cluster of {kubeconfig}" : "no cluster (--root without --kubeconfig: written only)";
+        if (!Directory.Exists(Path.Combine(context.Content, "manifests")))
+        {
+            // Not unpacked yet: the inventory names the manifests; their objects are known after the unpack.
+            var manifests = context.Inventory.Entries.Select(e => e.Path).Where(p => p.StartsWith("manifests/", StringComparison.Ordinal));
+            return [$"apply to {target}: {string.Join(", ", manifests)}", "CRDs first, waiting until each is Established; then namespaces, operators and their custom resources",
+                $"write {SettingsFile}: KubeVirt feature gates, CDI's trust of the registry", "wait until KubeVirt and CDI are Available"];
+        }
+        var plan = ApplyPlan.For(Objects(context));
         return [$"apply to {target}", .. plan.Describe(), $"write {SettingsFile}: {string.Join("; ", SettingsSummary(context, plan))}", "wait until KubeVirt and CDI are Available"];
     }
 

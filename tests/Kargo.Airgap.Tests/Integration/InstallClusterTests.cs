@@ -1,0 +1,110 @@
+using System.Net;
+using Kargo.Airgap.Install;
+using Kargo.Airgap.Install.Kubernetes;
+using Kargo.Airgap.Tests.Infrastructure;
+using static Kargo.Airgap.Tests.Infrastructure.Cli;
+
+namespace Kargo.Airgap.Tests.Integration;
+
+/// <summary>
+/// The platform and VM steps against <see cref="KubernetesApiDouble"/>, a faithful double of the
+/// API server (no real one runs here): order, waits, settings, and what a timeout reports.
+/// </summary>
+public sealed class InstallClusterTests(PlatformBundleFixture bundle) : IClassFixture<PlatformBundleFixture>, IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private Task<ProcessResult> InstallAsync(KubernetesApiDouble api, params string[] extra) =>
+        OfflineAsync(["install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--kubeconfig", api.Kubeconfig, .. extra]);
+
+    [Fact]
+    public async Task The_platform_is_applied_in_dependency_order_and_waited_for_then_the_vms()
+    {
+        await using var api = await KubernetesApiDouble.StartAsync();
+
+        var result = AssertOk(await InstallAsync(api));
+
+        Assert.Equal(
+        [
+            "kargo CustomResourceDefinition kubevirts.kubevirt.io", "kargo CustomResourceDefinition cdis.cdi.kubevirt.io",
+            "kargo Namespace kubevirt", "kargo Namespace cdi",
+            "kargo Deployment virt-operator", "kargo Deployment cdi-operator",
+            "kargo KubeVirt kubevirt", "kargo CDI cdi",
+            "kargo-settings KubeVirt kubevirt", "kargo-settings CDI cdi",
+            "kargo VirtualMachine cirros",
+        ], api.Applies);
+        // Never a custom resource before its CRD was Established: the double would have answered 404.
+        Assert.DoesNotContain(api.Requests, r => r.StartsWith("PATCH", StringComparison.Ordinal) && !r.EndsWith(" 200", StringComparison.Ordinal));
+
+        // The upstream CR and kargo's settings, merged as server-side apply merges two managers' fields.
+        var kubevirt = api.Get("/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt")!;
+        Assert.Equal("IfNotPresent", kubevirt["spec"]!["imagePullPolicy"]!.GetValue<string>());
+        Assert.Equal("[\"Snapshot\",\"LiveMigration\"]", kubevirt["spec"]!["configuration"]!["developerConfiguration"]!["featureGates"]!.ToJsonString());
+        var cdi = api.Get("/apis/cdi.kubevirt.io/v1beta1/cdis/cdi")!;
+        Assert.EndsWith(":5000", cdi["spec"]!["config"]!["insecureRegistries"]![0]!.GetValue<string>());
+        var vm = api.Get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/cirros")!;
+        Assert.Equal("Halted", vm["spec"]!["runStrategy"]!.GetValue<string>());
+        Assert.Equal("docker://kargo.local/vm/cirros:latest", vm["spec"]!["dataVolumeTemplates"]![0]!["spec"]!["source"]!["registry"]!["url"]!.GetValue<string>());
+        Assert.Contains("KubeVirt and CDI are Available", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_platform_that_never_becomes_available_times_out_with_its_conditions_and_failing_pods()
+    {
+        await using var api = await KubernetesApiDouble.StartAsync(a =>
+        {
+            a.NeverAvailable.Add("KubeVirt");
+            a.AddFailingPod("kubevirt", "virt-api-7d9f", "quay.io/kubevirt/virt-api:v1.3.0", "ImagePullBackOff", "Back-off pulling image \"quay.io/kubevirt/virt-api:v1.3.0\"");
+        });
+
+        var result = await InstallAsync(api, "--timeout", "3s");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("step 'platform' failed: timed out after", result.Stderr);
+        Assert.Contains("waiting for KubeVirt kubevirt/kubevirt Available", result.Stderr);
+        Assert.Contains("Available=False (DeploymentsNotReady): virt-api is not ready", result.Stderr);
+        Assert.Contains("pod kubevirt/virt-api-7d9f is Pending", result.Stderr);
+        Assert.Contains("virt-api-7d9f (quay.io/kubevirt/virt-api:v1.3.0): ImagePullBackOff: Back-off pulling image", result.Stderr);
+        var state = InstallState.Load(_dir["node/var/lib/kargo/install-state.json"]);
+        Assert.Equal(StepRecord.Failed, state.Steps.Single(s => s.Name == "platform").Status);
+    }
+
+    [Fact]
+    public async Task A_custom_resource_applied_before_its_crd_is_established_is_refused()
+    {
+        await using var api = await KubernetesApiDouble.StartAsync();
+        using var client = KubeApi.FromKubeconfig(api.Kubeconfig);
+        await client.ApplyAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/cdis.cdi.kubevirt.io", """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: cdis.cdi.kubevirt.io}
+            spec:
+              group: cdi.kubevirt.io
+              names: {kind: CDI, plural: cdis}
+              scope: Cluster
+              versions: [{name: v1beta1, served: true, storage: true}]
+            """, "kargo", CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<KubeApiException>(() =>
+            client.ApplyAsync("/apis/cdi.kubevirt.io/v1beta1/cdis/cdi", "apiVersion: cdi.kubevirt.io/v1beta1\nkind: CDI\nmetadata: {name: cdi}\n", "kargo", CancellationToken.None));
+
+        Assert.Equal(HttpStatusCode.NotFound, refused.Status);
+        Assert.Contains("could not find the requested resource", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_kubeconfig_with_a_wrong_token_is_an_error_naming_the_answer()
+    {
+        await using var api = await KubernetesApiDouble.StartAsync();
+        File.WriteAllText(_dir["bad-kubeconfig"], File.ReadAllText(api.Kubeconfig).Replace(KubernetesApiDouble.Token, "wrong", StringComparison.Ordinal));
+
+        var result = await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--kubeconfig", _dir["bad-kubeconfig"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("step 'platform' failed", result.Stderr);
+        Assert.Contains("401 Unauthorized", result.Stderr);
+        Assert.DoesNotContain("wrong", result.Stderr);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

@@ -1,0 +1,187 @@
+using System.Text.Json;
+using Kargo.Airgap.Install;
+using Kargo.Airgap.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
+using static Kargo.Airgap.Tests.Infrastructure.Cli;
+
+namespace Kargo.Airgap.Tests.Integration;
+
+/// <summary>
+/// kargo-offline install and join under --root, on a real bundle from the builder: the files a
+/// node gets, the commands it would run, the state that makes a re-run resume or do nothing.
+/// </summary>
+public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixture<PlatformBundleFixture>, IDisposable
+{
+    private readonly TempDir _dir = new();
+    private string Root => _dir["node"];
+
+    private string OnNode(string path) => Path.Combine(Root, path.TrimStart('/'));
+
+    private Task<ProcessResult> InstallAsync(params string[] extra) =>
+        OfflineAsync(["install", bundle.Bundle, "--pub", bundle.Pub, "--root", Root, .. extra]);
+
+    private string[] Commands() => File.ReadAllLines(OnNode(HostCommands.RecordFile));
+
+    private InstallState State() => InstallState.Load(OnNode("/var/lib/kargo/install-state.json"));
+
+    [Fact]
+    public async Task Install_writes_every_file_a_node_needs_and_records_the_commands_it_would_run()
+    {
+        var result = AssertOk(await InstallAsync("--registry-addr", "0.0.0.0:5000"));
+
+        Assert.Equal(bundle.Release.K3sBinary, File.ReadAllBytes(OnNode("/usr/local/bin/k3s")));
+        Assert.Equal(HostRoot.Executable, File.GetUnixFileMode(OnNode("/usr/local/bin/k3s")));
+        Assert.Equal(bundle.Release.AirgapImages, File.ReadAllBytes(OnNode("/var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst")));
+        Assert.Equal(bundle.Release.InstallScript, File.ReadAllBytes(OnNode("/var/lib/kargo/k3s-install.sh")));
+        Assert.True(File.Exists(OnNode("/usr/local/bin/virtctl")));
+
+        // registries.yaml, read back as k3s reads it: every registry of the bundle, and kargo.local, through the local registry.
+        var registries = new YamlStream();
+        registries.Load(new StringReader(File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml"))));
+        var mirrors = (YamlMappingNode)((YamlMappingNode)registries.Documents[0].RootNode)["mirrors"];
+        Assert.Equal([bundle.SourceRegistry, "kargo.local"], mirrors.Children.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal));
+        foreach (var mirror in mirrors.Children.Values)
+        {
+            Assert.Equal(["http://127.0.0.1:5000"], ((YamlSequenceNode)mirror["endpoint"]).Children.Select(e => e.ToString()));
+        }
+        Assert.Contains("write-kubeconfig-mode: \"0600\"", File.ReadAllText(OnNode("/etc/rancher/k3s/config.yaml")));
+        Assert.Equal(HostRoot.Private, File.GetUnixFileMode(OnNode("/etc/rancher/k3s/config.yaml")));
+
+        // The registry service serves what the unpack placed, on the address asked for.
+        var unit = File.ReadAllText(OnNode("/etc/systemd/system/kargo-registry.service"));
+        Assert.Matches(@"ExecStart=.* serve /var/lib/kargo/registry --addr 0\.0\.0\.0:5000 --no-access-log", unit);
+        Assert.True(File.Exists(OnNode("/var/lib/kargo/registry/oci/index.json")));
+        Assert.Equal(bundle.Disk, File.ReadAllBytes(OnNode("/var/lib/kargo/registry/vm/cirros.qcow2")));
+
+        Assert.Equal(
+            ["systemctl daemon-reload", "systemctl enable kargo-registry.service", "systemctl restart kargo-registry.service",
+             "INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_DOWNLOAD=true sh /var/lib/kargo/k3s-install.sh"],
+            Commands());
+
+        // KubeVirt gets the bundle's feature gates; CDI trusts the registry; the VM imports its disk through the node's mirror.
+        var settings = File.ReadAllText(OnNode("/var/lib/kargo/platform-settings.yaml"));
+        Assert.Contains("featureGates: [\"Snapshot\", \"LiveMigration\"]", settings);
+        Assert.Matches(@"insecureRegistries: \[""[0-9.]+:5000""\]", settings);
+        var vms = File.ReadAllText(OnNode("/var/lib/kargo/vms.yaml"));
+        Assert.Contains("registry: {url: \"docker://kargo.local/vm/cirros:latest\", pullMethod: node}", vms);
+        Assert.Contains("runStrategy: Halted", vms);
+        Assert.Contains("storage: \"1Gi\"", vms);
+
+        Assert.All(State().Steps, s => Assert.Equal("done", s.Status));
+        Assert.Equal(["preflight", "verify", "unpack", "registry", "k3s", "platform", "vms"], State().Steps.Select(s => s.Name));
+        Assert.Contains("kubeconfig: /etc/rancher/k3s/k3s.yaml", result.Stdout);
+        Assert.Contains("VM cirros (stopped): 'virtctl start cirros'", result.Stdout);
+        Assert.Contains("PASS architecture: amd64", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_second_run_changes_nothing_and_says_so()
+    {
+        AssertOk(await InstallAsync());
+        var k3s = File.GetLastWriteTimeUtc(OnNode("/usr/local/bin/k3s"));
+
+        var again = AssertOk(await InstallAsync("--json"));
+
+        using var json = JsonDocument.Parse(again.Stdout);
+        Assert.True(json.RootElement.GetProperty("nothingToDo").GetBoolean());
+        Assert.All(json.RootElement.GetProperty("steps").EnumerateArray(), s => Assert.Equal("doneBefore", s.GetProperty("status").GetString()));
+        Assert.Equal(4, Commands().Length);
+        Assert.Equal(k3s, File.GetLastWriteTimeUtc(OnNode("/usr/local/bin/k3s")));
+
+        var text = AssertOk(await InstallAsync());
+        Assert.Contains("nothing to do: kargo-platform 1 is already installed", text.Stdout);
+    }
+
+    [Fact]
+    public async Task A_failed_step_is_recorded_and_the_next_run_resumes_there()
+    {
+        Directory.CreateDirectory(OnNode("/etc/rancher"));
+        File.WriteAllText(OnNode("/etc/rancher/k3s"), "a file where k3s's folder belongs");
+
+        var failed = await InstallAsync();
+
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("step 'k3s' failed", failed.Stderr);
+        Assert.Contains("it resumes at 'k3s'", failed.Stderr);
+        Assert.Equal(["done", "done", "done", "done", "failed"], State().Steps.Select(s => s.Status));
+
+        // Once unpacked, the plan knows every object and its order.
+        var plan = AssertOk(await InstallAsync("--dry-run"));
+        Assert.Contains("[done in an earlier run] unpack", plan.Stdout);
+        Assert.Contains("apply 2 CustomResourceDefinition(s) and wait until each is Established", plan.Stdout);
+        Assert.Contains("custom resource(s): KubeVirt kubevirt/kubevirt, CDI cdi", plan.Stdout);
+
+        File.Delete(OnNode("/etc/rancher/k3s"));
+        var resumed = AssertOk(await InstallAsync());
+
+        Assert.Contains("[done in an earlier run] registry", resumed.Stdout);
+        Assert.Contains("[done] k3s", resumed.Stdout);
+        Assert.All(State().Steps, s => Assert.Equal("done", s.Status));
+        Assert.Single(Commands(), c => c == "systemctl daemon-reload"); // the registry step did not run twice
+        Assert.Equal(bundle.Release.K3sBinary, File.ReadAllBytes(OnNode("/usr/local/bin/k3s")));
+    }
+
+    [Fact]
+    public async Task Dry_run_prints_the_plan_and_writes_nothing()
+    {
+        var plan = AssertOk(await InstallAsync("--dry-run"));
+
+        Assert.False(Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any());
+        Assert.Contains("--dry-run: nothing is written", plan.Stdout);
+        Assert.Contains("[would run] k3s", plan.Stdout);
+        Assert.Contains("write /usr/local/bin/k3s (files/k3s-amd64)", plan.Stdout);
+        Assert.Contains("manifests/kubevirt-operator.yaml", plan.Stdout);
+        Assert.Contains("CRDs first, waiting until each is Established", plan.Stdout);
+        Assert.Contains("write /var/lib/kargo/vms.yaml: cirros", plan.Stdout);
+    }
+
+    [Fact]
+    public async Task A_bundle_signed_by_another_key_installs_nothing()
+    {
+        var result = await OfflineAsync("install", bundle.Bundle, "--pub", bundle.OtherPub, "--root", Root);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("cannot be trusted, nothing was installed", result.Stderr);
+        Assert.Contains("the signature does not match", result.Stderr);
+        Assert.False(Directory.Exists(Root));
+    }
+
+    [Fact]
+    public async Task Pushing_into_an_existing_registry_points_the_mirrors_at_it()
+    {
+        using var target = new TestRegistry();
+
+        AssertOk(await InstallAsync("--registry", target.Host, "--registry-insecure"));
+
+        Assert.False(File.Exists(OnNode("/etc/systemd/system/kargo-registry.service")));
+        Assert.Contains($"- \"http://{target.Host}\"", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
+        var skopeo = await ProcessRunner.RunAsync("skopeo", ["inspect", "--tls-verify=false", $"docker://{target.Host}/kubevirt/virt-operator:v1.3.0"]);
+        Assert.True(skopeo.ExitCode == 0, skopeo.Output);
+        Assert.Contains(bundle.Release.VirtOperator.Digest.ToString(), skopeo.Stdout);
+    }
+
+    [Fact]
+    public async Task Join_installs_a_k3s_agent_pointed_at_the_first_nodes_registry_and_keeps_the_token_out_of_the_logs()
+    {
+        File.WriteAllText(_dir["node-token"], "K10secret-token::server:abc\n");
+
+        var result = AssertOk(await OfflineAsync("join", bundle.Bundle, "--pub", bundle.Pub, "--root", Root,
+            "--server", "https://10.1.2.3:6443", "--token-file", _dir["node-token"], "--registry-addr", "10.1.2.3:5000"));
+
+        Assert.Contains("- \"http://10.1.2.3:5000\"", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
+        var config = File.ReadAllText(OnNode("/etc/rancher/k3s/config.yaml"));
+        Assert.Contains("server: \"https://10.1.2.3:6443\"", config);
+        Assert.Contains("token-file: \"/etc/rancher/k3s/kargo-join-token\"", config);
+        Assert.Equal("K10secret-token::server:abc\n", File.ReadAllText(OnNode("/etc/rancher/k3s/kargo-join-token")));
+        Assert.Equal(HostRoot.Private, File.GetUnixFileMode(OnNode("/etc/rancher/k3s/kargo-join-token")));
+        Assert.Equal(["INSTALL_K3S_EXEC=agent INSTALL_K3S_SKIP_DOWNLOAD=true sh /var/lib/kargo/k3s-install.sh"], Commands());
+        Assert.Equal(bundle.Release.K3sBinary, File.ReadAllBytes(OnNode("/usr/local/bin/k3s")));
+        Assert.False(Directory.Exists(OnNode("/var/lib/kargo/registry/oci")), "an agent pulls images from the first node: it needs no layout");
+        Assert.False(File.Exists(OnNode("/etc/systemd/system/kargo-registry.service")));
+        var everything = string.Join("\n", Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith("kargo-join-token", StringComparison.Ordinal) && new FileInfo(f).Length < 1 << 20).Select(File.ReadAllText));
+        Assert.DoesNotContain("K10secret", everything + result.Output);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
