@@ -122,6 +122,23 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_different_bundle_than_the_state_records_starts_over_from_the_first_step()
+    {
+        AssertOk(await InstallAsync());
+        var statePath = OnNode("/var/lib/kargo/install-state.json");
+        var state = State();
+        state.InventorySha256 = new string('0', 64);
+        state.Bundle = "older 0.9";
+        state.Save(statePath);
+
+        var again = AssertOk(await InstallAsync());
+
+        Assert.Contains("records another bundle (older 0.9): installing kargo-platform 1 from the first step", again.Stderr);
+        Assert.DoesNotContain("done in an earlier run", again.Stdout);
+        Assert.Equal(8, Commands().Length);
+    }
+
+    [Fact]
     public async Task Dry_run_prints_the_plan_and_writes_nothing()
     {
         var plan = AssertOk(await InstallAsync("--dry-run"));

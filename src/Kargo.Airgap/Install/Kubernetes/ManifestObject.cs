@@ -63,7 +63,7 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
     {
         var slices = new List<(int, int)>();
         var parser = new Parser(new StringReader(text));
-        int start = -1, end = 0;
+        var start = -1;
         while (parser.MoveNext())
         {
             switch (parser.Current)
@@ -71,12 +71,12 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
                 case YamlDotNet.Core.Events.DocumentStart:
                     start = -1;
                     break;
-                case YamlDotNet.Core.Events.DocumentEnd:
-                    slices.Add(start < 0 ? (0, 0) : (start, end));
+                case YamlDotNet.Core.Events.DocumentEnd end:
+                    // The document ends where the next begins: a flow mapping's closing brace is not in its last event's span.
+                    slices.Add(start < 0 ? (0, 0) : (start, (int)end.Start.Index));
                     break;
-                case { } node when node is not YamlDotNet.Core.Events.StreamStart and not YamlDotNet.Core.Events.StreamEnd:
-                    start = start < 0 ? (int)node.Start.Index : start;
-                    end = Math.Max(end, (int)node.End.Index);
+                case { } node when start < 0 && node is not YamlDotNet.Core.Events.StreamStart and not YamlDotNet.Core.Events.StreamEnd:
+                    start = (int)node.Start.Index;
                     break;
             }
         }

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+using Kargo.Airgap.Registry;
+using Kargo.Airgap.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
+using static Kargo.Airgap.Tests.Infrastructure.Cli;
+
+namespace Kargo.Airgap.Tests.Integration;
+
+/// <summary>
+/// Proofs that an installed node needs no network: a real containerd pulls every platform image
+/// by its upstream name through the mirrors install wrote, from the registry install set up (the
+/// registry the bundle was built from is gone); and install runs in a namespace with only loopback.
+/// </summary>
+public sealed class InstallOfflineTests(PlatformBundleFixture bundle) : IClassFixture<PlatformBundleFixture>, IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private string OnNode(string path) => Path.Combine(_dir["node"], path.TrimStart('/'));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task Containerd_pulls_every_platform_image_by_its_upstream_name_through_the_mirrors_install_wrote()
+    {
+        var address = new IPEndPoint(IPAddress.Loopback, FreePort());
+        AssertOk(await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--registry-addr", address.ToString()));
+
+        // What kargo-registry.service runs: serve over the layout the unpack step placed.
+        await using var registry = await RegistryServer.StartAsync(LayoutCatalog.Load(OnNode("/var/lib/kargo/registry")), new ServerOptions { Address = address });
+
+        // containerd's equivalent of the registries.yaml k3s got: a hosts.toml per mirrored registry, to the same endpoint.
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml"))));
+        var mirrors = (YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["mirrors"];
+        foreach (var (host, mirror) in mirrors.Children)
+        {
+            var endpoint = new Uri(((YamlSequenceNode)mirror["endpoint"]).Children.Single().ToString());
+            Directory.CreateDirectory(_dir[$"certs.d/{host}"]);
+            File.WriteAllText(_dir[$"certs.d/{host}/hosts.toml"], MirrorConfig.HostsToml(host.ToString(), endpoint, null));
+        }
+
+        var inventory = Airgap.Bundle.BundleReader.ReadSummary(bundle.Bundle).Inventory;
+        var images = inventory.Images.Select(i => i.Reference).ToList();
+        Assert.Equal(5, images.Count); // virt-operator, virt-api, cdi-operator, cdi-controller, the VM's containerDisk
+        using var containerd = new TestContainerd();
+        foreach (var image in images)
+        {
+            var pull = await containerd.CtrAsync("images", "pull", "--hosts-dir", _dir["certs.d"], image);
+            Assert.True(pull.ExitCode == 0, $"{image}: {pull.Output}");
+        }
+        var listed = (await containerd.CtrAsync("images", "ls", "-q")).Stdout;
+        Assert.All(images, image => Assert.Contains(image, listed));
+    }
+
+    [NetnsFact]
+    public async Task Install_runs_in_a_network_namespace_with_only_loopback()
+    {
+        await using var ns = await NetworkNamespace.CreateAsync();
+        var links = await ns.RunAsync("ip", "-o", "link", "show");
+        Assert.Equal(["lo"], links.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(':')[1].Trim()));
+        var route = await ns.RunAsync("ip", "route", "get", "1.1.1.1");
+        Assert.NotEqual(0, route.ExitCode); // nowhere to go
+
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var program = typeof(Kargo.Offline.OfflineCli).Assembly.Location;
+        var result = await ns.RunAsync(dotnet, program, "install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--registry-addr", "127.0.0.1:5000");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("installed kargo-platform 1", result.Stdout);
+        Assert.Equal(bundle.Release.K3sBinary, File.ReadAllBytes(OnNode("/usr/local/bin/k3s")));
+        Assert.Equal(7, Kargo.Airgap.Install.InstallState.Load(OnNode("/var/lib/kargo/install-state.json")).Steps.Count(s => s.Status == "done"));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

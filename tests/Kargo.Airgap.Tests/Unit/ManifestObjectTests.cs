@@ -1,0 +1,84 @@
+using Kargo.Airgap.Install.Kubernetes;
+using Kargo.Airgap.Tests.Infrastructure;
+
+namespace Kargo.Airgap.Tests.Unit;
+
+public sealed class ManifestObjectTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private IReadOnlyList<ManifestObject> Read(string yaml)
+    {
+        File.WriteAllText(_dir["m.yaml"], yaml);
+        return ManifestObject.Read(_dir["m.yaml"]);
+    }
+
+    [Fact]
+    public void Each_document_keeps_its_yaml_exactly_and_empty_documents_are_skipped()
+    {
+        var objects = Read("""
+            # leading comment
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: kubevirt
+            ---
+            # only a comment
+            ---
+            {apiVersion: apps/v1, kind: Deployment, metadata: {name: op, namespace: kubevirt}}
+            ---
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: kubevirts.kubevirt.io}
+            spec:
+              group: kubevirt.io
+              names: {kind: KubeVirt, plural: kubevirts}
+              versions: [{name: v1}, {name: v1alpha3}]
+            """);
+
+        Assert.Equal(["Namespace kubevirt", "Deployment kubevirt/op", "CustomResourceDefinition kubevirts.kubevirt.io"], objects.Select(o => o.ToString()));
+        Assert.Equal("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kubevirt\n", objects[0].Yaml);
+        Assert.Equal("{apiVersion: apps/v1, kind: Deployment, metadata: {name: op, namespace: kubevirt}}", objects[1].Yaml.TrimEnd());
+        Assert.True(objects[2].IsCrd);
+        Assert.Equal([("kubevirt.io/v1", "KubeVirt"), ("kubevirt.io/v1alpha3", "KubeVirt")], objects[2].DefinedTypes);
+        Assert.Equal("m.yaml:9", objects[1].Source);
+    }
+
+    [Fact]
+    public void A_document_without_a_kind_is_an_error_at_its_line()
+    {
+        var error = Assert.Throws<KargoException>(() => Read("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n"));
+
+        Assert.Equal($"{_dir["m.yaml"]}:5: the object has no kind", error.Message);
+    }
+
+    [Fact]
+    public void Custom_resources_wait_for_their_crds_and_everything_else_goes_between()
+    {
+        var plan = ApplyPlan.For(Read("""
+            apiVersion: kubevirt.io/v1
+            kind: KubeVirt
+            metadata: {name: kubevirt, namespace: kubevirt}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: virt-operator, namespace: kubevirt}
+            ---
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: kubevirts.kubevirt.io}
+            spec: {group: kubevirt.io, names: {kind: KubeVirt, plural: kubevirts}, versions: [{name: v1}]}
+            ---
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: kubevirt}
+            """));
+
+        Assert.Equal(["CustomResourceDefinition kubevirts.kubevirt.io"], plan.Crds.Select(o => o.ToString()));
+        Assert.Equal(["Namespace kubevirt"], plan.Namespaces.Select(o => o.ToString()));
+        Assert.Equal(["Deployment kubevirt/virt-operator"], plan.Operators.Select(o => o.ToString()));
+        Assert.Equal(["KubeVirt kubevirt/kubevirt"], plan.CustomResources.Select(o => o.ToString()));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
