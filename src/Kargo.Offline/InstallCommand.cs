@@ -10,12 +10,12 @@ internal static class InstallCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle file, its first part, or its base name" };
-        var root = new Option<string>("--root") { Description = "Write the node's files under DIR instead of /, and record the commands instead of running them (for review, images and tests)", DefaultValueFactory = _ => "/" };
-        var address = new Option<string>("--registry-addr") { Description = "IP:PORT the embedded registry listens on", DefaultValueFactory = _ => "0.0.0.0:5000" };
-        var registry = new Option<string?>("--registry") { Description = "Push into this existing registry (HOST[:PORT]) instead of running the embedded one" };
+        var root = new Option<string>("--root") { HelpName = "DIR", Description = "Write the node's files under DIR instead of /, and record the commands instead of running them (for review, images and tests)", DefaultValueFactory = _ => "/" };
+        var address = new Option<string>("--registry-addr") { HelpName = "IP:PORT", Description = "IP:PORT the embedded registry listens on", DefaultValueFactory = _ => "0.0.0.0:5000" };
+        var registry = new Option<string?>("--registry") { HelpName = "HOST[:PORT]", Description = "Push into this existing registry (HOST[:PORT]) instead of running the embedded one" };
         var insecure = new Option<bool>("--registry-insecure") { Description = "With --registry: plain HTTP, or HTTPS without certificate checks" };
-        var ca = new Option<string[]>("--registry-ca") { Description = "With --registry: a PEM CA to trust for its certificate (repeatable)" };
-        var kubeconfig = new Option<string?>("--kubeconfig") { Description = $"The cluster to apply KubeVirt, CDI and the VMs to (default: k3s's {Airgap.Install.Steps.K3sFiles.Kubeconfig}; none under --root)" };
+        var ca = new Option<string[]>("--registry-ca") { HelpName = "FILE", Description = "With --registry: a PEM CA to trust for its certificate (repeatable)" };
+        var kubeconfig = new Option<string?>("--kubeconfig") { HelpName = "FILE", Description = $"The cluster to apply KubeVirt, CDI and the VMs to (default: k3s's {Airgap.Install.Steps.K3sFiles.Kubeconfig}; none under --root)" };
         var timeout = TimeoutOption.Create("How long to wait for the API, KubeVirt and CDI to become ready", "15m");
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan, step by step, and what each step would write; change nothing" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };

@@ -9,10 +9,10 @@ internal static class JoinCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle the first node was installed from" };
-        var server = new Option<string>("--server") { Description = "The first node's API, https://HOST:6443", Required = true };
-        var token = new Option<string>("--token-file") { Description = "A copy of the first node's /var/lib/rancher/k3s/server/node-token (kept mode 0600, never printed)", Required = true };
-        var registry = new Option<string>("--registry-addr") { Description = "The first node's registry, HOST:PORT (its install prints it)", Required = true };
-        var root = new Option<string>("--root") { Description = "Write the node's files under DIR instead of /, and record the commands instead of running them", DefaultValueFactory = _ => "/" };
+        var server = new Option<string>("--server") { HelpName = "URL", Description = "The first node's API, https://HOST:6443", Required = true };
+        var token = new Option<string>("--token-file") { HelpName = "FILE", Description = "A copy of the first node's /var/lib/rancher/k3s/server/node-token (kept mode 0600, never printed)", Required = true };
+        var registry = new Option<string>("--registry-addr") { HelpName = "HOST:PORT", Description = "The first node's registry, HOST:PORT (its install prints it)", Required = true };
+        var root = new Option<string>("--root") { HelpName = "DIR", Description = "Write the node's files under DIR instead of /, and record the commands instead of running them", DefaultValueFactory = _ => "/" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan; change nothing" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var trust = new TrustOptions();

@@ -8,8 +8,9 @@ internal static class TimeoutOption
 {
     public static Option<TimeSpan> Create(string description, string defaultValue) => new("--timeout")
     {
-        Description = $"{description} (90s, 15m, 1h)",
+        HelpName = "DURATION",
         DefaultValueFactory = _ => Parse(defaultValue)!.Value,
+        Description = $"{description}: 90s, 15m, 1h",
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : defaultValue;

@@ -53,11 +53,11 @@ public sealed class RegistryStep(InstallOptions options) : IInstallStep
         {
             context.Copy(binary, RegistryLauncher.InstalledPath, HostRoot.Executable);
         }
-        context.Write(UnitPath, Unit(), HostRoot.Readable);
         if (!context.Root.IsRecording && !Directory.Exists("/run/systemd/system"))
         {
             throw new KargoException($"this node does not run systemd, so {ServiceName} cannot start: start the registry another way ({ExecStart()}) and install with --registry {Reachable()} --registry-insecure");
         }
+        context.Write(UnitPath, Unit(), HostRoot.Readable);
         foreach (var command in Commands())
         {
             await context.RunAsync(command, cancellationToken);
@@ -117,8 +117,9 @@ public sealed class RegistryStep(InstallOptions options) : IInstallStep
                     return;
                 }
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            catch (HttpRequestException)
             {
+                // not listening yet
             }
             if (DateTime.UtcNow >= deadline)
             {
