@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace Kargo.Airgap.Install;
 
@@ -28,7 +27,8 @@ public sealed class HostCommands(HostRoot root)
 {
     public const string RecordFile = HostRoot.StateFolder + "/commands.log";
 
-    public async Task RunAsync(HostCommand command, Action<string> log, CancellationToken cancellationToken)
+    /// <returns>What the command printed on stdout (nothing under --root).</returns>
+    public async Task<string> RunAsync(HostCommand command, Action<string> log, CancellationToken cancellationToken)
     {
         if (root.IsRecording)
         {
@@ -36,7 +36,7 @@ public sealed class HostCommands(HostRoot root)
             Directory.CreateDirectory(Path.GetDirectoryName(record)!);
             await File.AppendAllTextAsync(record, command + "\n", cancellationToken);
             log($"recorded (not run, --root): {command}");
-            return;
+            return "";
         }
         log($"running: {command}");
         var start = new ProcessStartInfo(command.Program) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -56,16 +56,16 @@ public sealed class HostCommands(HostRoot root)
         }
         using (process)
         {
-            var output = new StringBuilder();
             var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
             var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
             await process.WaitForExitAsync(cancellationToken);
-            output.Append(await stdout).Append(await stderr);
+            var output = await stdout;
             if (process.ExitCode != 0)
             {
-                var tail = string.Join('\n', output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(15));
+                var tail = string.Join('\n', (output + await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(15));
                 throw new KargoException($"'{command}' failed with exit code {process.ExitCode}:\n{tail}");
             }
+            return output;
         }
     }
 }

@@ -52,7 +52,7 @@ public sealed class InstallContext(HostRoot root, Inventory inventory, VerifyRep
         Did(copied ? $"wrote {nodePath}" : $"kept {nodePath} (already the same)");
     }
 
-    public Task RunAsync(HostCommand command, CancellationToken cancellationToken)
+    public Task<string> RunAsync(HostCommand command, CancellationToken cancellationToken)
     {
         Details.Add((Root.IsRecording ? "recorded: " : "ran: ") + command);
         return Commands.RunAsync(command, Log, cancellationToken);

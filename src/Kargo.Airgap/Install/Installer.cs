@@ -26,11 +26,12 @@ public sealed record InstallResult(Inventory Inventory, VerifyReport Head, IRead
 
 /// <summary>
 /// Runs steps in order and records each finished one in a state file under /var/lib/kargo, so a
-/// re-run resumes at the first unfinished step and a finished install is left alone. The bundle's
+/// re-run resumes at the first unfinished step and a finished install is left alone. Which steps
+/// run depends on what the bundle carries (its cluster distribution). The bundle's
 /// signature and size are checked on every run, before any step: a state file proves nothing
 /// about a bundle that has since changed, and a different bundle starts over from the top.
 /// </summary>
-public sealed class Installer(IReadOnlyList<IInstallStep> steps, string stateFileName)
+public sealed class Installer(Func<Inventory, IReadOnlyList<IInstallStep>> stepsFor, string stateFileName)
 {
     public async Task<InstallResult> RunAsync(string bundle, TrustedKeys? trusted, HostRoot root, bool dryRun, Action<string> log,
         Func<InstallContext, IReadOnlyList<string>> summary, CancellationToken cancellationToken)
@@ -42,6 +43,7 @@ public sealed class Installer(IReadOnlyList<IInstallStep> steps, string stateFil
             throw new KargoException($"{head.Bundle} cannot be trusted, nothing was installed:\n  {string.Join("\n  ", problems)}");
         }
         var inventory = head.Inventory!;
+        var steps = stepsFor(inventory);
         var identity = Convert.ToHexStringLower(SHA256.HashData(head.InventoryBytes!));
         var statePath = root.Map($"{HostRoot.StateFolder}/{stateFileName}");
         var state = InstallState.Load(statePath);

@@ -21,13 +21,19 @@ public static class NodeInstall
     public static Task<InstallResult> InstallAsync(InstallOptions options, bool dryRun, Action<string> log, CancellationToken cancellationToken)
     {
         var root = new HostRoot(options.Root);
-        var installer = new Installer(
+        var mirror = RegistryStep.MirrorEndpoint(options);
+        var installer = new Installer(inventory =>
         [
-            new PreflightStep(options.PushRegistry is null ? options.RegistryAddress : null),
+            new PreflightStep(options.PushRegistry is null ? options.RegistryAddress : null, options.Kubeconfig),
             new VerifyStep(),
             new UnpackStep(options.Trusted, options.Bundle),
             new RegistryStep(options),
-            new K3sStep(new K3sRole.Server(), RegistryStep.MirrorEndpoint(options), options.Timeout),
+            .. ClusterDistributions.Of(inventory) switch
+            {
+                ClusterDistribution.K3s => [new K3sStep(new K3sRole.Server(), mirror, options.Timeout)],
+                ClusterDistribution.Microk8s => [new Microk8sStep(mirror, options.Timeout)],
+                _ => Array.Empty<IInstallStep>(),
+            },
             new PlatformStep(options),
             new VmStep(options),
         ], InstallStateFile);
@@ -37,15 +43,7 @@ public static class NodeInstall
     public static Task<InstallResult> JoinAsync(JoinOptions options, bool dryRun, Action<string> log, CancellationToken cancellationToken)
     {
         var root = new HostRoot(options.Root);
-        var mirror = new Uri($"http://{options.Registry}/");
-        var installer = new Installer(
-        [
-            new PreflightStep(null),
-            new VerifyStep(),
-            // An agent needs the k3s files only: its images come from the first node's registry.
-            new UnpackStep(options.Trusted, options.Bundle, path => path.StartsWith("files/", StringComparison.Ordinal)),
-            new K3sStep(new K3sRole.Agent(options.Server, options.TokenFile), mirror, TimeSpan.Zero),
-        ], JoinStateFile);
+        var installer = new Installer(inventory => AgentSteps(options, inventory), JoinStateFile);
         return installer.RunAsync(options.Bundle, options.Trusted, root, dryRun, log, context =>
         [
             $"k3s agent installed; it joins {options.Server} (check with 'sudo k3s kubectl get nodes' on the first node)",
@@ -54,24 +52,43 @@ public static class NodeInstall
         ], cancellationToken);
     }
 
+    private static IReadOnlyList<IInstallStep> AgentSteps(JoinOptions options, Inventory inventory) => ClusterDistributions.Of(inventory) switch
+    {
+        ClusterDistribution.K3s =>
+        [
+            new PreflightStep(null),
+            new VerifyStep(),
+            // An agent needs the k3s files only: its images come from the first node's registry.
+            new UnpackStep(options.Trusted, options.Bundle, path => path.StartsWith("files/", StringComparison.Ordinal)),
+            new K3sStep(new K3sRole.Agent(options.Server, options.TokenFile), new Uri($"http://{options.Registry}/"), TimeSpan.Zero),
+        ],
+        ClusterDistribution.Microk8s => throw new KargoException($"{inventory.Name} {inventory.Version} installs microk8s, which joins its own way: install the bundle on this node with 'kargo-offline install', run 'sudo microk8s add-node' on the first node and the 'microk8s join' line it prints here"),
+        _ => throw new KargoException($"{inventory.Name} {inventory.Version} carries no cluster (spec.cluster): there is no k3s agent to join with"),
+    };
+
     private static IReadOnlyList<string> InstallSummary(InstallOptions options, InstallContext context)
     {
         var inventory = context.Inventory;
+        var distribution = ClusterDistributions.Of(inventory);
         string Version(string name) => inventory.Components?.FirstOrDefault(c => c.Name == name)?.Version ?? "(not in the bundle)";
         var registry = options.PushRegistry is { } pushed
             ? $"images: pushed into {pushed}; the node pulls them through it"
             : $"registry: http://{InstallContext.Reachable(options.RegistryAddress)}/ ({RegistryStep.ServiceName}, content in {HostRoot.RegistryFolder}); list it with 'curl http://{RegistryStep.MirrorEndpoint(options).Authority}/v2/_catalog'";
         var lines = new List<string>
         {
-            $"installed {inventory.Name} {inventory.Version}: k3s {Version("k3s")}, KubeVirt {Version("kubevirt")}, CDI {Version("cdi")}",
-            $"kubeconfig: {K3sFiles.Kubeconfig} (root only): 'sudo k3s kubectl get nodes'",
+            $"installed {inventory.Name} {inventory.Version}: {(distribution == ClusterDistribution.Microk8s ? $"microk8s {Version("microk8s")}" : $"k3s {Version("k3s")}")}, KubeVirt {Version("kubevirt")}, CDI {Version("cdi")}",
+            distribution.Kubeconfig() is { } kubeconfig
+                ? $"kubeconfig: {kubeconfig} (root only): '{distribution.Kubectl()} get nodes'"
+                : $"cluster: {options.Kubeconfig ?? "none (--root)"}",
             registry,
         };
         foreach (var disk in VmStep.Disks(context).Where(d => d.Image is not null))
         {
             lines.Add($"VM {disk.Name} (stopped): 'virtctl start {disk.Name}', then 'virtctl console {disk.Name}'");
         }
-        lines.Add($"another node: 'kargo-offline join BUNDLE --pub KEY.pub --server https://{InstallContext.Reachable(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 6443))} --token-file node-token --registry-addr {InstallContext.Reachable(options.RegistryAddress)}' with node-token copied from /var/lib/rancher/k3s/server/node-token");
+        lines.Add(distribution == ClusterDistribution.Microk8s
+            ? "another node: install this bundle there, run 'sudo microk8s add-node' here and the 'microk8s join' line it prints there"
+            : $"another node: 'kargo-offline join BUNDLE --pub KEY.pub --server https://{InstallContext.Reachable(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 6443))} --token-file node-token --registry-addr {InstallContext.Reachable(options.RegistryAddress)}' with node-token copied from /var/lib/rancher/k3s/server/node-token");
         lines.AddRange(RootNote(context.Root));
         return lines;
     }

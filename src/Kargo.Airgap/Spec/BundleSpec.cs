@@ -74,5 +74,9 @@ public sealed record SpecVmImage(string Name, SpecFile Download, DiskFormat Form
     public Oci.ImageReference Image => Oci.ImageReference.Parse($"{Registry}/vm/{Name}:{Tag}");
 }
 
-/// <summary>A platform component asked for by version: k3s, kubevirt or cdi.</summary>
-public sealed record SpecComponent(string Name, string Version, int Line, IReadOnlyList<string> FeatureGates);
+/// <summary>A platform component asked for by version: k3s, kubevirt or cdi; or microk8s by channel.</summary>
+public sealed record SpecComponent(string Name, string Version, int Line, IReadOnlyList<string> FeatureGates)
+{
+    /// <summary>microk8s: the .snap files 'snap download' wrote (paths beside the spec), each with its .assert beside it.</summary>
+    public IReadOnlyList<string> Snaps { get; init; } = [];
+}

@@ -199,10 +199,18 @@ public static partial class SpecLoader
         var components = new List<SpecComponent>();
         if (reader.Optional(spec, "cluster") is { } cluster)
         {
-            var k3s = reader.Mapping(cluster, "spec.cluster", "k3s");
-            if (reader.Optional(k3s, "k3s") is { } node)
+            var distributions = reader.Mapping(cluster, "spec.cluster", "k3s", "microk8s");
+            if (reader.Optional(distributions, "k3s") is { } node)
             {
                 components.Add(Component(reader, node, "k3s", "spec.cluster.k3s"));
+            }
+            if (reader.Optional(distributions, "microk8s") is { } microk8s)
+            {
+                if (components.Count > 0)
+                {
+                    throw reader.Error(microk8s, "spec.cluster names k3s and microk8s: a node runs one distribution, keep one of them");
+                }
+                components.Add(Microk8s(reader, microk8s));
             }
         }
         foreach (var name in new[] { "kubevirt", "cdi" })
@@ -226,6 +234,38 @@ public static partial class SpecLoader
         var gates = reader.Optional(mapping, "featureGates") is { } list ? reader.Sequence(list, $"{where}.featureGates").Select(g => reader.Scalar(g, "a feature gate")).ToList() : [];
         return new SpecComponent(name, version.Value, (int)node.Start.Line, gates);
     }
+
+    /// <summary>microk8s by its snap channel, carried as the snaps 'snap download' wrote (no store is reachable offline).</summary>
+    private static SpecComponent Microk8s(NodeReader reader, YamlNode node)
+    {
+        const string where = "spec.cluster.microk8s";
+        var mapping = reader.Mapping(node, where, "channel", "snaps");
+        var channel = reader.RequiredScalar(mapping, where, "channel");
+        if (!SnapChannelPattern().IsMatch(channel.Value))
+        {
+            throw reader.Error(channel.Node, $"{where}.channel '{channel.Value}' is not a snap channel such as 1.30/stable");
+        }
+        var snapsNode = reader.Optional(mapping, "snaps") ?? throw reader.Error(node,
+            $"{where} needs snaps: run 'snap download microk8s --channel={channel.Value}' and 'snap download core20' on a connected host and list the .snap files (their .assert files are taken from beside them)");
+        var snaps = new List<string>();
+        foreach (var item in reader.Sequence(snapsNode, $"{where}.snaps"))
+        {
+            var path = reader.Scalar(item, "a .snap file");
+            if (!path.EndsWith(".snap", StringComparison.Ordinal) || !FileNamePattern().IsMatch(Path.GetFileName(path)))
+            {
+                throw reader.Error(item, $"'{path}' is not a .snap file as 'snap download' names them (NAME_REVISION.snap)");
+            }
+            snaps.Add(path);
+        }
+        if (!snaps.Any(s => Path.GetFileName(s).StartsWith("microk8s_", StringComparison.Ordinal)))
+        {
+            throw reader.Error(snapsNode, $"{where}.snaps has no microk8s_REVISION.snap: run 'snap download microk8s --channel={channel.Value}'");
+        }
+        return new SpecComponent("microk8s", channel.Value, (int)node.Start.Line, []) { Snaps = snaps };
+    }
+
+    [GeneratedRegex(@"^(latest|[0-9]+\.[0-9]+(-[a-z0-9]+)?)(/(stable|candidate|beta|edge))?$")]
+    private static partial Regex SnapChannelPattern();
 
     [GeneratedRegex(@"^v[0-9]+\.[0-9]+\.[0-9]+(?:[-+][A-Za-z0-9.+-]+)?$")]
     private static partial Regex ReleaseVersionPattern();

@@ -7,7 +7,7 @@ namespace Kargo.Airgap.Tests.Infrastructure;
 /// and a qcow2 VM disk carried as a file and as a containerDisk. The registry and the release mirror
 /// it was built from are stopped before any test runs, as they would be across an air gap.
 /// </summary>
-public sealed class PlatformBundleFixture : IAsyncLifetime
+public class PlatformBundleFixture : IAsyncLifetime
 {
     public Workspace Work { get; } = new();
     public PlatformRelease Release { get; private set; } = null!;
@@ -16,6 +16,14 @@ public sealed class PlatformBundleFixture : IAsyncLifetime
     public string Pub => Work["keys/builder.pub"];
     public string OtherPub => Work["keys/other.pub"];
     public byte[] Disk { get; private set; } = [];
+
+    /// <summary>spec.cluster's entry.</summary>
+    protected virtual string Cluster => PlatformRelease.K3sCluster;
+
+    /// <summary>Called before the build, to put files beside the spec.</summary>
+    protected virtual void Prepare()
+    {
+    }
 
     public async Task InitializeAsync()
     {
@@ -33,7 +41,8 @@ public sealed class PlatformBundleFixture : IAsyncLifetime
                   sha256: {PlatformRelease.Sha(Disk)}
                   format: qcow2
                   delivery: both
-            """);
+            """, cluster: Cluster);
+        Prepare();
         Directory.CreateDirectory(Work["keys"]);
         SigningKey.Generate(Work["keys/builder"], null);
         SigningKey.Generate(Work["keys/other"], null);
@@ -45,5 +54,22 @@ public sealed class PlatformBundleFixture : IAsyncLifetime
     {
         Work.Dispose();
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>The same platform with microk8s: two snaps (a base and microk8s) and their assertions beside the spec.</summary>
+public sealed class Microk8sBundleFixture : PlatformBundleFixture
+{
+    public static readonly string[] SnapFiles = ["core20_2318.snap", "core20_2318.assert", "microk8s_7229.snap", "microk8s_7229.assert"];
+
+    protected override string Cluster => "microk8s: {channel: 1.30/stable, snaps: [snaps/microk8s_7229.snap, snaps/core20_2318.snap]}";
+
+    protected override void Prepare()
+    {
+        Directory.CreateDirectory(Work["snaps"]);
+        foreach (var file in SnapFiles)
+        {
+            File.WriteAllBytes(Work[$"snaps/{file}"], System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096));
+        }
     }
 }

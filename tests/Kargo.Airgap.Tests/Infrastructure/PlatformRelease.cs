@@ -107,14 +107,16 @@ public sealed class PlatformRelease : IAsyncDisposable
         {container}
         """;
 
-    /// <summary>A spec asking for k3s, KubeVirt and CDI by version, and whatever else is given.</summary>
-    public static void WriteSpec(string path, string cdiVersion = "v1.59.0", string extra = "") => File.WriteAllText(path, $"""
+    public const string K3sCluster = $"k3s: {{version: \"{K3s}\"}}";
+
+    /// <summary>A spec asking for a cluster (k3s by default), KubeVirt and CDI by version, and whatever else is given.</summary>
+    public static void WriteSpec(string path, string cdiVersion = "v1.59.0", string extra = "", string cluster = K3sCluster) => File.WriteAllText(path, $"""
         kind: Bundle
         metadata: {"{"}name: kargo-platform, version: "1"{"}"}
         spec:
           platforms: [linux/amd64]
           cluster:
-            k3s: {"{"}version: "{K3s}"{"}"}
+            {cluster}
           kubevirt:
             version: v1.3.0
             featureGates: [Snapshot, LiveMigration]

@@ -92,6 +92,11 @@ public sealed class SpecLoaderTests
     [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  images: busybox", 3, "spec.images must be a list")]
     [InlineData("kind: Deployment\nmetadata: {name: demo, version: \"1\"}\nspec: {}", 1, "kind: Bundle")]
     [InlineData("metadata: [oops", 2, "not valid YAML")]
+    [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  cluster:\n    microk8s: {channel: \"1.30/nightly\", snaps: [microk8s_1.snap]}", 4, "'1.30/nightly' is not a snap channel")]
+    [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  cluster:\n    microk8s: {channel: 1.30/stable}", 4, "needs snaps: run 'snap download microk8s --channel=1.30/stable'")]
+    [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  cluster:\n    microk8s:\n      channel: 1.30/stable\n      snaps: [core20_1.snap]", 6, "has no microk8s_REVISION.snap")]
+    [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  cluster:\n    microk8s:\n      channel: 1.30/stable\n      snaps: [microk8s_1.tar]", 6, "is not a .snap file")]
+    [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  cluster:\n    k3s: {version: v1.30.4+k3s1}\n    microk8s: {channel: 1.30/stable, snaps: [microk8s_1.snap]}", 5, "a node runs one distribution")]
     public void Mistakes_are_reported_at_their_line(string yaml, int line, string why)
     {
         var error = Fails(yaml);

@@ -17,11 +17,20 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
     /// <summary>The manifests KubeVirt and CDI ship, in the order they depend on each other; others follow by name.</summary>
     private static readonly string[] PlatformManifests = ["kubevirt-operator.yaml", "kubevirt-cr.yaml", "cdi-operator.yaml", "cdi-cr.yaml"];
 
-    public static string? Kubeconfig(InstallOptions options, HostRoot root) => options.Kubeconfig ?? (root.IsRecording ? null : K3sFiles.Kubeconfig);
+    /// <summary>--kubeconfig, else the one the bundle's distribution leaves on a node; none under --root.</summary>
+    public static string? Kubeconfig(InstallOptions options, InstallContext context)
+    {
+        if (options.Kubeconfig is not null || context.Root.IsRecording)
+        {
+            return options.Kubeconfig;
+        }
+        return ClusterDistributions.Of(context.Inventory).Kubeconfig()
+            ?? throw new KargoException("the bundle carries no cluster (spec.cluster): give --kubeconfig of the cluster to install KubeVirt and CDI into");
+    }
 
     public IEnumerable<string> Plan(InstallContext context)
     {
-        var target = Kubeconfig(options, context.Root) is { } kubeconfig ? $"the cluster of {kubeconfig}" : "no cluster (--root without --kubeconfig: written only)";
+        var target = Kubeconfig(options, context) is { } kubeconfig ? $"the cluster of {kubeconfig}" : "no cluster (--root without --kubeconfig: written only)";
         if (!Directory.Exists(Path.Combine(context.Content, "manifests")))
         {
             // Not unpacked yet: the inventory names the manifests; their objects are known after the unpack.
@@ -44,7 +53,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
         var plan = ApplyPlan.For(objects);
         context.Write(SettingsFile, SettingsYaml(context, plan), HostRoot.Readable);
         var settings = ManifestObject.Read(context.Root.Map(SettingsFile));
-        if (Kubeconfig(options, context.Root) is not { } kubeconfig)
+        if (Kubeconfig(options, context) is not { } kubeconfig)
         {
             foreach (var line in plan.Describe())
             {

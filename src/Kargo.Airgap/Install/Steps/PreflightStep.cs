@@ -22,7 +22,8 @@ public sealed record PreflightCheck(string Name, CheckOutcome Outcome, string Me
 /// machine running the command rather than the node are reported but not enforced.
 /// </summary>
 /// <param name="registryAddress">The port the embedded registry will take, or null when none will run here.</param>
-public sealed class PreflightStep(IPEndPoint? registryAddress) : IInstallStep
+/// <param name="kubeconfig">The cluster given with --kubeconfig, if any.</param>
+public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfig = null) : IInstallStep
 {
     public string Name => "preflight";
 
@@ -56,7 +57,7 @@ public sealed class PreflightStep(IPEndPoint? registryAddress) : IInstallStep
         checks.Add(root.IsRecording
             ? new("root", CheckOutcome.Pass, $"not needed: files go under {root.Root}, no command runs")
             : IsRoot() ? new("root", CheckOutcome.Pass, "running as root") : new("root", CheckOutcome.Fail, "installing k3s and a systemd unit needs root: run it with sudo"));
-        checks.Add(ExistingK3s(context));
+        checks.Add(Cluster(context));
         checks.Add(Engines());
         return checks;
     }
@@ -122,20 +123,33 @@ public sealed class PreflightStep(IPEndPoint? registryAddress) : IInstallStep
     private static bool IsRoot() =>
         File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal))?.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0";
 
-    private static PreflightCheck ExistingK3s(InstallContext context)
+    private PreflightCheck Cluster(InstallContext context)
     {
-        var installed = context.Root.Map(K3sFiles.Binary);
-        if (!File.Exists(installed))
+        const CheckOutcome conflict = CheckOutcome.Fail; // about the node's files, so under --root too
+        var root = context.Root;
+        var k3s = File.Exists(root.Map(K3sFiles.Binary));
+        var microk8s = Directory.Exists(root.Map(Microk8sFiles.Installed));
+        switch (ClusterDistributions.Of(context.Inventory))
         {
-            return new("existing k3s", CheckOutcome.Pass, "none: a fresh install");
+            case ClusterDistribution.K3s when microk8s:
+                return new("cluster", conflict, "microk8s is installed and this bundle installs k3s: one node runs one distribution; remove it ('snap remove microk8s') or install a microk8s bundle");
+            case ClusterDistribution.K3s when k3s:
+                var bundled = context.ContentFile($"k3s-{InstallContext.NodeArchitecture}");
+                var version = context.Inventory.Components?.FirstOrDefault(c => c.Name == "k3s")?.Version ?? "the bundled version";
+                return File.Exists(bundled) && HostRoot.SameContent(bundled, root.Map(K3sFiles.Binary))
+                    ? new("cluster", CheckOutcome.Pass, $"k3s {version} is installed already: kept, its configuration refreshed")
+                    : new("cluster", CheckOutcome.Warn, $"another k3s is installed at {K3sFiles.Binary}: it is upgraded in place to {version} (stop it first with k3s-killall.sh to avoid that)");
+            case ClusterDistribution.K3s:
+                return new("cluster", CheckOutcome.Pass, "k3s, a fresh install");
+            case ClusterDistribution.Microk8s when k3s:
+                return new("cluster", conflict, $"k3s is installed ({K3sFiles.Binary}) and this bundle installs microk8s: one node runs one distribution; remove it (k3s-uninstall.sh) or install a k3s bundle");
+            case ClusterDistribution.Microk8s:
+                return new("cluster", CheckOutcome.Pass, microk8s ? "microk8s is installed: the bundled snaps refresh it" : "microk8s, a fresh install");
+            default:
+                return kubeconfig is not null || root.IsRecording
+                    ? new("cluster", CheckOutcome.Pass, $"the bundle carries no cluster: KubeVirt and CDI go to {(kubeconfig is null ? "no cluster (--root)" : $"the cluster of {kubeconfig}")}")
+                    : new("cluster", CheckOutcome.Fail, "the bundle carries no cluster (spec.cluster): give --kubeconfig of the cluster to install KubeVirt and CDI into");
         }
-        var bundled = context.ContentFile($"k3s-{InstallContext.NodeArchitecture}");
-        var version = context.Inventory.Components?.FirstOrDefault(c => c.Name == "k3s")?.Version ?? "the bundled version";
-        if (File.Exists(bundled) && HostRoot.SameContent(bundled, installed))
-        {
-            return new("existing k3s", CheckOutcome.Pass, $"{K3sFiles.Binary} is already {version}: kept, its configuration refreshed");
-        }
-        return new("existing k3s", CheckOutcome.Warn, $"{K3sFiles.Binary} is another version: it is upgraded in place to {version} (stop it first with k3s-killall.sh to avoid that)");
     }
 
     private static PreflightCheck Engines()

@@ -59,7 +59,7 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
             context.Did($"{disk.Name}: VirtualMachine {Namespace}/{disk.Name} from {disk.Image}{(disk.File is null ? " (containerDisk)" : $" (DataVolume {disk.Name}, {SizeOf(disk.File)})")}");
         }
         context.Write(VmsFile, yaml.ToString(), HostRoot.Readable);
-        if (PlatformStep.Kubeconfig(options, context.Root) is not { } kubeconfig)
+        if (PlatformStep.Kubeconfig(options, context) is not { } kubeconfig)
         {
             context.Did($"not applied (--root, no --kubeconfig): {VmsFile}");
             return;

@@ -10,7 +10,7 @@ namespace Kargo.Airgap.Sources.Releases;
 public sealed class ReleaseCatalog(string? mirror)
 {
     private static readonly IReadOnlyDictionary<string, IComponentRelease> Known =
-        new IComponentRelease[] { new K3sRelease(), new KubeVirtRelease(), new CdiRelease() }.ToDictionary(r => r.Name);
+        new IComponentRelease[] { new K3sRelease(), new Microk8sRelease(), new KubeVirtRelease(), new CdiRelease() }.ToDictionary(r => r.Name);
 
     private readonly ReleaseHosts _hosts = new(mirror);
 
