@@ -21,13 +21,15 @@ internal static class InstallCommand
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var trust = new TrustOptions();
         var command = new Command("install", """
-            Install a bundle on this node, with no network: preflight, verify, unpack, registry, k3s, platform, vms.
+            Install a bundle on this node, with no network: preflight, verify, unpack, registry, k3s (or microk8s),
+            platform, vms.
             Each finished step is recorded in /var/lib/kargo/install-state.json: a re-run after a failure resumes at the
             first unfinished step, and a re-run after success changes nothing. The bundle's signature is checked on
             every run and every byte as it is unpacked; nothing is installed that did not verify.
 
               registry  kargo-registry.service serves /var/lib/kargo/registry (or --registry: push into yours)
               k3s       binary, airgap images, registries.yaml mirroring every registry of the bundle, install script
+              microk8s  (a microk8s bundle) snap ack + snap install of the bundled snaps, certs.d mirrors
               platform  KubeVirt and CDI by server-side apply, in dependency order, until both are Available
               vms       an example VirtualMachine per bundled disk, stopped; virtctl in /usr/local/bin
             """)

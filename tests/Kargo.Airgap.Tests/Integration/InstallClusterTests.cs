@@ -106,5 +106,23 @@ public sealed class InstallClusterTests(PlatformBundleFixture bundle) : IClassFi
         Assert.DoesNotContain("wrong", result.Stderr);
     }
 
+    [Fact]
+    public async Task Readiness_sees_a_ready_node_and_reports_what_keeps_an_object_from_available()
+    {
+        await using var api = await KubernetesApiDouble.StartAsync(a => a.AddFailingPod("cdi", "cdi-operator-1", "quay.io/kubevirt/cdi-operator:v1.59.0", "ErrImagePull", "not found"));
+        using var client = KubeApi.FromKubeconfig(api.Kubeconfig);
+        var log = new List<string>();
+        var readiness = new ClusterReadiness(client, log.Add, TimeSpan.FromSeconds(1)) { PollInterval = TimeSpan.FromMilliseconds(100) };
+
+        await readiness.WaitForNodeReadyAsync(CancellationToken.None);
+        var missing = await Assert.ThrowsAsync<KargoException>(() => readiness.WaitForAvailableAsync("CDI cdi", "/apis/cdi.kubevirt.io/v1beta1/cdis/cdi", ["cdi"], CancellationToken.None));
+
+        Assert.Contains("a Ready node: yes", log);
+        Assert.Contains("timed out after", missing.Message);
+        Assert.Contains("it does not exist", missing.Message);
+        Assert.Contains("pod cdi/cdi-operator-1 is Pending", missing.Message);
+        Assert.Contains("ErrImagePull: not found", missing.Message);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

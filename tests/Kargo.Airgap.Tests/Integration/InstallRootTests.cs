@@ -153,6 +153,22 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_bundle_for_another_architecture_fails_preflight_and_places_nothing()
+    {
+        using var work = new Workspace();
+        work.WriteSpec([], platforms: "[linux/arm64]");
+        AssertOk(await work.BuildAsync());
+
+        var result = await OfflineAsync("install", work.Output, "--insecure-skip-signature", "--root", Root);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("FAIL architecture: this node is amd64 but the bundle carries only linux/arm64: build one with linux/amd64 in spec.platforms", result.Stderr);
+        Assert.Contains("step 'preflight' failed", result.Stderr);
+        Assert.Equal(["install-state.json"], Directory.GetFiles(OnNode("/var/lib/kargo")).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(OnNode("/var/lib/kargo/registry")));
+    }
+
+    [Fact]
     public async Task A_bundle_signed_by_another_key_installs_nothing()
     {
         var result = await OfflineAsync("install", bundle.Bundle, "--pub", bundle.OtherPub, "--root", Root);

@@ -1,0 +1,53 @@
+using Kargo.Airgap.Install;
+using Kargo.Airgap.Tests.Infrastructure;
+
+namespace Kargo.Airgap.Tests.Unit;
+
+public sealed class HostCommandsTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    [Fact]
+    public async Task On_a_node_a_command_runs_and_its_output_comes_back()
+    {
+        var output = await new HostCommands(new HostRoot("/")).RunAsync(new HostCommand("sh", ["-c", "echo \"$GREETING\""], new Dictionary<string, string> { ["GREETING"] = "hello node" }), _ => { }, CancellationToken.None);
+
+        Assert.Equal("hello node\n", output);
+    }
+
+    [Fact]
+    public async Task A_failing_command_is_an_error_with_its_exit_code_and_last_lines()
+    {
+        var error = await Assert.ThrowsAsync<KargoException>(() => new HostCommands(new HostRoot("/")).RunAsync(new HostCommand("sh", ["-c", "echo starting; echo 'no space left' >&2; exit 3"]), _ => { }, CancellationToken.None));
+
+        Assert.StartsWith("'sh -c 'echo starting; echo '\\''no space left'\\'' >&2; exit 3'' failed with exit code 3", error.Message);
+        Assert.Contains("no space left", error.Message);
+    }
+
+    [Fact]
+    public async Task Under_root_a_command_is_recorded_as_a_shell_line_and_not_run()
+    {
+        var root = new HostRoot(_dir["node"]);
+        var logged = new List<string>();
+
+        var output = await new HostCommands(root).RunAsync(new HostCommand("sh", ["-c", $"touch {_dir["ran"]}"], new Dictionary<string, string> { ["B"] = "2", ["A"] = "x y" }), logged.Add, CancellationToken.None);
+
+        Assert.Equal("", output);
+        Assert.False(File.Exists(_dir["ran"]));
+        Assert.Equal([$"A='x y' B=2 sh -c 'touch {_dir["ran"]}'"], File.ReadAllLines(_dir["node/var/lib/kargo/commands.log"]));
+        Assert.Contains("recorded (not run, --root)", Assert.Single(logged));
+    }
+
+    [Fact]
+    public void Node_paths_map_under_root_and_escapes_are_refused()
+    {
+        var root = new HostRoot(_dir["node"]);
+
+        Assert.Equal(_dir["node/etc/rancher/k3s/config.yaml"], root.Map("/etc/rancher/k3s/config.yaml"));
+        Assert.Equal("/etc/x", new HostRoot("/").Map("/etc/x"));
+        Assert.Throws<ArgumentException>(() => root.Map("/etc/../../outside"));
+        Assert.Throws<ArgumentException>(() => root.Map("relative/path"));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
