@@ -25,9 +25,6 @@ public sealed class InstallContext(HostRoot root, Inventory inventory, VerifyRep
     /// <summary>Where the bundle's content lives on the node once unpacked.</summary>
     public string Content => Root.Map(HostRoot.RegistryFolder);
 
-    /// <summary>Set by preflight: the node has no hardware virtualisation, so KubeVirt must emulate.</summary>
-    public bool NeedsEmulation { get; set; }
-
     /// <summary>A bundled file for this node's architecture, such as files/k3s-amd64.</summary>
     public string ContentFile(string name) => Path.Combine(Content, "files", name);
 

@@ -38,7 +38,6 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
         {
             throw new KargoException($"{failed.Count} preflight check(s) failed: {string.Join("; ", failed.Select(c => c.Name))}");
         }
-        context.NeedsEmulation = checks.Any(c => c.Name == "virtualisation" && c.Outcome != CheckOutcome.Pass);
         return Task.CompletedTask;
     }
 
