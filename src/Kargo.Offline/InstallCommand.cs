@@ -67,8 +67,8 @@ internal static class InstallCommand
     private static RegistryLauncher Launcher()
     {
         var process = Environment.ProcessPath ?? "kargo-offline";
-        var assembly = typeof(InstallCommand).Assembly.Location;
-        if (assembly.Length == 0)
+        var assembly = Path.Combine(AppContext.BaseDirectory, "kargo-offline.dll");
+        if (!File.Exists(assembly))
         {
             return new RegistryLauncher(process, [process]); // single-file: the binary is the program
         }

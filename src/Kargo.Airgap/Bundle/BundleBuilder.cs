@@ -32,6 +32,12 @@ public sealed record BuildRequest
 
     /// <summary>The largest part; null writes one file, or parts below 4 GiB on a FAT file system.</summary>
     public long? SplitSize { get; init; }
+
+    /// <summary>A folder of published kargo-offline binaries (RID/kargo-offline) to carry in bin/, with an install.sh beside the bundle.</summary>
+    public string? OfflineBinaries { get; init; }
+
+    /// <summary>The folder was found rather than asked for: when it lacks a platform, build without binaries and say so.</summary>
+    public bool OfflineBinariesFound { get; init; }
 }
 
 public sealed record BuildReport(
@@ -42,7 +48,8 @@ public sealed record BuildReport(
     int BlobsFetched,
     long BytesFetched,
     int BlobsCached,
-    int BlobsResumed);
+    int BlobsResumed,
+    string? InstallScript);
 
 /// <summary>
 /// <c>kargo-bundle build</c>: pins the spec's images, brings every manifest and blob into the
@@ -75,6 +82,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             Log?.Invoke($"downloaded {file.File.Source} (sha256 {file.Pin!.Sha256}, {file.Pin.Size} bytes): it was not in {request.LockPath}, now added");
         }
         var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
+        var binaries = await BinaryItemsAsync(request, spec, cancellationToken);
         K3sRelease.Check(spec, fileItems);
         var componentOf = spec.Manifests.ToDictionary(m => $"manifests/{m.Name}", m => m.Component, StringComparer.Ordinal);
         spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
@@ -122,7 +130,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var downloads = BlobDownloads.Start(images, cache, plans, request.Parallelism, Log, Progress, stop.Token);
-        var items = Items(spec, lockFile, plans, downloads, fileItems);
+        var items = Items(spec, lockFile, plans, downloads, fileItems, binaries);
         var inventory = new Inventory
         {
             Name = spec.Name,
@@ -168,7 +176,24 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         }
         Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
         Log?.Invoke($"bundle: {inventory.Entries.Count + 1} entries ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
-        return new BuildReport(output, written, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed);
+        var script = binaries.Count > 0 ? InstallScript.Write(output, inventory) : null;
+        return new BuildReport(output, written, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed, script);
+    }
+
+    private async Task<IReadOnlyList<BundleItem>> BinaryItemsAsync(BuildRequest request, BundleSpec spec, CancellationToken cancellationToken)
+    {
+        if (request.OfflineBinaries is not { } folder)
+        {
+            return [];
+        }
+        if (request.OfflineBinariesFound && !OfflineBinaries.Covers(folder, spec.Platforms))
+        {
+            Log?.Invoke($"{folder} lacks kargo-offline for some of {string.Join(", ", spec.Platforms)}: the bundle carries no kargo-offline (run scripts/publish.sh, or give --offline-bin)");
+            return [];
+        }
+        var items = await OfflineBinaries.ItemsAsync(folder, spec.Platforms, cancellationToken);
+        Log?.Invoke($"carrying kargo-offline for {string.Join(", ", items.Select(i => i.Path))}");
+        return items;
     }
 
     private const string LockEntry = "spec/images.lock";
@@ -214,7 +239,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken));
     }
 
-    private List<BundleItem> Items(BundleSpec spec, LockFile lockFile, IReadOnlyList<ImagePlan> plans, BlobDownloads downloads, IReadOnlyList<BundleItem> fileItems)
+    private List<BundleItem> Items(BundleSpec spec, LockFile lockFile, IReadOnlyList<ImagePlan> plans, BlobDownloads downloads, IReadOnlyList<BundleItem> fileItems, IReadOnlyList<BundleItem> binaries)
     {
         var index = new OciIndexJson
         {
@@ -227,7 +252,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
                 },
             })],
         };
-        var items = new List<BundleItem>
+        // The binaries first: install.sh takes them out with tar --occurrence, which stops reading there.
+        var items = new List<BundleItem>(binaries)
         {
             BundleItem.FromBytes("oci/oci-layout", JsonSerializer.SerializeToUtf8Bytes(new OciLayoutMarker(), OciJsonContext.Default.OciLayoutMarker)),
             BundleItem.FromBytes("oci/index.json", JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Default.OciIndexJson)),
