@@ -19,6 +19,7 @@ internal static class BuildCommand
         var rewriteIndex = new Option<bool>("--rewrite-index") { Description = "Store a multi-platform index that lists only the spec's platforms (changes its digest; by default the original index is kept byte for byte)" };
         var key = new Option<string?>("--key") { Description = $"Sign the bundle with this private key (PREFIX.key from keygen; passphrase in {SigningKey.PasswordVariable})" };
         var split = new Option<string?>("--split") { Description = "Write parts NAME.000, NAME.001, … of at most SIZE (such as 4000M or 3.9G). On a FAT file system parts below 4 GiB are the default" };
+        var since = new Option<string?>("--since") { HelpName = "OLD", Description = "Build by difference: carry only the blobs and files that OLD (a bundle, or its kargo-bundle.json) lacks. The node must have OLD unpacked or installed; the result is then exactly that of the full bundle" };
         var offlineBin = new Option<string?>("--offline-bin") { HelpName = "DIR", Description = "Carry the self-contained kargo-offline of each platform from DIR/RID/ (scripts/publish.sh writes dist/bin/) and write install-NAME-VERSION.sh beside the bundle. Default: the folder this kargo-bundle was published into, when it holds every platform's" };
         var parallel = new Option<int>("--parallel") { Description = "Blobs downloaded at once", DefaultValueFactory = _ => 4 };
         var cache = CacheOption.Create();
@@ -27,7 +28,7 @@ internal static class BuildCommand
             Build one bundle file from SPEC: pin images (from the lock, resolving what it lacks unless --locked),
             fetch the missing blobs into the cache, and write the bundle. Nothing is left at --output on failure.
             """)
-        { spec, output, lockPath, locked, rewriteIndex, key, split, offlineBin, parallel, cache };
+        { spec, output, lockPath, locked, rewriteIndex, key, split, since, offlineBin, parallel, cache };
         registry.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -49,12 +50,14 @@ internal static class BuildCommand
                 Key = signingKey,
                 SplitSize = splitSize,
                 ReleaseMirror = registry.ReleaseMirror(parse),
+                Since = parse.GetValue(since),
                 OfflineBinaries = parse.GetValue(offlineBin) ?? PublishedBeside(),
                 OfflineBinariesFound = parse.GetValue(offlineBin) is null,
             }, ct);
             var inventory = report.Inventory;
             var where = report.Files.Count == 1 ? report.Files[0] : $"{report.Files.Count} parts {report.Files[0]} … {Path.GetFileName(report.Files[^1])}";
-            var signed = signingKey is null ? "unsigned" : $"signed by {signingKey.Fingerprint}";
+            var signed = (signingKey is null ? "unsigned" : $"signed by {signingKey.Fingerprint}")
+                + (inventory.Base is { } diffBase ? $"; by difference: {diffBase.Entries.Count} entries ({Sizes.Human(diffBase.Entries.Sum(e => e.Size))}) come from {diffBase}" : "");
             await stdout.WriteLineAsync($"wrote {where}: {inventory.Name} {inventory.Version}, {inventory.Images.Count} images, {inventory.Entries.Count} entries, {Sizes.Human(inventory.TotalSize)}, {signed}");
             if (report.InstallScript is { } script)
             {

@@ -36,6 +36,10 @@ internal static class InspectCommand
             text.AppendLine($"component: {component.Name} {component.Version}{gates}");
         }
         text.AppendLine($"signature: {(summary.Signed ? $"signed by {inventory.Signer ?? "an unnamed key"}" : "unsigned")}");
+        if (inventory.Base is { } diffBase)
+        {
+            text.AppendLine($"base:      {diffBase} (inventory sha256 {diffBase.InventorySha256}): by difference, {diffBase.Entries.Count} entries ({Sizes.Human(diffBase.Entries.Sum(e => e.Size))}) come from it");
+        }
         text.AppendLine($"images ({inventory.Images.Count}):");
         foreach (var image in inventory.Images.OrderBy(i => i.Component ?? "", StringComparer.Ordinal))
         {
@@ -64,6 +68,7 @@ internal static class InspectCommand
             writer.WriteStartObject();
             writer.WriteString("name", inventory.Name);
             writer.WriteString("version", inventory.Version);
+            DiffBaseJson.Write(writer, inventory.Base);
             writer.WriteStartArray("platforms");
             inventory.Platforms.ToList().ForEach(writer.WriteStringValue);
             writer.WriteEndArray();

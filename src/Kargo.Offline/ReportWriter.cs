@@ -15,6 +15,10 @@ internal static class ReportWriter
         if (report.Inventory is { } inventory)
         {
             text.AppendLine($"name:      {inventory.Name} {inventory.Version}");
+            if (inventory.Base is { } diffBase)
+            {
+                text.AppendLine($"base:      {diffBase} (inventory sha256 {diffBase.InventorySha256}): {diffBase.Entries.Count} entries come from it, which must be in place to unpack");
+            }
         }
         text.AppendLine(report.Signature switch
         {
@@ -45,6 +49,7 @@ internal static class ReportWriter
             {
                 writer.WriteString("name", inventory.Name);
                 writer.WriteString("version", inventory.Version);
+                DiffBaseJson.Write(writer, inventory.Base);
             }
             writer.WriteString("signature", report.Signature.ToString().ToLowerInvariant());
             if (report.SignedBy is not null)

@@ -36,6 +36,9 @@ public sealed record BuildRequest
     /// <summary>A folder of published kargo-offline binaries (RID/kargo-offline) to carry in bin/, with an install.sh beside the bundle.</summary>
     public string? OfflineBinaries { get; init; }
 
+    /// <summary>Build by difference: carry only what this bundle (or its kargo-bundle.json) lacks.</summary>
+    public string? Since { get; init; }
+
     /// <summary>The folder was found rather than asked for: when it lacks a platform, build without binaries and say so.</summary>
     public bool OfflineBinariesFound { get; init; }
 }
@@ -72,6 +75,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
     public async Task<BuildReport> BuildAsync(BuildRequest request, CancellationToken cancellationToken = default)
     {
         var spec = new ReleaseCatalog(request.ReleaseMirror).Expand(SpecLoader.Load(request.SpecPath));
+        var since = request.Since is { } basePath ? DiffBase.Load(basePath) : null;
         var output = OutputPath(request.Output, spec);
         var lockFile = request.Locked ? LockFile.Load(request.LockPath) : LockFile.LoadOrEmpty(request.LockPath);
         var mode = request.Locked ? PinMode.LockedOnly : PinMode.ResolveMissing;
@@ -129,10 +133,19 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var downloads = BlobDownloads.Start(images, cache, plans, request.Parallelism, Log, Progress, stop.Token);
-        var items = Items(spec, lockFile, plans, downloads, fileItems, binaries);
+        var downloads = BlobDownloads.Start(images, cache, plans, request.Parallelism, Log, Progress, stop.Token,
+            since is null ? null : blob => !since.Has($"oci/blobs/sha256/{blob.Digest.Hex}", blob.Digest.Hex));
+        var all = Items(spec, lockFile, plans, downloads, fileItems, binaries);
+        var items = since is null ? all : [.. all.Where(i => !since.Has(i.Path, i.Sha256))];
+        var taken = since?.Describe(all.Where(i => since.Has(i.Path, i.Sha256)).Select(i => i.ToEntry()));
+        if (since is not null)
+        {
+            Log?.Invoke($"--since {since.Inventory.Name} {since.Inventory.Version}: carrying {items.Count} of {all.Count} entries ({items.Sum(i => i.Size)} of {all.Sum(i => i.Size)} bytes); the rest is taken from it");
+        }
         var inventory = new Inventory
         {
+            FormatVersion = since is null ? Inventory.CurrentFormatVersion : Inventory.DiffFormatVersion,
+            Base = taken,
             Name = spec.Name,
             Version = spec.Version,
             Platforms = [.. spec.Platforms.Select(p => p.ToString())],

@@ -3,7 +3,11 @@ using System.Formats.Tar;
 namespace Kargo.Airgap.Bundle;
 
 /// <summary>What a bundle says about itself, read from its first entries without reading the rest.</summary>
-public sealed record BundleSummary(string Path, long FileSize, Inventory Inventory, bool Signed);
+public sealed record BundleSummary(string Path, long FileSize, Inventory Inventory, bool Signed)
+{
+    /// <summary>The sha256 of the inventory's exact bytes: the bundle's identity, which a bundle by difference names as its base.</summary>
+    public required string InventorySha256 { get; init; }
+}
 
 /// <summary>Reads a bundle's inventory (and whether a signature follows it), from one file or its parts.</summary>
 public static class BundleReader
@@ -17,6 +21,7 @@ public static class BundleReader
         using var tar = new TarReader(stream);
         Inventory inventory;
         bool signed;
+        string sha256;
         try
         {
             var first = tar.GetNextEntry();
@@ -31,12 +36,13 @@ public static class BundleReader
             using var content = new MemoryStream();
             first.DataStream.CopyTo(content);
             inventory = Inventory.Parse(content.ToArray(), path);
+            sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content.ToArray()));
             signed = tar.GetNextEntry()?.Name == Inventory.SignatureEntryName;
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
         {
             throw new KargoException($"{path} is not a readable bundle (a tar archive): {e.Message}", e);
         }
-        return new BundleSummary(files.Name, files.TotalSize, inventory, signed);
+        return new BundleSummary(files.Name, files.TotalSize, inventory, signed) { InventorySha256 = sha256 };
     }
 }

@@ -61,6 +61,12 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
     /// <param name="include">Which entry paths to place (all when null); the others are still verified.</param>
     public static VerifyReport Unpack(string bundle, TrustedKeys? trusted, string destination, CancellationToken cancellationToken = default, Func<string, bool>? include = null)
     {
+        // A bundle by difference needs its base in place: checked before anything is written.
+        var head = BundleVerifier.VerifyHead(bundle, trusted);
+        if (head.Ok && head.Inventory!.Base is { } diffBase && DiffBase.MissingFrom(Path.GetFullPath(destination), diffBase) is { } missing)
+        {
+            return head with { Failures = [new VerifyFailure("base", missing)] };
+        }
         using var unpacker = new BundleUnpacker(destination, include);
         var report = BundleVerifier.Verify(bundle, trusted, unpacker, cancellationToken);
         if (report.Ok)

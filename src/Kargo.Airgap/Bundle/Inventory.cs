@@ -12,6 +12,9 @@ namespace Kargo.Airgap.Bundle;
 public sealed record Inventory
 {
     public const int CurrentFormatVersion = 1;
+
+    /// <summary>A bundle by difference (it has a base): a reader that does not know bases must refuse it.</summary>
+    public const int DiffFormatVersion = 2;
     public const string EntryName = "kargo-bundle.json";
     public const string SignatureEntryName = "kargo-bundle.json.sig";
 
@@ -47,6 +50,11 @@ public sealed record Inventory
     [JsonPropertyName("entries")]
     public required IReadOnlyList<InventoryEntry> Entries { get; init; }
 
+    /// <summary>For a bundle by difference (--since): the bundle it builds on, and the entries taken from it.</summary>
+    [JsonPropertyName("base")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public InventoryBase? Base { get; init; }
+
     /// <summary>Bytes of content in the bundle, every entry counted once.</summary>
     [JsonIgnore]
     public long TotalSize => Entries.Sum(e => e.Size);
@@ -68,9 +76,13 @@ public sealed record Inventory
         {
             throw new KargoException($"{source}: the inventory {EntryName} is empty");
         }
-        if (inventory.FormatVersion != CurrentFormatVersion)
+        if (inventory.FormatVersion is not (CurrentFormatVersion or DiffFormatVersion))
         {
-            throw new KargoException($"{source}: bundle format version {inventory.FormatVersion} is not supported (this tool reads version {CurrentFormatVersion}); use a matching kargo release");
+            throw new KargoException($"{source}: bundle format version {inventory.FormatVersion} is not supported (this tool reads versions {CurrentFormatVersion} and {DiffFormatVersion}); use a matching kargo release");
+        }
+        if ((inventory.Base is null) != (inventory.FormatVersion == CurrentFormatVersion))
+        {
+            throw new KargoException($"{source}: the inventory's format version {inventory.FormatVersion} and its base do not agree: the bundle is damaged");
         }
         return inventory;
     }
@@ -107,6 +119,20 @@ public sealed record InventoryImage
     [JsonPropertyName("component")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Component { get; init; }
+}
+
+/// <summary>
+/// What a bundle by difference builds on: the base bundle's name, version and the sha256 of its
+/// inventory (its identity), and the entries of the full bundle it does not carry because the
+/// base has them, each of which must be in place before it is unpacked.
+/// </summary>
+public sealed record InventoryBase(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("inventorySha256")] string InventorySha256,
+    [property: JsonPropertyName("entries")] IReadOnlyList<InventoryEntry> Entries)
+{
+    public override string ToString() => $"{Name} {Version}";
 }
 
 public sealed record InventoryEntry(

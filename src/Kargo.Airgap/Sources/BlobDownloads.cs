@@ -17,9 +17,10 @@ public sealed class BlobDownloads
     public Task<FetchTotals> Completion { get; }
 
     private BlobDownloads(ImageSource images, OciLayout cache, IReadOnlyList<ImagePlan> plans, int parallelism,
-        Action<string>? log, IProgress<long>? progress, CancellationToken cancellationToken)
+        Action<string>? log, IProgress<long>? progress, Func<Descriptor, bool> wanted, CancellationToken cancellationToken)
     {
         var blobs = plans.SelectMany(p => p.Blobs.Select(b => (Image: p.Reference, Blob: b)))
+            .Where(x => wanted(x.Blob))
             .DistinctBy(x => x.Blob.Digest)
             .OrderBy(x => x.Blob.Digest.Hex, StringComparer.Ordinal)
             .ToList();
@@ -31,9 +32,10 @@ public sealed class BlobDownloads
         Completion = RunAsync(images, missing, blobs.Count - missing.Count, parallelism, log, progress, cancellationToken);
     }
 
+    /// <summary>Starts fetching what the cache lacks of the wanted blobs (all of them unless a bundle by difference leaves its base's out).</summary>
     public static BlobDownloads Start(ImageSource images, OciLayout cache, IReadOnlyList<ImagePlan> plans, int parallelism,
-        Action<string>? log, IProgress<long>? progress, CancellationToken cancellationToken) =>
-        new(images, cache, plans, parallelism, log, progress, cancellationToken);
+        Action<string>? log, IProgress<long>? progress, CancellationToken cancellationToken, Func<Descriptor, bool>? wanted = null) =>
+        new(images, cache, plans, parallelism, log, progress, wanted ?? (_ => true), cancellationToken);
 
     /// <summary>Completes when the blob is in the cache; null when it was there from the start.</summary>
     public Task? ReadyOf(Digest digest) => _ready.TryGetValue(digest, out var ready) ? ready.Task : null;
