@@ -51,6 +51,7 @@ internal static class BuildCommand
                 SplitSize = splitSize,
                 ReleaseMirror = registry.ReleaseMirror(parse),
                 Since = parse.GetValue(since),
+                Engine = registry.Engine(parse),
                 OfflineBinaries = parse.GetValue(offlineBin) ?? PublishedBeside(),
                 OfflineBinariesFound = parse.GetValue(offlineBin) is null,
             }, ct);

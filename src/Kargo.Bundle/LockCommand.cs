@@ -24,7 +24,7 @@ internal static class LockCommand
             using var client = new RegistryClient(options);
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
-            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new ReleaseCatalog(registry.ReleaseMirror(parse)), ct);
+            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new ReleaseCatalog(registry.ReleaseMirror(parse)), store, registry.Engine(parse), ct);
             foreach (var change in changes)
             {
                 var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";

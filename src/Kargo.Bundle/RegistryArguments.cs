@@ -27,7 +27,15 @@ internal sealed class RegistryArguments
         Description = "Fetch k3s, KubeVirt and CDI release assets from a mirror that keeps upstream hosts as folders (MIRROR/github.com/k3s-io/…)",
     };
 
+    private readonly Option<string?> _engine = new("--engine")
+    {
+        HelpName = "URL",
+        Description = "The Docker or Podman engine API for spec.images with source: docker (default: DOCKER_HOST, then /var/run/docker.sock, then /run/podman/podman.sock)",
+    };
+
     public string? ReleaseMirror(ParseResult parse) => parse.GetValue(_releaseMirror);
+
+    public Uri? Engine(ParseResult parse) => parse.GetValue(_engine) is { } engine ? new Uri(engine) : null;
 
     public void AddTo(Command command)
     {
@@ -35,6 +43,7 @@ internal sealed class RegistryArguments
         command.Add(_insecure);
         command.Add(_caFiles);
         command.Add(_dockerConfig);
+        command.Add(_engine);
     }
 
     public RegistryOptions Read(ParseResult parse) => new()

@@ -36,6 +36,9 @@ public sealed record BuildRequest
     /// <summary>A folder of published kargo-offline binaries (RID/kargo-offline) to carry in bin/, with an install.sh beside the bundle.</summary>
     public string? OfflineBinaries { get; init; }
 
+    /// <summary>The Docker or Podman engine for spec.images with source: docker (default: DOCKER_HOST, then the usual sockets).</summary>
+    public Uri? Engine { get; init; }
+
     /// <summary>Build by difference: carry only what this bundle (or its kargo-bundle.json) lacks.</summary>
     public string? Since { get; init; }
 
@@ -90,7 +93,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         K3sRelease.Check(spec, fileItems);
         var componentOf = spec.Manifests.ToDictionary(m => $"manifests/{m.Name}", m => m.Component, StringComparer.Ordinal);
         spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
-        var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, images.ResolveAsync, cancellationToken);
+        using var engine = EngineImages.For(spec, request.Engine, cache);
+        var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, EngineImages.Or(engine, images.ResolveAsync), cancellationToken);
         var newlyPinned = pinned.Where(p => p.NewlyResolved).ToList();
         foreach (var pin in newlyPinned)
         {
@@ -106,7 +110,9 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var components = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pin in pinned)
         {
-            var plan = await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, request.RewriteIndex, cancellationToken);
+            var plan = engine?.Handles(pin.Image.Reference) == true
+                ? await engine.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, cancellationToken)
+                : await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, request.RewriteIndex, cancellationToken);
             plans.Add(plan);
             if (pin.Image.Component is { } component)
             {

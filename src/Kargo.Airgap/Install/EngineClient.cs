@@ -22,10 +22,43 @@ public static class EngineClient
         throw new KargoException("no Docker or Podman engine found (no DOCKER_HOST, /var/run/docker.sock or /run/podman/podman.sock); name one with --engine unix:///path/to.sock");
     }
 
+    /// <summary>
+    /// A plain HttpClient on the engine's API (a unix socket or tcp://), for streaming an image
+    /// archive: Docker.DotNet's chunked reader fails at the end of podman's 'images/get' answer.
+    /// </summary>
+    public static HttpClient Http(Uri engine)
+    {
+        if (engine.Scheme == "unix")
+        {
+            var handler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (_, cancellationToken) =>
+                {
+                    var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                    try
+                    {
+                        await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(engine.AbsolutePath), cancellationToken);
+                        return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                },
+            };
+            return new HttpClient(handler) { BaseAddress = new Uri($"http://engine/v{ApiVersion}/"), Timeout = Timeout.InfiniteTimeSpan };
+        }
+        var scheme = engine.Scheme is "tcp" or "http" ? "http" : "https";
+        return new HttpClient { BaseAddress = new Uri($"{scheme}://{engine.Authority}/v{ApiVersion}/"), Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    private const string ApiVersion = "1.41";
+
     public static async Task<DockerClient> ConnectAsync(Uri engine, CancellationToken cancellationToken)
     {
         // API 1.41: what Podman's compatible service speaks, and every Docker since 20.10.
-        var client = new DockerClientBuilder().WithEndpoint(engine).WithApiVersion(new Version(1, 41)).Build();
+        var client = new DockerClientBuilder().WithEndpoint(engine).WithApiVersion(Version.Parse(ApiVersion)).Build();
         try
         {
             await client.System.PingAsync(cancellationToken);

@@ -68,6 +68,43 @@ public sealed class OciLayout
         }
     }
 
+    /// <summary>Stores a stream of unknown digest (a layer read from an engine): hashed as it is written, named by its digest.</summary>
+    public async Task<Descriptor> PutBlobAsync(Stream content, string mediaType, CancellationToken cancellationToken)
+    {
+        var ingest = Path.Combine(Root, "ingest");
+        Directory.CreateDirectory(ingest);
+        var temp = Path.Combine(ingest, $"put-{Guid.NewGuid():N}.partial");
+        try
+        {
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+            long size = 0;
+            try
+            {
+                await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    size += read;
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+            var digest = Digest.FromSha256(hash.GetHashAndReset());
+            Directory.CreateDirectory(Path.GetDirectoryName(BlobPath(digest))!);
+            File.Move(temp, BlobPath(digest), overwrite: true);
+            return new Descriptor { MediaType = mediaType, Digest = digest, Size = size };
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
     public void WriteIndex(IEnumerable<Descriptor> manifests)
     {
         var index = new OciIndexJson { Manifests = [.. manifests] };

@@ -1,3 +1,4 @@
+using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
@@ -12,7 +13,7 @@ public sealed record LockChange(string Reference, string Digest, string? Previou
 /// <summary><c>kargo-bundle lock</c>: resolves every reference of a spec again and writes the lock.</summary>
 public static class SpecLocker
 {
-    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, FileSource files, ReleaseCatalog releases, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, FileSource files, ReleaseCatalog releases, OciLayout cache, Uri? engine, CancellationToken cancellationToken)
     {
         var spec = releases.Expand(SpecLoader.Load(specPath));
         var lockFile = LockFile.LoadOrEmpty(lockPath);
@@ -26,7 +27,8 @@ public static class SpecLocker
             manifests.Add(($"manifests/{file.File.Name}", path, file.File.Component));
         }
         spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, manifests) };
-        var pinned = await Pinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, images.ResolveAsync, cancellationToken);
+        using var engineImages = EngineImages.For(spec, engine, cache);
+        var pinned = await Pinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, EngineImages.Or(engineImages, images.ResolveAsync), cancellationToken);
         lockFile.RetainOnly(spec.Images.Select(i => i.Reference));
         lockFile.RetainFiles(pinnedFiles.Where(f => f.Pin is not null).Select(f => f.File.Source));
         lockFile.Save(lockPath);

@@ -33,7 +33,11 @@ public sealed record BundleSpec
 }
 
 /// <summary>One entry of <c>spec.images</c>, with the line it stands on; or an image a manifest names, with where.</summary>
-public sealed record SpecImage(ImageReference Reference, string Text, int Line, string? Origin = null, string? Component = null);
+public sealed record SpecImage(ImageReference Reference, string Text, int Line, string? Origin = null, string? Component = null)
+{
+    /// <summary>source: docker — read through a Docker or Podman engine's API (an image the user built), not from a registry.</summary>
+    public bool FromEngine { get; init; }
+}
 
 /// <summary>
 /// A file of spec.files or spec.manifests: a URL (or, for manifests, a path beside the spec), the

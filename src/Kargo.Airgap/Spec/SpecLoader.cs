@@ -113,7 +113,26 @@ public static partial class SpecLoader
         var seen = new Dictionary<string, SpecImage>();
         foreach (var item in reader.Sequence(node, "spec.images"))
         {
-            var text = reader.Scalar(item, "an image reference");
+            string text;
+            var fromEngine = false;
+            if (item is YamlMappingNode entry)
+            {
+                reader.Mapping(entry, "an entry of spec.images", "image", "source");
+                text = reader.RequiredScalar(entry, "spec.images[]", "image").Value;
+                if (reader.OptionalScalar(entry, "source") is { } source)
+                {
+                    fromEngine = source.Value switch
+                    {
+                        "docker" => true,
+                        "registry" => false,
+                        _ => throw reader.Error(source.Node, $"source '{source.Value}' is not one of registry, docker (an image of the local Docker or Podman engine)"),
+                    };
+                }
+            }
+            else
+            {
+                text = reader.Scalar(item, "an image reference");
+            }
             ImageReference reference;
             try
             {
@@ -123,7 +142,7 @@ public static partial class SpecLoader
             {
                 throw reader.Error(item, e.Message);
             }
-            var image = new SpecImage(reference, text, (int)item.Start.Line);
+            var image = new SpecImage(reference, text, (int)item.Start.Line) { FromEngine = fromEngine };
             if (seen.TryGetValue(reference.ToString(), out var earlier))
             {
                 throw reader.Error(item, $"image '{text}' is {reference}, already listed at line {earlier.Line}; remove one");

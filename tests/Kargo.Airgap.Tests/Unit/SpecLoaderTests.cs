@@ -97,6 +97,7 @@ public sealed class SpecLoaderTests
     [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  cluster:\n    microk8s:\n      channel: 1.30/stable\n      snaps: [core20_1.snap]", 6, "has no microk8s_REVISION.snap")]
     [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  cluster:\n    microk8s:\n      channel: 1.30/stable\n      snaps: [microk8s_1.tar]", 6, "is not a .snap file")]
     [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  cluster:\n    k3s: {version: v1.30.4+k3s1}\n    microk8s: {channel: 1.30/stable, snaps: [microk8s_1.snap]}", 5, "a node runs one distribution")]
+    [InlineData("metadata: {name: demo, version: \"1\"}\nspec:\n  images:\n    - {image: app:1, source: podman}", 4, "source 'podman' is not one of registry, docker")]
     public void Mistakes_are_reported_at_their_line(string yaml, int line, string why)
     {
         var error = Fails(yaml);
