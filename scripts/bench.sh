@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark: kargo-bundle build against skopeo copy (registry -> OCI layout) followed by tar,
-# over the same images in a local CNCF registry. One run; prints a table with ratios.
+# Benchmark, one run, printed as a table with ratios: kargo-bundle build against skopeo copy
+# (registry -> OCI layout) followed by tar, over the same images in a local CNCF registry; a
+# rebuild with one image changed (bytes fetched); verify against sha256sum and openssl; unpack;
+# serve against the distribution registry (skopeo copy out); push against skopeo copy into a
+# fresh registry; and the peak memory of every kargo command.
 #   bash scripts/bench.sh [--size 1G] [--layer 128M] [--keep]
 # Each pipeline runs twice from scratch; the faster run is reported (disk writeback makes single runs noisy).
 set -euo pipefail
@@ -12,7 +15,7 @@ while [ $# -gt 0 ]; do
     --size) size=$2; shift 2 ;;
     --layer) layer=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n 2,5p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -24,54 +27,77 @@ total=$(numfmt --from=iec "$size"); layer_bytes=$(numfmt --from=iec "$layer")
 layers=$(( (total + layer_bytes - 1) / layer_bytes )); images=4
 [ "$layers" -lt "$images" ] && images=$layers
 work=$(mktemp -d /tmp/kargo-bench.XXXXXX)
-registry_pid=
-cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; [ "$keep" = 1 ] || rm -rf "$work"; }
+cleanup() { for pid in "$work"/*.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; done; [ "$keep" = 1 ] || rm -rf "$work"; }
 trap cleanup EXIT
 
 echo "== publishing kargo-bundle and kargo-offline (Release, ReadyToRun)"
 dotnet publish src/Kargo.Bundle -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/bin" --nologo -v quiet >/dev/null
 dotnet publish src/Kargo.Offline -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/bin" --nologo -v quiet >/dev/null
 
-echo "== starting the registry"
-mkdir -p "$work/registry"
-cat > "$work/registry.yml" <<YAML
+start_registry() { # folder -> prints HOST:PORT of a fresh CNCF registry storing there; its pid goes to $folder.pid
+  local dir=$1 port=
+  mkdir -p "$dir/data"
+  cat > "$dir/registry.yml" <<YAML
 version: 0.1
 log: {level: info, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $work/registry}}
+storage: {filesystem: {rootdirectory: $dir/data}}
 http: {addr: 127.0.0.1:0}
 YAML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do
-  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/registry.log" | grep -o '[0-9]*$' || true)
-  [ -n "$port" ] && break; sleep 0.05
-done
-[ -n "$port" ] || { echo "the registry did not start" >&2; cat "$work/registry.log" >&2; exit 1; }
-host=127.0.0.1:$port
+  docker-registry serve "$dir/registry.yml" > "$dir/registry.log" 2>&1 &
+  echo $! > "$dir.pid"
+  for _ in $(seq 100); do
+    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$dir/registry.log" | grep -o '[0-9]*$' || true)
+    [ -n "$port" ] && break; sleep 0.05
+  done
+  [ -n "$port" ] || { echo "the registry did not start" >&2; cat "$dir/registry.log" >&2; exit 1; }
+  echo "127.0.0.1:$port"
+}
+stop_registry() { kill "$(cat "$1.pid")" 2>/dev/null || true; }
+
+echo "== starting the registry"
+host=$(start_registry "$work/registry")
 echo "   registry at $host"
 
-echo "== generating $layers layers of $layer in $images images (zstd, random content)"
+new_layer() { # -> appends a random layer of $layer_bytes to $seed; sets layer_json and diff_ids
+  head -c "$layer_bytes" /dev/urandom > "$work/data.bin"
+  tar -cf "$work/layer.tar" -C "$work" data.bin
+  local diff_id d s
+  diff_id=$(sha256sum "$work/layer.tar" | cut -c1-64)
+  zstd -1 -q -f "$work/layer.tar" -o "$work/layer.tar.zst"
+  d=$(sha256sum "$work/layer.tar.zst" | cut -c1-64); s=$(stat -c %s "$work/layer.tar.zst")
+  mv "$work/layer.tar.zst" "$seed/blobs/sha256/$d"
+  layer_json="${layer_json:+$layer_json,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"sha256:$d\",\"size\":$s}"
+  diff_ids="${diff_ids:+$diff_ids,}\"sha256:$diff_id\""
+}
+add_image() { # ref name -> writes config and manifest over $layer_json/$diff_ids into $seed's index
+  local cd_ cs md ms
+  printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[%s]}}' "$diff_ids" > "$work/config.json"
+  cd_=$(sha256sum "$work/config.json" | cut -c1-64); cs=$(stat -c %s "$work/config.json"); mv "$work/config.json" "$seed/blobs/sha256/$cd_"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' "$cd_" "$cs" "$layer_json" > "$work/manifest.json"
+  md=$(sha256sum "$work/manifest.json" | cut -c1-64); ms=$(stat -c %s "$work/manifest.json"); mv "$work/manifest.json" "$seed/blobs/sha256/$md"
+  index="$index$sep{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$md\",\"size\":$ms,\"annotations\":{\"org.opencontainers.image.ref.name\":\"$1\"}}"; sep=,
+}
+
+echo "== generating $layers layers of $layer in $images images (zstd, random content), and a changed img0 (one new layer)"
 seed=$work/seed; mkdir -p "$seed/blobs/sha256"
 echo '{"imageLayoutVersion":"1.0.0"}' > "$seed/oci-layout"
 index='{"schemaVersion":2,"manifests":['; sep=
 for i in $(seq 0 $((images - 1))); do
   layer_json=; diff_ids=
-  for j in $(seq "$i" "$images" $((layers - 1))); do
-    head -c "$layer_bytes" /dev/urandom > "$work/data.bin"
-    tar -cf "$work/layer.tar" -C "$work" data.bin
-    diff_id=$(sha256sum "$work/layer.tar" | cut -c1-64)
-    zstd -1 -q -f "$work/layer.tar" -o "$work/layer.tar.zst"
-    d=$(sha256sum "$work/layer.tar.zst" | cut -c1-64); s=$(stat -c %s "$work/layer.tar.zst")
-    mv "$work/layer.tar.zst" "$seed/blobs/sha256/$d"
-    layer_json="${layer_json:+$layer_json,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"sha256:$d\",\"size\":$s}"
-    diff_ids="${diff_ids:+$diff_ids,}\"sha256:$diff_id\""
-  done
-  printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[%s]}}' "$diff_ids" > "$work/config.json"
-  cd_=$(sha256sum "$work/config.json" | cut -c1-64); cs=$(stat -c %s "$work/config.json"); mv "$work/config.json" "$seed/blobs/sha256/$cd_"
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' "$cd_" "$cs" "$layer_json" > "$work/manifest.json"
-  md=$(sha256sum "$work/manifest.json" | cut -c1-64); ms=$(stat -c %s "$work/manifest.json"); mv "$work/manifest.json" "$seed/blobs/sha256/$md"
-  index="$index$sep{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$md\",\"size\":$ms,\"annotations\":{\"org.opencontainers.image.ref.name\":\"img$i\"}}"; sep=,
+  for _ in $(seq "$i" "$images" $((layers - 1))); do new_layer; done
+  add_image "img$i"
 done
+# img0:2 is img0:1 with its first layer replaced: what a rebuild of one application looks like.
+layer_json=; diff_ids=
+new_layer
+first=$(jq -c '.layers[1:]' "$seed/blobs/sha256/$(jq -r '.manifests[0].digest' <<<"$index]}" | cut -c8-)")
+if [ "$first" != "[]" ]; then
+  layer_json="$layer_json,$(jq -c '.[]' <<<"$first" | paste -sd,)"
+  config=$(jq -r '.manifests[0].digest' <<<"$index]}" | cut -c8-)
+  old_ids=$(jq -r '.config.digest' "$seed/blobs/sha256/$config" | cut -c8-)
+  diff_ids="$diff_ids,$(jq -c '.rootfs.diff_ids[1:][]' "$seed/blobs/sha256/$old_ids" | paste -sd,)"
+fi
+add_image "img0-v2"
 echo "$index]}" > "$seed/index.json"
 rm -f "$work/data.bin" "$work/layer.tar"
 
@@ -81,8 +107,9 @@ for i in $(seq 0 $((images - 1))); do
   skopeo copy -q --dest-tls-verify=false "oci:$seed:img$i" "docker://$host/bench/img$i:1"
   spec_images="$spec_images    - $host/bench/img$i:1"$'\n'
 done
+skopeo copy -q --dest-tls-verify=false "oci:$seed:img0-v2" "docker://$host/bench/img0:2"
 rm -rf "$seed"
-content=$(du -sb "$work/registry" | cut -f1)
+content=$(du -sb "$work/registry/data" | cut -f1)
 
 cat > "$work/bench.yaml" <<YAML
 kind: Bundle
@@ -91,8 +118,10 @@ spec:
   images:
 $spec_images
 YAML
+sed "s|bench/img0:1|bench/img0:2|" "$work/bench.yaml" > "$work/bench-v2.yaml"
 kargo() { dotnet "$work/bin/kargo-bundle.dll" "$@"; }
 kargo lock "$work/bench.yaml" --lock "$work/images.lock" --cache "$work/lock-cache" >/dev/null 2>&1
+kargo lock "$work/bench-v2.yaml" --lock "$work/images-v2.lock" --cache "$work/lock-cache" >/dev/null 2>&1
 
 measure() { # label, command...: prints "seconds peak_kib"
   local out=$work/time.txt
@@ -123,6 +152,9 @@ done
 echo "== kargo-bundle build (warm cache, nothing to fetch)"
 rm -f "$work/kargo.kargo"
 read -r w_s w_kib < <(measure dotnet "$work/bin/kargo-bundle.dll" build "$work/bench.yaml" -o "$work/kargo.kargo" --lock "$work/images.lock" --cache "$work/cache" --locked)
+echo "== kargo-bundle build of the spec with img0 changed (warm cache: fetches only the new layer)"
+read -r r_s r_kib < <(measure dotnet "$work/bin/kargo-bundle.dll" build "$work/bench-v2.yaml" -o "$work/v2.kargo" --lock "$work/images-v2.lock" --cache "$work/cache" --locked)
+r_bytes=$(grep -o 'blobs: [0-9]* fetched ([0-9]* bytes)' "$work/last.log" | sed 's/.*(\([0-9]*\) bytes)/\1/')
 read -r k_s k_kib < <(printf '%s\n' "${cold[@]}" | best)
 read -r s_s s_kib < <(printf '%s\n' "${pipeline[@]}" | best)
 
@@ -135,8 +167,8 @@ read -r h_s h_kib < <(measure sha256sum "$work/kargo.kargo")
 read -r o_s o_kib < <(measure openssl dgst -sha256 "$work/kargo.kargo")
 
 echo "== serve: skopeo copy out of kargo-offline serve beside out of the distribution registry"
-dotnet "$work/bin/kargo-offline.dll" unpack "$work/kargo.kargo" --pub "$work/bench-key.pub" --to "$work/node" >/dev/null 2>&1
-dotnet "$work/bin/kargo-offline.dll" serve "$work/node" --addr 127.0.0.1:0 --no-access-log > "$work/serve.log" 2>&1 &
+read -r u_s u_kib < <(measure dotnet "$work/bin/kargo-offline.dll" unpack "$work/kargo.kargo" --pub "$work/bench-key.pub" --to "$work/node")
+/usr/bin/time -f "%e %M" -o "$work/serve-time.txt" dotnet "$work/bin/kargo-offline.dll" serve "$work/node" --addr 127.0.0.1:0 --no-access-log > "$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 100); do
   serve_host=$(grep -o 'at http://127.0.0.1:[0-9]*' "$work/serve.log" | sed 's|at http://||' || true)
@@ -158,27 +190,57 @@ for round in 1 2; do
   serve_runs+=("$(copy_out "$serve_host")")
   dist_runs+=("$(copy_out "$host")")
 done
-kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
-read -r sv_s sv_kib < <(printf '%s\n' "${serve_runs[@]}" | best)
+pkill -TERM -P "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
+sv_kib=$(cut -d' ' -f2 "$work/serve-time.txt")
+read -r sv_s _ < <(printf '%s\n' "${serve_runs[@]}" | best)
+
+echo "== push: kargo-offline push beside skopeo copy, each into a fresh, empty registry"
+cat > "$work/skopeo-push.sh" <<SH
+set -e
+for i in \$(seq 0 $((images - 1))); do
+  skopeo copy -q --dest-tls-verify=false "oci:$work/node/oci:$host/bench/img\$i:1" "docker://\$1/bench/img\$i:1"
+done
+SH
+kargo_push=(); skopeo_push=()
+for round in 1 2; do
+  target=$(start_registry "$work/push-kargo-$round")
+  kargo_push+=("$(measure dotnet "$work/bin/kargo-offline.dll" push "$work/node" --registry "$target" --insecure)")
+  stop_registry "$work/push-kargo-$round"
+  target=$(start_registry "$work/push-skopeo-$round")
+  skopeo_push+=("$(measure bash "$work/skopeo-push.sh" "$target")")
+  stop_registry "$work/push-skopeo-$round"
+done
+read -r p_s p_kib < <(printf '%s\n' "${kargo_push[@]}" | best)
+read -r sp_s sp_kib < <(printf '%s\n' "${skopeo_push[@]}" | best)
 read -r dr_s dr_kib < <(printf '%s\n' "${dist_runs[@]}" | best)
 
 bundle=$(stat -c %s "$work/kargo.kargo")
 awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v wk="$w_kib" -v ss="$s_s" -v sk="$s_kib" \
+    -v rs="$r_s" -v rk="$r_kib" -v rb="${r_bytes:-0}" -v us="$u_s" -v uk="$u_kib" \
     -v vs="$v_s" -v vk="$v_kib" -v hs="$h_s" -v hk="$h_kib" -v os="$o_s" -v ok="$o_kib" \
-    -v svs="$sv_s" -v drs="$dr_s" 'BEGIN {
+    -v svs="$sv_s" -v svk="$sv_kib" -v drs="$dr_s" -v ps="$p_s" -v pk="$p_kib" -v sps="$sp_s" -v spk="$sp_kib" 'BEGIN {
   mib = 1048576
   printf "\ncontent: %.0f MiB in the registry; bundle: %.0f MiB\n\n", c/mib, b/mib
-  printf "| %-40s | %8s | %9s | %13s |\n", "step", "seconds", "MiB/s", "peak RSS MiB"
-  printf "|%s|%s|%s|%s|\n", "------------------------------------------", "----------", "-----------", "---------------"
-  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "kargo-bundle build (cold cache)", ks, b/mib/ks, kk/1024
-  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "kargo-bundle build (warm cache)", ws, b/mib/ws, wk/1024
-  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "skopeo copy -> oci layout + tar", ss, b/mib/ss, sk/1024
-  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "kargo-offline verify (signed bundle)", vs, b/mib/vs, vk/1024
-  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "sha256sum", hs, b/mib/hs, hk/1024
-  printf "| %-40s | %8.2f | %9.0f | %13.0f |\n", "openssl dgst -sha256", os, b/mib/os, ok/1024
-  printf "| %-40s | %8.2f | %9.0f | %13s |\n", "skopeo copy out of kargo-offline serve", svs, b/mib/svs, "-"
-  printf "| %-40s | %8.2f | %9.0f | %13s |\n", "skopeo copy out of distribution", drs, b/mib/drs, "-"
-  printf "\nratio skopeo pipeline / kargo build (cold): %.2fx  (goal: > 1, kargo faster)\n", ss/ks
-  printf "ratio serve rate / distribution rate:      %.2fx  (goal: >= 1.0)\n", drs/svs
-  printf "verify rate / openssl sha256 rate:        %.0f%%  (goal: >= 90%%)\n", 100*os/vs
-}'
+  printf "| %-44s | %8s | %9s | %13s |\n", "step", "seconds", "MiB/s", "peak RSS MiB"
+  printf "|%s|%s|%s|%s|\n", "----------------------------------------------", "----------", "-----------", "---------------"
+  row("kargo-bundle build (cold cache)", ks, b/mib/ks, kk/1024)
+  row("kargo-bundle build (warm cache)", ws, b/mib/ws, wk/1024)
+  row("skopeo copy -> oci layout + tar", ss, b/mib/ss, sk/1024)
+  row("kargo-bundle rebuild, one image changed", rs, b/mib/rs, rk/1024)
+  row("kargo-offline verify (signed bundle)", vs, b/mib/vs, vk/1024)
+  row("sha256sum", hs, b/mib/hs, hk/1024)
+  row("openssl dgst -sha256", os, b/mib/os, ok/1024)
+  row("kargo-offline unpack", us, b/mib/us, uk/1024)
+  row("skopeo copy out of kargo-offline serve", svs, b/mib/svs, svk/1024)
+  printf "| %-44s | %8.2f | %9.0f | %13s |\n", "skopeo copy out of distribution", drs, b/mib/drs, "-"
+  row("kargo-offline push (into distribution)", ps, b/mib/ps, pk/1024)
+  row("skopeo copy oci layout -> distribution", sps, b/mib/sps, spk/1024)
+  printf "\nbuild: skopeo pipeline / kargo build (cold):  %.2fx  (goal: >= 1.5)\n", ss/ks
+  printf "rebuild with one image changed: %.0f MiB fetched of %.0f MiB\n", rb/mib, c/mib
+  printf "verify rate / openssl sha256 rate:          %.0f%%  (goal: >= 90%%)\n", 100*os/vs
+  printf "serve rate / distribution rate:             %.2fx  (goal: >= 1.0)\n", drs/svs
+  printf "push: skopeo copy / kargo-offline push:      %.2fx\n", sps/ps
+  printf "peak RSS of kargo commands: %.0f MiB (goal: < 200 MiB at 4 GiB of content)\n", max(max(max(kk, wk), max(rk, vk)), max(max(uk, svk), pk))/1024
+}
+function row(label, seconds, rate, rss) { printf "| %-44s | %8.2f | %9.0f | %13.0f |\n", label, seconds, rate, rss }
+function max(a, b) { return a > b ? a : b }'
