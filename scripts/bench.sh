@@ -8,6 +8,7 @@
 # Each pipeline runs twice from scratch; the faster run is reported (disk writeback makes single runs noisy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 size=1G; layer=128M; keep=0
 while [ $# -gt 0 ]; do
@@ -34,54 +35,12 @@ echo "== publishing kargo-bundle and kargo-offline (Release, ReadyToRun)"
 dotnet publish src/Kargo.Bundle -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/bin" --nologo -v quiet >/dev/null
 dotnet publish src/Kargo.Offline -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/bin" --nologo -v quiet >/dev/null
 
-start_registry() { # folder -> prints HOST:PORT of a fresh CNCF registry storing there; its pid goes to $folder.pid
-  local dir=$1 port=
-  mkdir -p "$dir/data"
-  cat > "$dir/registry.yml" <<YAML
-version: 0.1
-log: {level: info, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $dir/data}}
-http: {addr: 127.0.0.1:0}
-YAML
-  docker-registry serve "$dir/registry.yml" > "$dir/registry.log" 2>&1 &
-  echo $! > "$dir.pid"
-  for _ in $(seq 100); do
-    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$dir/registry.log" | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && break; sleep 0.05
-  done
-  [ -n "$port" ] || { echo "the registry did not start" >&2; cat "$dir/registry.log" >&2; exit 1; }
-  echo "127.0.0.1:$port"
-}
-stop_registry() { kill "$(cat "$1.pid")" 2>/dev/null || true; }
-
 echo "== starting the registry"
 host=$(start_registry "$work/registry")
 echo "   registry at $host"
 
-new_layer() { # -> appends a random layer of $layer_bytes to $seed; sets layer_json and diff_ids
-  head -c "$layer_bytes" /dev/urandom > "$work/data.bin"
-  tar -cf "$work/layer.tar" -C "$work" data.bin
-  local diff_id d s
-  diff_id=$(sha256sum "$work/layer.tar" | cut -c1-64)
-  zstd -1 -q -f "$work/layer.tar" -o "$work/layer.tar.zst"
-  d=$(sha256sum "$work/layer.tar.zst" | cut -c1-64); s=$(stat -c %s "$work/layer.tar.zst")
-  mv "$work/layer.tar.zst" "$seed/blobs/sha256/$d"
-  layer_json="${layer_json:+$layer_json,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"sha256:$d\",\"size\":$s}"
-  diff_ids="${diff_ids:+$diff_ids,}\"sha256:$diff_id\""
-}
-add_image() { # ref name -> writes config and manifest over $layer_json/$diff_ids into $seed's index
-  local cd_ cs md ms
-  printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[%s]}}' "$diff_ids" > "$work/config.json"
-  cd_=$(sha256sum "$work/config.json" | cut -c1-64); cs=$(stat -c %s "$work/config.json"); mv "$work/config.json" "$seed/blobs/sha256/$cd_"
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' "$cd_" "$cs" "$layer_json" > "$work/manifest.json"
-  md=$(sha256sum "$work/manifest.json" | cut -c1-64); ms=$(stat -c %s "$work/manifest.json"); mv "$work/manifest.json" "$seed/blobs/sha256/$md"
-  index="$index$sep{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$md\",\"size\":$ms,\"annotations\":{\"org.opencontainers.image.ref.name\":\"$1\"}}"; sep=,
-}
-
 echo "== generating $layers layers of $layer in $images images (zstd, random content), and a changed img0 (one new layer)"
-seed=$work/seed; mkdir -p "$seed/blobs/sha256"
-echo '{"imageLayoutVersion":"1.0.0"}' > "$seed/oci-layout"
-index='{"schemaVersion":2,"manifests":['; sep=
+start_seed
 for i in $(seq 0 $((images - 1))); do
   layer_json=; diff_ids=
   for _ in $(seq "$i" "$images" $((layers - 1))); do new_layer; done
@@ -90,16 +49,14 @@ done
 # img0:2 is img0:1 with its first layer replaced: what a rebuild of one application looks like.
 layer_json=; diff_ids=
 new_layer
-first=$(jq -c '.layers[1:]' "$seed/blobs/sha256/$(jq -r '.manifests[0].digest' <<<"$index]}" | cut -c8-)")
-if [ "$first" != "[]" ]; then
-  layer_json="$layer_json,$(jq -c '.[]' <<<"$first" | paste -sd,)"
-  config=$(jq -r '.manifests[0].digest' <<<"$index]}" | cut -c8-)
-  old_ids=$(jq -r '.config.digest' "$seed/blobs/sha256/$config" | cut -c8-)
-  diff_ids="$diff_ids,$(jq -c '.rootfs.diff_ids[1:][]' "$seed/blobs/sha256/$old_ids" | paste -sd,)"
+manifest0=$seed/blobs/sha256/$(jq -r '.manifests[0].digest' <<<"$index]}" | cut -c8-)
+config0=$seed/blobs/sha256/$(jq -r '.config.digest' "$manifest0" | cut -c8-)
+if [ "$(jq '.layers | length' "$manifest0")" -gt 1 ]; then
+  layer_json="$layer_json,$(jq -c '.layers[1:][]' "$manifest0" | paste -sd,)"
+  diff_ids="$diff_ids,$(jq -c '.rootfs.diff_ids[1:][]' "$config0" | paste -sd,)"
 fi
 add_image "img0-v2"
-echo "$index]}" > "$seed/index.json"
-rm -f "$work/data.bin" "$work/layer.tar"
+end_seed
 
 echo "== pushing them to the registry with skopeo"
 spec_images=

@@ -35,6 +35,12 @@ internal static class CliHost
             await stderr.WriteLineAsync($"error: {e.Message}");
             return Failure;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file that cannot be read or written: its message names the path.
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return Failure;
+        }
         catch (OperationCanceledException)
         {
             await stderr.WriteLineAsync("interrupted: nothing was written to the output; a later run picks up where this one stopped");

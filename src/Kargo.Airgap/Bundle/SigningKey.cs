@@ -38,6 +38,7 @@ public sealed class SigningKey : IDisposable
         var privatePem = string.IsNullOrEmpty(password)
             ? key.ExportPkcs8PrivateKeyPem()
             : key.ExportEncryptedPkcs8PrivateKeyPem(password, new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 600_000));
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(privatePath))!);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {

@@ -31,6 +31,20 @@ public sealed class SigningTests(SignedBundleFixture bundles) : IClassFixture<Si
     }
 
     [Fact]
+    public async Task Keygen_makes_the_folder_of_its_prefix_and_an_unwritable_place_is_a_clear_error()
+    {
+        AssertOk(await BundleAsync("keygen", "--out", _dir["keys/new/builder"]));
+        Assert.True(File.Exists(_dir["keys/new/builder.pub"]));
+
+        File.WriteAllText(_dir["a-file"], "");
+        var result = await BundleAsync("keygen", "--out", _dir["a-file/builder"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: ", result.Stderr);
+        Assert.Contains("a-file", result.Stderr);
+    }
+
+    [Fact]
     public void An_encrypted_key_needs_its_passphrase()
     {
         var (privatePath, _, fingerprint) = SigningKey.Generate(_dir["locked"], "correct horse");

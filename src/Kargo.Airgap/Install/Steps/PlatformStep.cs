@@ -34,7 +34,11 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
         if (!Directory.Exists(Path.Combine(context.Content, "manifests")))
         {
             // Not unpacked yet: the inventory names the manifests; their objects are known after the unpack.
-            var manifests = context.Inventory.Entries.Select(e => e.Path).Where(p => p.StartsWith("manifests/", StringComparison.Ordinal));
+            var manifests = context.Inventory.Entries.Concat(context.Inventory.Base?.Entries ?? []).Select(e => e.Path).Where(p => p.StartsWith("manifests/", StringComparison.Ordinal)).ToList();
+            if (manifests.Count == 0)
+            {
+                return ["the bundle carries no manifests: nothing to apply"];
+            }
             return [$"apply to {target}: {string.Join(", ", manifests)}", "CRDs first, waiting until each is Established; then namespaces, operators and their custom resources",
                 $"write {SettingsFile}: KubeVirt feature gates, CDI's trust of the registry", "wait until KubeVirt and CDI are Available"];
         }

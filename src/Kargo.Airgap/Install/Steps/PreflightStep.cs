@@ -146,7 +146,7 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
                 return new("cluster", CheckOutcome.Pass, microk8s ? "microk8s is installed: the bundled snaps refresh it" : "microk8s, a fresh install");
             default:
                 return kubeconfig is not null || root.IsRecording
-                    ? new("cluster", CheckOutcome.Pass, $"the bundle carries no cluster: KubeVirt and CDI go to {(kubeconfig is null ? "no cluster (--root)" : $"the cluster of {kubeconfig}")}")
+                    ? new("cluster", CheckOutcome.Pass, kubeconfig is null ? "the bundle carries no cluster, and under --root nothing is applied" : $"the bundle carries no cluster: KubeVirt and CDI go to the cluster of {kubeconfig}")
                     : new("cluster", CheckOutcome.Fail, "the bundle carries no cluster (spec.cluster): give --kubeconfig of the cluster to install KubeVirt and CDI into");
         }
     }
