@@ -21,6 +21,8 @@ internal static class BuildCommand
         var split = new Option<string?>("--split") { Description = "Write parts NAME.000, NAME.001, … of at most SIZE (such as 4000M or 3.9G). On a FAT file system parts below 4 GiB are the default" };
         var since = new Option<string?>("--since") { HelpName = "OLD", Description = "Build by difference: carry only the blobs and files that OLD (a bundle, or its kargo-bundle.json) lacks. The node must have OLD unpacked or installed; the result is then exactly that of the full bundle" };
         var offlineBin = new Option<string?>("--offline-bin") { HelpName = "DIR", Description = "Carry the self-contained kargo-offline of each platform from DIR/RID/ (scripts/publish.sh writes dist/bin/) and write install-NAME-VERSION.sh beside the bundle. Default: the folder this kargo-bundle was published into, when it holds every platform's" };
+        var quiet = OutputOptions.Quiet();
+        var json = OutputOptions.Json("what was written");
         var parallel = new Option<int>("--parallel") { Description = "Blobs downloaded at once", DefaultValueFactory = _ => 4 };
         var cache = CacheOption.Create();
         var registry = new RegistryArguments();
@@ -28,7 +30,7 @@ internal static class BuildCommand
             Build one bundle file from SPEC: pin images (from the lock, resolving what it lacks unless --locked),
             fetch the missing blobs into the cache, and write the bundle. Nothing is left at --output on failure.
             """)
-        { spec, output, lockPath, locked, rewriteIndex, key, split, since, offlineBin, parallel, cache };
+        { spec, output, lockPath, locked, rewriteIndex, key, split, since, offlineBin, parallel, cache, quiet, json };
         registry.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -37,24 +39,33 @@ internal static class BuildCommand
             var options = registry.Read(parse);
             using var client = new RegistryClient(options);
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
-            using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
-            var builder = new BundleBuilder(new ImageSource(client, store), store, files) { Log = line => stderr.WriteLine(line) };
-            var report = await builder.BuildAsync(new BuildRequest
+            var report = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), async progress =>
             {
-                SpecPath = parse.GetValue(spec)!,
-                Output = parse.GetValue(output)!,
-                LockPath = parse.GetValue(lockPath)!,
-                Locked = parse.GetValue(locked),
-                RewriteIndex = parse.GetValue(rewriteIndex),
-                Parallelism = parse.GetValue(parallel),
-                Key = signingKey,
-                SplitSize = splitSize,
-                ReleaseMirror = registry.ReleaseMirror(parse),
-                Since = parse.GetValue(since),
-                Engine = registry.Engine(parse),
-                OfflineBinaries = parse.GetValue(offlineBin) ?? PublishedBeside(),
-                OfflineBinariesFound = parse.GetValue(offlineBin) is null,
-            }, ct);
+                Action<string>? log = progress is null ? null : progress.Log;
+                using var files = new FileSource(store, options) { Log = log };
+                var builder = new BundleBuilder(new ImageSource(client, store), store, files) { Log = log, Phases = progress?.Phases };
+                return await builder.BuildAsync(new BuildRequest
+                {
+                    SpecPath = parse.GetValue(spec)!,
+                    Output = parse.GetValue(output)!,
+                    LockPath = parse.GetValue(lockPath)!,
+                    Locked = parse.GetValue(locked),
+                    RewriteIndex = parse.GetValue(rewriteIndex),
+                    Parallelism = parse.GetValue(parallel),
+                    Key = signingKey,
+                    SplitSize = splitSize,
+                    ReleaseMirror = registry.ReleaseMirror(parse),
+                    Since = parse.GetValue(since),
+                    Engine = registry.Engine(parse),
+                    OfflineBinaries = parse.GetValue(offlineBin) ?? PublishedBeside(),
+                    OfflineBinariesFound = parse.GetValue(offlineBin) is null,
+                }, ct);
+            });
+            if (parse.GetValue(json))
+            {
+                await stdout.WriteAsync(BuildJson(report, signingKey?.Fingerprint));
+                return CliHost.Success;
+            }
             var inventory = report.Inventory;
             var where = report.Files.Count == 1 ? report.Files[0] : $"{report.Files.Count} parts {report.Files[0]} … {Path.GetFileName(report.Files[^1])}";
             var signed = (signingKey is null ? "unsigned" : $"signed by {signingKey.Fingerprint}")
@@ -67,6 +78,33 @@ internal static class BuildCommand
             return CliHost.Success;
         });
         return command;
+    }
+
+    private static string BuildJson(BuildReport report, string? signer)
+    {
+        var inventory = report.Inventory;
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("bundle", report.BundlePath);
+            writer.WriteStartArray("files");
+            report.Files.ToList().ForEach(writer.WriteStringValue);
+            writer.WriteEndArray();
+            writer.WriteString("name", inventory.Name);
+            writer.WriteString("version", inventory.Version);
+            writer.WriteNumber("images", inventory.Images.Count);
+            writer.WriteNumber("entries", inventory.Entries.Count);
+            writer.WriteNumber("bytes", inventory.TotalSize);
+            writer.WriteString("signedBy", signer);
+            DiffBaseJson.Write(writer, inventory.Base);
+            writer.WriteNumber("blobsFetched", report.BlobsFetched);
+            writer.WriteNumber("bytesFetched", report.BytesFetched);
+            writer.WriteNumber("blobsCached", report.BlobsCached);
+            writer.WriteString("installScript", report.InstallScript);
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
     /// <summary>dist/bin/ when this is a published kargo-bundle in dist/bin/RID/ (no kargo-bundle.dll beside it).</summary>

@@ -11,7 +11,7 @@ internal static class InspectCommand
     public static Command Create(TextWriter stdout)
     {
         var bundle = new Argument<string>("BUNDLE") { Description = "A .kargo bundle file" };
-        var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
+        var json = OutputOptions.Json("the summary");
         var command = new Command("inspect", "Show what a bundle holds: name, version, images with digests and sizes, total size.") { bundle, json };
         command.SetAction(async parse =>
         {

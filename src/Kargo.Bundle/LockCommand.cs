@@ -15,8 +15,9 @@ internal static class LockCommand
         var spec = new Argument<string>("SPEC") { Description = "The bundle spec, such as bundle-specs/kargo-homelab.yaml" };
         var lockPath = new Option<string>("--lock") { Description = "The lock file to write", DefaultValueFactory = _ => "images.lock" };
         var cache = CacheOption.Create();
+        var json = OutputOptions.Json("every pin and what it was before");
         var registry = new RegistryArguments();
-        var command = new Command("lock", "Resolve every image tag of SPEC to its manifest digest and write the lock file.") { spec, lockPath, cache };
+        var command = new Command("lock", "Resolve every image tag of SPEC to its manifest digest and write the lock file.") { spec, lockPath, cache, json };
         registry.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -25,6 +26,11 @@ internal static class LockCommand
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
             var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new ReleaseCatalog(registry.ReleaseMirror(parse)), store, registry.Engine(parse), ct);
+            if (parse.GetValue(json))
+            {
+                await stdout.WriteAsync(LockJson(changes));
+                return CliHost.Success;
+            }
             foreach (var change in changes)
             {
                 var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";
@@ -34,5 +40,25 @@ internal static class LockCommand
             return CliHost.Success;
         });
         return command;
+    }
+
+    private static string LockJson(IReadOnlyList<LockChange> changes)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartArray();
+            foreach (var change in changes)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("reference", change.Reference);
+                writer.WriteString("digest", change.Digest);
+                writer.WriteString("previous", change.PreviousDigest);
+                writer.WriteBoolean("changed", change.Changed);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 }

@@ -18,7 +18,8 @@ internal static class InstallCommand
         var kubeconfig = new Option<string?>("--kubeconfig") { HelpName = "FILE", Description = $"The cluster to apply KubeVirt, CDI and the VMs to (default: k3s's {Airgap.Install.Steps.K3sFiles.Kubeconfig}; none under --root)" };
         var timeout = TimeoutOption.Create("How long to wait for the API, KubeVirt and CDI to become ready", "15m");
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan, step by step, and what each step would write; change nothing" };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var json = OutputOptions.Json();
+        var quiet = OutputOptions.Quiet();
         var trust = new TrustOptions();
         var command = new Command("install", """
             Install a bundle on this node, with no network: preflight, verify, unpack, registry, k3s (or microk8s),
@@ -33,7 +34,7 @@ internal static class InstallCommand
               platform  KubeVirt and CDI by server-side apply, in dependency order, until both are Available
               vms       an example VirtualMachine per bundled disk, stopped; virtctl in /usr/local/bin
             """)
-        { bundle, root, address, registry, insecure, ca, kubeconfig, timeout, dryRun, json };
+        { bundle, root, address, registry, insecure, ca, kubeconfig, timeout, dryRun, json, quiet };
         trust.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -56,7 +57,9 @@ internal static class InstallCommand
                 Timeout = parse.GetValue(timeout),
                 Launcher = Launcher(),
             };
-            var result = await NodeInstall.InstallAsync(options, parse.GetValue(dryRun), line => stderr.WriteLine(line), ct);
+            var result = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), progress =>
+                NodeInstall.InstallAsync(options with { Phases = progress?.Phases }, parse.GetValue(dryRun), progress is null ? _ => { }
+            : progress.Log, ct));
             await stdout.WriteAsync(parse.GetValue(json) ? InstallReport.Json(result, parse.GetValue(dryRun)) : InstallReport.Text(result, parse.GetValue(dryRun)));
             return CliHost.Success;
         });

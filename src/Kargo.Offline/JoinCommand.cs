@@ -14,14 +14,15 @@ internal static class JoinCommand
         var registry = new Option<string>("--registry-addr") { HelpName = "HOST:PORT", Description = "The first node's registry, HOST:PORT (its install prints it)", Required = true };
         var root = new Option<string>("--root") { HelpName = "DIR", Description = "Write the node's files under DIR instead of /, and record the commands instead of running them", DefaultValueFactory = _ => "/" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan; change nothing" };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var json = OutputOptions.Json();
+        var quiet = OutputOptions.Quiet();
         var trust = new TrustOptions();
         var command = new Command("join", """
             Add this node to the cluster of a node installed with 'kargo-offline install', with no network but the
             link between them: the k3s agent from the same bundle, its mirrors pointed at the first node's registry.
             Resumable like install (state in /var/lib/kargo/join-state.json).
             """)
-        { bundle, server, token, registry, root, dryRun, json };
+        { bundle, server, token, registry, root, dryRun, json, quiet };
         trust.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -39,7 +40,9 @@ internal static class JoinCommand
                 throw new Airgap.KargoException($"--registry-addr '{address}' must be HOST:PORT of the first node's registry, such as 192.168.1.10:5000");
             }
             var options = new JoinOptions(parse.GetValue(bundle)!, keys, parse.GetValue(root)!, new Uri(parse.GetValue(server)!), parse.GetValue(token)!, address);
-            var result = await NodeInstall.JoinAsync(options, parse.GetValue(dryRun), line => stderr.WriteLine(line), ct);
+            var result = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), progress =>
+                NodeInstall.JoinAsync(options with { Phases = progress?.Phases }, parse.GetValue(dryRun), progress is null ? _ => { }
+            : progress.Log, ct));
             await stdout.WriteAsync(parse.GetValue(json) ? InstallReport.Json(result, parse.GetValue(dryRun)) : InstallReport.Text(result, parse.GetValue(dryRun)));
             return CliHost.Success;
         });

@@ -13,13 +13,14 @@ internal static class PushCommand
         var insecure = new Option<bool>("--insecure") { Description = "Plain HTTP, or HTTPS without certificate checks" };
         var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD for the registry (else from the docker config); never printed" };
         var dockerConfig = new Option<string?>("--docker-config") { Description = "Docker config.json with credentials (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)" };
+        var json = OutputOptions.Json("what was pushed");
         var ca = new Option<string[]>("--registry-ca") { Description = "A PEM CA to trust for the registry's certificate (repeatable)" };
         var command = new Command("push", """
             Push every image of an unpacked bundle into an existing registry under its upstream repository path
             (quay.io/kubevirt/virt-api goes to HOST/kubevirt/virt-api), keeping every digest. Blobs the registry has
             are skipped, shared ones mounted; a second push transfers nothing.
             """)
-        { folder, registry, insecure, creds, dockerConfig, ca };
+        { folder, registry, insecure, creds, dockerConfig, ca, json };
         command.SetAction(async (parse, ct) =>
         {
             var host = parse.GetValue(registry)!;
@@ -37,17 +38,52 @@ internal static class PushCommand
             using var client = new RegistryClient(options);
             var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);
             var pusher = new RegistryPusher(client, catalog, host);
+            var asJson = parse.GetValue(json);
             var results = await pusher.PushAllAsync(image =>
             {
-                stdout.WriteLine($"pushed {image.Target}: {image.Uploaded} blobs uploaded ({Sizes.Human(image.BytesUploaded)}), {image.Mounted} mounted, {image.Present} already there, {image.ManifestsPut} manifests written");
+                if (!asJson)
+                {
+                    stdout.WriteLine($"pushed {image.Target}: {image.Uploaded} blobs uploaded ({Sizes.Human(image.BytesUploaded)}), {image.Mounted} mounted, {image.Present} already there, {image.ManifestsPut} manifests written");
+                }
                 if (image.Pruned is not null)
                 {
                     stderr.WriteLine($"WARNING: {image.Pruned}");
                 }
             }, ct);
+            if (asJson)
+            {
+                await stdout.WriteAsync(PushJson(host, results));
+                return CliHost.Success;
+            }
             await stdout.WriteLineAsync($"{results.Count} images in {host}: {results.Sum(r => r.Uploaded)} blobs uploaded ({Sizes.Human(results.Sum(r => r.BytesUploaded))})");
             return CliHost.Success;
         });
         return command;
+    }
+
+    private static string PushJson(string host, IReadOnlyList<PushedImage> results)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("registry", host);
+            writer.WriteStartArray("images");
+            foreach (var image in results)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("target", image.Target);
+                writer.WriteNumber("blobsUploaded", image.Uploaded);
+                writer.WriteNumber("bytesUploaded", image.BytesUploaded);
+                writer.WriteNumber("blobsMounted", image.Mounted);
+                writer.WriteNumber("blobsPresent", image.Present);
+                writer.WriteNumber("manifestsWritten", image.ManifestsPut);
+                writer.WriteString("pruned", image.Pruned);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 }

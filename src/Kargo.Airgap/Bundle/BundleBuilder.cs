@@ -72,6 +72,9 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
     /// <summary>Bytes as they arrive from registries or go into the bundle.</summary>
     public IProgress<long>? Progress { get; init; }
 
+    /// <summary>The "build" phase: bytes written into the bundle, of its total.</summary>
+    public IPhaseProgress? Phases { get; init; }
+
     /// <summary>Tells the file system type of a folder (from /proc/self/mounts unless a test says otherwise).</summary>
     public Func<string, string?> FileSystemOf { get; init; } = PartSize.FileSystemOf;
 
@@ -184,7 +187,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         try
         {
             // The bundle is written while blobs download: each is copied as soon as it lands.
-            written = await BundleWriter.WriteAsync(output, split, inventory, request.Key, items, Progress, stop.Token);
+            var writing = Phases?.Begin("build", inventory.TotalSize);
+            written = await BundleWriter.WriteAsync(output, split, inventory, request.Key, items, writing is null ? Progress : new BothProgress(Progress, writing), stop.Token);
             totals = await downloads.Completion;
         }
         catch
@@ -193,6 +197,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             await downloads.Completion.ContinueWith(_ => { }, TaskScheduler.Default);
             throw;
         }
+        Phases?.Complete("build");
         Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
         Log?.Invoke($"bundle: {inventory.Entries.Count + 1} entries ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
         var script = binaries.Count > 0 ? InstallScript.Write(output, inventory) : null;

@@ -59,7 +59,8 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
     /// <param name="destination">The folder to unpack into.</param>
     /// <param name="cancellationToken">Stops between entries; nothing is placed.</param>
     /// <param name="include">Which entry paths to place (all when null); the others are still verified.</param>
-    public static VerifyReport Unpack(string bundle, TrustedKeys? trusted, string destination, CancellationToken cancellationToken = default, Func<string, bool>? include = null)
+    /// <param name="phases">Where the "verify" phase reports the bytes checked and placed.</param>
+    public static VerifyReport Unpack(string bundle, TrustedKeys? trusted, string destination, CancellationToken cancellationToken = default, Func<string, bool>? include = null, IPhaseProgress? phases = null)
     {
         // A bundle by difference needs its base in place: checked before anything is written.
         var head = BundleVerifier.VerifyHead(bundle, trusted);
@@ -68,7 +69,7 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
             return head with { Failures = [new VerifyFailure("base", missing)] };
         }
         using var unpacker = new BundleUnpacker(destination, include);
-        var report = BundleVerifier.Verify(bundle, trusted, unpacker, cancellationToken);
+        var report = BundleVerifier.Verify(bundle, trusted, unpacker, cancellationToken, phases);
         if (report.Ok)
         {
             unpacker.Commit(report);

@@ -20,16 +20,17 @@ public static class BundleVerifier
     /// <param name="trusted">The keys to trust; null skips the signature check (--insecure-skip-signature).</param>
     /// <param name="sink">Where verified entries go; null only checks.</param>
     /// <param name="cancellationToken">Stops between entries.</param>
-    public static VerifyReport Verify(string path, TrustedKeys? trusted, IEntrySink? sink = null, CancellationToken cancellationToken = default) =>
-        Check(path, trusted, sink, headOnly: false, cancellationToken);
+    /// <param name="phases">Where the "verify" phase reports the bytes checked.</param>
+    public static VerifyReport Verify(string path, TrustedKeys? trusted, IEntrySink? sink = null, CancellationToken cancellationToken = default, IPhaseProgress? phases = null) =>
+        Check(path, trusted, sink, headOnly: false, cancellationToken, phases);
 
     /// <summary>
     /// The quick check before a long job: the signature, the inventory and the files' total size,
     /// without reading the entries (so a wrong key or a missing part fails in a second, not after 20 GiB).
     /// </summary>
-    public static VerifyReport VerifyHead(string path, TrustedKeys? trusted) => Check(path, trusted, null, headOnly: true, CancellationToken.None);
+    public static VerifyReport VerifyHead(string path, TrustedKeys? trusted) => Check(path, trusted, null, headOnly: true, CancellationToken.None, null);
 
-    private static VerifyReport Check(string path, TrustedKeys? trusted, IEntrySink? sink, bool headOnly, CancellationToken cancellationToken)
+    private static VerifyReport Check(string path, TrustedKeys? trusted, IEntrySink? sink, bool headOnly, CancellationToken cancellationToken, IPhaseProgress? phases)
     {
         var files = BundleFiles.Locate(path);
         var failures = new List<VerifyFailure>();
@@ -40,8 +41,19 @@ public static class BundleVerifier
         byte[]? signatureBytes = null;
         var verified = 0;
         long bytes = 0;
+        IProgress<long>? progress = null;
 
-        VerifyReport Report() => new()
+        VerifyReport Report()
+        {
+            if (progress is not null)
+            {
+                phases?.Complete("verify");
+                progress = null;
+            }
+            return Finished();
+        }
+
+        VerifyReport Finished() => new()
         {
             Bundle = files.Name,
             Files = files.Paths,
@@ -110,6 +122,7 @@ public static class BundleVerifier
             {
                 return Report();
             }
+            progress = phases?.Begin("verify", inventory.TotalSize);
 
             var order = inventory.Entries.Select((e, i) => (e.Path, i)).ToDictionary(x => x.Path, x => x.i, StringComparer.Ordinal);
             for (var i = 0; i < inventory.Entries.Count; i++)
@@ -141,7 +154,7 @@ public static class BundleVerifier
                     return Report();
                 }
                 var start = stream.Position;
-                if (CheckEntry(entry, expected, sink))
+                if (CheckEntry(entry, expected, sink, progress))
                 {
                     verified++;
                 }
@@ -179,7 +192,7 @@ public static class BundleVerifier
         return total + entries.Sum(e => Entry(e.Path, e.Size));
     }
 
-    private static bool CheckEntry(TarEntry entry, InventoryEntry expected, IEntrySink? sink)
+    private static bool CheckEntry(TarEntry entry, InventoryEntry expected, IEntrySink? sink, IProgress<long>? progress)
     {
         var target = sink?.Open(expected);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -192,6 +205,7 @@ public static class BundleVerifier
             {
                 hash.AppendData(buffer, 0, read);
                 target?.Write(buffer, 0, read);
+                progress?.Report(read);
             }
             target?.Dispose();
             var ok = Convert.ToHexStringLower(hash.GetHashAndReset()) == expected.Sha256;

@@ -52,6 +52,7 @@ public static class BundleWriter
         if (item.Content is { } content)
         {
             await output.WriteAsync(content, cancellationToken);
+            progress?.Report(content.Length);
         }
         else
         {

@@ -30,6 +30,9 @@ public sealed record InstallOptions
     /// <summary>How long to wait for each thing to become ready (the API, KubeVirt, CDI).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Where the unpack reports the bytes it verified and placed.</summary>
+    public IPhaseProgress? Phases { get; init; }
+
     /// <summary>How the registry service starts kargo-offline.</summary>
     public required RegistryLauncher Launcher { get; init; }
 }

@@ -10,7 +10,8 @@ namespace Kargo.Airgap.Install;
 /// <param name="Server">The first node's API, https://HOST:6443.</param>
 /// <param name="TokenFile">A copy of the first node's /var/lib/rancher/k3s/server/node-token.</param>
 /// <param name="Registry">The first node's registry, HOST:PORT.</param>
-public sealed record JoinOptions(string Bundle, TrustedKeys? Trusted, string Root, Uri Server, string TokenFile, string Registry);
+/// <param name="Phases">Where the unpack reports its progress.</param>
+public sealed record JoinOptions(string Bundle, TrustedKeys? Trusted, string Root, Uri Server, string TokenFile, string Registry, IPhaseProgress? Phases = null);
 
 /// <summary>The two ways a node is installed from a bundle: the first node (install) and a further one (join).</summary>
 public static class NodeInstall
@@ -26,7 +27,7 @@ public static class NodeInstall
         [
             new PreflightStep(options.PushRegistry is null ? options.RegistryAddress : null, options.Kubeconfig),
             new VerifyStep(),
-            new UnpackStep(options.Trusted, options.Bundle),
+            new UnpackStep(options.Trusted, options.Bundle, phases: options.Phases),
             new RegistryStep(options),
             .. ClusterDistributions.Of(inventory) switch
             {
@@ -59,7 +60,7 @@ public static class NodeInstall
             new PreflightStep(null),
             new VerifyStep(),
             // An agent needs the k3s files only: its images come from the first node's registry.
-            new UnpackStep(options.Trusted, options.Bundle, path => path.StartsWith("files/", StringComparison.Ordinal)),
+            new UnpackStep(options.Trusted, options.Bundle, path => path.StartsWith("files/", StringComparison.Ordinal), options.Phases),
             new K3sStep(new K3sRole.Agent(options.Server, options.TokenFile), new Uri($"http://{options.Registry}/"), TimeSpan.Zero),
         ],
         ClusterDistribution.Microk8s => throw new KargoException($"{inventory.Name} {inventory.Version} installs microk8s, which joins its own way: install the bundle on this node with 'kargo-offline install', run 'sudo microk8s add-node' on the first node and the 'microk8s join' line it prints here"),

@@ -6,7 +6,7 @@ namespace Kargo.Airgap.Install.Steps;
 /// Streams the bundle into /var/lib/kargo/registry, checking every entry's sha256; nothing is
 /// placed unless the whole bundle verifies. A join places only what an agent needs (files/).
 /// </summary>
-public sealed class UnpackStep(TrustedKeys? trusted, string bundle, Func<string, bool>? include = null) : IInstallStep
+public sealed class UnpackStep(TrustedKeys? trusted, string bundle, Func<string, bool>? include = null, IPhaseProgress? phases = null) : IInstallStep
 {
     public string Name => "unpack";
 
@@ -15,7 +15,7 @@ public sealed class UnpackStep(TrustedKeys? trusted, string bundle, Func<string,
 
     public Task RunAsync(InstallContext context, CancellationToken cancellationToken)
     {
-        var report = BundleUnpacker.Unpack(bundle, trusted, context.Content, cancellationToken, include);
+        var report = BundleUnpacker.Unpack(bundle, trusted, context.Content, cancellationToken, include, phases);
         if (!report.Ok)
         {
             throw new KargoException($"{bundle} did not verify, nothing was placed:\n  {string.Join("\n  ", report.Failures.Select(f => $"{f.Entry}: {f.Problem}"))}");
