@@ -28,7 +28,7 @@ total=$(numfmt --from=iec "$size"); layer_bytes=$(numfmt --from=iec "$layer")
 layers=$(( (total + layer_bytes - 1) / layer_bytes )); images=4
 [ "$layers" -lt "$images" ] && images=$layers
 work=$(mktemp -d /tmp/kargo-bench.XXXXXX)
-cleanup() { for pid in "$work"/*.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; done; [ "$keep" = 1 ] || rm -rf "$work"; }
+cleanup() { for pid in "$work"/*.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true; done; [ "$keep" = 1 ] || rm -rf "$work"; }
 trap cleanup EXIT
 
 echo "== publishing kargo-bundle and kargo-offline (Release, ReadyToRun)"

@@ -14,7 +14,7 @@ for tool in dotnet docker-registry skopeo containerd ctr zstd jq; do
 done
 work=$(mktemp -d /tmp/kargo-demo.XXXXXX)
 cleanup() {
-  for pid in "$work"/*.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; done
+  for pid in "$work"/*.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [ "$keep" = 1 ] && echo "kept $work" || rm -rf "$work"
 }

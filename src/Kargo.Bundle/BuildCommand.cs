@@ -83,8 +83,7 @@ internal static class BuildCommand
     private static string BuildJson(BuildReport report, string? signer)
     {
         var inventory = report.Inventory;
-        using var buffer = new MemoryStream();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        return JsonOutput.Of(writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("bundle", report.BundlePath);
@@ -103,8 +102,7 @@ internal static class BuildCommand
             writer.WriteNumber("blobsCached", report.BlobsCached);
             writer.WriteString("installScript", report.InstallScript);
             writer.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        });
     }
 
     /// <summary>dist/bin/ when this is a published kargo-bundle in dist/bin/RID/ (no kargo-bundle.dll beside it).</summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Kargo.Airgap.Bundle;
 
 using Kargo.Shared;
@@ -62,8 +61,7 @@ internal static class InspectCommand
     private static string Json(BundleSummary summary)
     {
         var inventory = summary.Inventory;
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        return JsonOutput.Of(writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("name", inventory.Name);
@@ -118,7 +116,6 @@ internal static class InspectCommand
             writer.WriteNumber("totalSize", inventory.TotalSize);
             writer.WriteNumber("fileSize", summary.FileSize);
             writer.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        });
     }
 }

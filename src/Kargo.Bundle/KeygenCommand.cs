@@ -12,11 +12,25 @@ internal static class KeygenCommand
         var command = new Command("keygen", $"""
             Create an ECDSA P-256 signing key pair. The private key is PKCS#8 PEM, encrypted with the passphrase
             in {SigningKey.PasswordVariable} when it is set. Existing files are never overwritten.
-            """)
-        { output };
+            """);
+        var json = OutputOptions.Json("the key's files and fingerprint");
+        command.Add(output);
+        command.Add(json);
         command.SetAction(async parse =>
         {
             var (privatePath, publicPath, fingerprint) = SigningKey.Generate(parse.GetValue(output)!, Environment.GetEnvironmentVariable(SigningKey.PasswordVariable));
+            if (parse.GetValue(json))
+            {
+                await stdout.WriteAsync(JsonOutput.Of(writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("privateKey", privatePath);
+                    writer.WriteString("publicKey", publicPath);
+                    writer.WriteString("fingerprint", fingerprint);
+                    writer.WriteEndObject();
+                }));
+                return CliHost.Success;
+            }
             await stdout.WriteLineAsync($"wrote {privatePath} (keep it secret) and {publicPath} (give it to the offline nodes)");
             await stdout.WriteLineAsync($"fingerprint: {fingerprint}");
             return CliHost.Success;

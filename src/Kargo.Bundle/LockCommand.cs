@@ -44,8 +44,7 @@ internal static class LockCommand
 
     private static string LockJson(IReadOnlyList<LockChange> changes)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        return JsonOutput.Of(writer =>
         {
             writer.WriteStartArray();
             foreach (var change in changes)
@@ -58,7 +57,6 @@ internal static class LockCommand
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        });
     }
 }

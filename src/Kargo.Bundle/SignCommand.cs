@@ -11,11 +11,23 @@ internal static class SignCommand
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle file, or its first part" };
         var key = new Option<string>("--key") { Description = "The private key (PREFIX.key from keygen)", Required = true };
         var command = new Command("sign", "Sign a bundle in place: it is verified first, then its signature entry is written (replacing any earlier one).") { bundle, key };
+        var json = OutputOptions.Json("the signed files and the key's fingerprint");
+        command.Add(json);
         command.SetAction(async (parse, ct) =>
         {
             using var signingKey = KeygenCommand.LoadKey(parse.GetValue(key))!;
             var files = BundleSigner.Sign(parse.GetValue(bundle)!, signingKey, ct);
-            await stdout.WriteLineAsync($"signed {string.Join(", ", files)} with {signingKey.Fingerprint}");
+            await stdout.WriteAsync(parse.GetValue(json)
+                ? JsonOutput.Of(writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteStartArray("files");
+                    files.ToList().ForEach(writer.WriteStringValue);
+                    writer.WriteEndArray();
+                    writer.WriteString("signedBy", signingKey.Fingerprint);
+                    writer.WriteEndObject();
+                })
+                : $"signed {string.Join(", ", files)} with {signingKey.Fingerprint}\n");
             return CliHost.Success;
         });
         return command;

@@ -1,6 +1,6 @@
 using System.Text;
-using System.Text.Json;
 using Kargo.Airgap.Install;
+using Kargo.Shared;
 
 namespace Kargo.Offline;
 
@@ -43,8 +43,7 @@ internal static class InstallReport
 
     public static string Json(InstallResult result, bool dryRun)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        return JsonOutput.Of(writer =>
         {
             writer.WriteStartObject();
             writer.WriteBoolean("ok", true);
@@ -68,7 +67,6 @@ internal static class InstallReport
             result.Summary.ToList().ForEach(writer.WriteStringValue);
             writer.WriteEndArray();
             writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        });
     }
 }

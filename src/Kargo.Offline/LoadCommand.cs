@@ -14,6 +14,8 @@ internal static class LoadCommand
         var docker = new Option<bool>("--docker") { Description = "Load into a local Docker or Podman engine through its API (the target this release supports)" };
         var engine = new Option<string?>("--engine") { Description = "The engine's API, such as unix:///var/run/docker.sock (default: DOCKER_HOST, then Docker's, then Podman's socket)" };
         var command = new Command("load", "Load images of an unpacked bundle into a local container engine, under their full names.") { folder, images, docker, engine };
+        var json = OutputOptions.Json("the images loaded");
+        command.Add(json);
         command.Validators.Add(result =>
         {
             if (!result.GetValue(docker))
@@ -25,8 +27,31 @@ internal static class LoadCommand
         {
             var uri = parse.GetValue(engine) is { } given ? new Uri(given) : EngineClient.DefaultEngine();
             var loader = new EngineLoader(LayoutCatalog.Load(parse.GetValue(folder)!), uri);
-            var loaded = await loader.LoadAsync(parse.GetValue(images) ?? [], image => stdout.WriteLine($"loaded {image.Name} ({image.Id})"), ct);
-            await stdout.WriteLineAsync($"{loaded.Count} images loaded into {uri}");
+            var asJson = parse.GetValue(json);
+            var loaded = await loader.LoadAsync(parse.GetValue(images) ?? [], image =>
+            {
+                if (!asJson)
+                {
+                    stdout.WriteLine($"loaded {image.Name} ({image.Id})");
+                }
+            }, ct);
+            await stdout.WriteAsync(asJson
+                ? JsonOutput.Of(writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("engine", uri.ToString());
+                    writer.WriteStartArray("images");
+                    foreach (var image in loaded)
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString("name", image.Name);
+                        writer.WriteString("id", image.Id);
+                        writer.WriteEndObject();
+                    }
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                })
+                : $"{loaded.Count} images loaded into {uri}\n");
             return CliHost.Success;
         });
         return command;

@@ -63,8 +63,7 @@ internal static class PushCommand
 
     private static string PushJson(string host, IReadOnlyList<PushedImage> results)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        return JsonOutput.Of(writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("registry", host);
@@ -83,7 +82,6 @@ internal static class PushCommand
             }
             writer.WriteEndArray();
             writer.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        });
     }
 }

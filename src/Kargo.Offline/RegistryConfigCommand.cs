@@ -20,6 +20,8 @@ internal static class RegistryConfigCommand
             one mirror for each registry host in the bundle.
             """)
         { folder, endpoint, root, ca, creds, skipVerify };
+        var json = OutputOptions.Json("the files written");
+        command.Add(json);
         command.SetAction(async parse =>
         {
             if (!Uri.TryCreate(parse.GetValue(endpoint), UriKind.Absolute, out var uri))
@@ -29,10 +31,20 @@ internal static class RegistryConfigCommand
             var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);
             var caFile = parse.GetValue(ca) is { } path ? Path.GetFullPath(path) : null;
             var credential = parse.GetValue(creds) is { } pair ? Credential.Parse(pair, "--creds") : null;
-            foreach (var file in MirrorConfig.Write(catalog.Registries, uri, parse.GetValue(root)!, caFile, credential, parse.GetValue(skipVerify)))
-            {
-                await stdout.WriteLineAsync($"wrote {file}");
-            }
+            var written = MirrorConfig.Write(catalog.Registries, uri, parse.GetValue(root)!, caFile, credential, parse.GetValue(skipVerify));
+            await stdout.WriteAsync(parse.GetValue(json)
+                ? JsonOutput.Of(writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteStartArray("registries");
+                    catalog.Registries.ToList().ForEach(writer.WriteStringValue);
+                    writer.WriteEndArray();
+                    writer.WriteStartArray("files");
+                    written.ToList().ForEach(writer.WriteStringValue);
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                })
+                : string.Concat(written.Select(file => $"wrote {file}\n")));
             return CliHost.Success;
         });
         return command;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Kargo.Airgap.Bundle;
 using Kargo.Shared;
 
@@ -37,8 +36,7 @@ internal static class ReportWriter
 
     public static string Json(VerifyReport report)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        return JsonOutput.Of(writer =>
         {
             writer.WriteStartObject();
             writer.WriteBoolean("ok", report.Ok);
@@ -68,7 +66,6 @@ internal static class ReportWriter
             }
             writer.WriteEndArray();
             writer.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        });
     }
 }

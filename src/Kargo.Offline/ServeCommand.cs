@@ -23,6 +23,8 @@ internal static class ServeCommand
             ?ns= that containerd mirrors send, so nodes pull quay.io/… and docker.io/… through it unchanged.
             """)
         { folder, address, certificate, key, selfSigned, quiet, docker, engine };
+        var json = OutputOptions.Json("where it serves (one document, when it is listening)");
+        command.Add(json);
         command.Validators.Add(result =>
         {
             var pair = result.GetValue(certificate) is not null;
@@ -64,7 +66,18 @@ internal static class ServeCommand
             var accessLog = parse.GetValue(quiet) ? null : (Action<string>)(line => stderr.WriteLine(line));
             await using var server = await RegistryServer.StartAsync(catalog, new ServerOptions { Address = endpoint, Certificate = tls, AccessLog = accessLog }, ct);
             var repositories = catalog.Repositories.ToList();
-            await stdout.WriteLineAsync($"serving {repositories.Count} repositories ({string.Join(", ", catalog.Registries)}) at {server.Address}");
+            await stdout.WriteAsync(parse.GetValue(json)
+                ? JsonOutput.Of(writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("address", server.Address.ToString());
+                    writer.WriteNumber("repositories", repositories.Count);
+                    writer.WriteStartArray("registries");
+                    catalog.Registries.ToList().ForEach(writer.WriteStringValue);
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                })
+                : $"serving {repositories.Count} repositories ({string.Join(", ", catalog.Registries)}) at {server.Address}\n");
             try
             {
                 await server.WaitForShutdownAsync(ct);

@@ -59,4 +59,23 @@ public sealed class OutputTests : RegistryTest, IAsyncLifetime
         Assert.Equal($"{target.Host}/out/app:1", image.GetProperty("target").GetString());
         Assert.Equal(3, image.GetProperty("blobsUploaded").GetInt32()); // config and two layers
     }
+
+    [Fact]
+    public async Task Keygen_sign_and_registry_config_report_as_json()
+    {
+        var keygen = AssertOk(await BundleAsync("keygen", "--out", Work["keys/k"], "--json"));
+        AssertOk(await Work.BuildAsync("--locked", "-q"));
+        var sign = AssertOk(await BundleAsync("sign", Work.Output, "--key", Work["keys/k.key"], "--json"));
+        AssertOk(await OfflineAsync("unpack", Work.Output, "--pub", Work["keys/k.pub"], "--to", Work["node"], "-q"));
+        var config = AssertOk(await OfflineAsync("registry-config", Work["node"], "--endpoint", "http://127.0.0.1:5000", "--root", Work["root"], "--json"));
+
+        using var key = JsonDocument.Parse(keygen.Stdout);
+        var fingerprint = key.RootElement.GetProperty("fingerprint").GetString();
+        Assert.Equal(Work["keys/k.pub"], key.RootElement.GetProperty("publicKey").GetString());
+        using var signed = JsonDocument.Parse(sign.Stdout);
+        Assert.Equal(fingerprint, signed.RootElement.GetProperty("signedBy").GetString());
+        using var written = JsonDocument.Parse(config.Stdout);
+        Assert.Equal([Registry.Host], written.RootElement.GetProperty("registries").EnumerateArray().Select(r => r.GetString()));
+        Assert.All(written.RootElement.GetProperty("files").EnumerateArray(), f => Assert.True(File.Exists(f.GetString())));
+    }
 }
