@@ -11,9 +11,11 @@ public static class BundleCli
         var root = new RootCommand("""
             kargo-bundle builds Kargo air-gap bundles on a connected host.
 
-            A bundle spec (bundle-specs/*.yaml) names container images; 'lock' pins every tag to
-            a digest in images.lock; 'build' fetches exactly those bytes into a local cache and
-            writes one reproducible bundle file to carry to the offline node.
+            A bundle spec (bundle-specs/*.yaml) names container images (from registries, or from the local
+            Docker or Podman engine), the k3s or microk8s, KubeVirt and CDI releases, files and VM disks;
+            'lock' pins every tag and URL in images.lock; 'build' fetches exactly those bytes into a local
+            cache and writes one reproducible, signed bundle file (or only what an older bundle lacks, with
+            --since) to carry to the offline node, with kargo-offline and an install.sh (--offline-bin).
             """)
         {
             LockCommand.Create(stdout, stderr),

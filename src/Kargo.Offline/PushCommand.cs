@@ -14,13 +14,14 @@ internal static class PushCommand
         var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD for the registry (else from the docker config); never printed" };
         var dockerConfig = new Option<string?>("--docker-config") { Description = "Docker config.json with credentials (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)" };
         var json = OutputOptions.Json("what was pushed");
+        var quiet = OutputOptions.Quiet();
         var ca = new Option<string[]>("--registry-ca") { Description = "A PEM CA to trust for the registry's certificate (repeatable)" };
         var command = new Command("push", """
             Push every image of an unpacked bundle into an existing registry under its upstream repository path
             (quay.io/kubevirt/virt-api goes to HOST/kubevirt/virt-api), keeping every digest. Blobs the registry has
             are skipped, shared ones mounted; a second push transfers nothing.
             """)
-        { folder, registry, insecure, creds, dockerConfig, ca, json };
+        { folder, registry, insecure, creds, dockerConfig, ca, json, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var host = parse.GetValue(registry)!;
@@ -37,19 +38,36 @@ internal static class PushCommand
             };
             using var client = new RegistryClient(options);
             var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);
-            var pusher = new RegistryPusher(client, catalog, host);
             var asJson = parse.GetValue(json);
-            var results = await pusher.PushAllAsync(image =>
+            var results = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), progress =>
             {
-                if (!asJson)
+                var pusher = new RegistryPusher(client, catalog, host) { Phases = progress?.Phases };
+                // A line per image as it finishes; on a terminal the bar is there instead, and the lines follow it.
+                var stream = !asJson && progress?.ShowsBars != true;
+                return pusher.PushAllAsync(image =>
                 {
-                    stdout.WriteLine($"pushed {image.Target}: {image.Uploaded} blobs uploaded ({Sizes.Human(image.BytesUploaded)}), {image.Mounted} mounted, {image.Present} already there, {image.ManifestsPut} manifests written");
-                }
-                if (image.Pruned is not null)
-                {
-                    stderr.WriteLine($"WARNING: {image.Pruned}");
-                }
-            }, ct);
+                    if (stream)
+                    {
+                        stdout.WriteLine(PushedLine(image));
+                    }
+                    if (image.Pruned is not null)
+                    {
+                        var warning = $"WARNING: {image.Pruned}";
+                        if (progress is null)
+                        {
+                            stderr.WriteLine(warning);
+                        }
+                        else
+                        {
+                            progress.Log(warning);
+                        }
+                    }
+                }, ct);
+            });
+            if (!asJson && ConsoleProgress.WouldShowBars(stderr, parse.GetValue(quiet)))
+            {
+                results.ToList().ForEach(image => stdout.WriteLine(PushedLine(image)));
+            }
             if (asJson)
             {
                 await stdout.WriteAsync(PushJson(host, results));
@@ -60,6 +78,9 @@ internal static class PushCommand
         });
         return command;
     }
+
+    private static string PushedLine(PushedImage image) =>
+        $"pushed {image.Target}: {image.Uploaded} blobs uploaded ({Sizes.Human(image.BytesUploaded)}), {image.Mounted} mounted, {image.Present} already there, {image.ManifestsPut} manifests written";
 
     private static string PushJson(string host, IReadOnlyList<PushedImage> results)
     {

@@ -47,6 +47,12 @@ internal sealed class ConsoleProgress
         return result;
     }
 
+    /// <summary>Progress bars are drawn (rather than a line per phase).</summary>
+    public bool ShowsBars => _terminal is not null;
+
+    /// <summary>Whether a job run with these settings draws bars.</summary>
+    public static bool WouldShowBars(TextWriter stderr, bool quiet) => !quiet && IsTerminal(stderr);
+
     /// <summary>A terminal only when stderr is the process's own, not redirected, and not in CI.</summary>
     private static bool IsTerminal(TextWriter stderr) =>
         ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("CI") is null;

@@ -27,17 +27,23 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
     /// <summary>Blobs larger than this are uploaded in chunks of this size.</summary>
     public long ChunkSize { get; init; } = 64L << 20;
 
+    /// <summary>The "push" phase: each blob's bytes once it is in the registry (uploaded, mounted or there already).</summary>
+    public Bundle.IPhaseProgress? Phases { get; init; }
+
     private readonly Dictionary<Digest, string> _pushedIn = [];
+    private IProgress<long>? _progress;
 
     public async Task<IReadOnlyList<PushedImage>> PushAllAsync(Action<PushedImage>? onImage, CancellationToken cancellationToken)
     {
         var results = new List<PushedImage>();
+        _progress = Phases?.Begin("push", catalog.Repositories.Sum(r => r.Blobs.Sum(d => new FileInfo(catalog.Layout.BlobPath(d)).Length)));
         foreach (var repository in catalog.Repositories)
         {
             var result = await PushAsync(repository, cancellationToken);
             onImage?.Invoke(result);
             results.Add(result);
         }
+        Phases?.Complete("push");
         return results;
     }
 
@@ -63,6 +69,7 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
                     break;
             }
             _pushedIn[digest] = target.Repository;
+            _progress?.Report(size);
         }
         // Platform manifests before the indexes that list them; tags last.
         var replaced = new Dictionary<Digest, (Descriptor Descriptor, byte[] Content)>();
