@@ -12,7 +12,7 @@ internal static class InstallCommand
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle file, its first part, or its base name" };
         var root = new Option<string>("--root") { HelpName = "DIR", Description = "Write the node's files under DIR instead of /, and record the commands instead of running them (for review, images and tests)", DefaultValueFactory = _ => "/" };
         var address = new Option<string>("--registry-addr") { HelpName = "IP:PORT", Description = "IP:PORT the embedded registry listens on", DefaultValueFactory = _ => "0.0.0.0:5000" };
-        var registry = new Option<string?>("--registry") { HelpName = "HOST[:PORT]", Description = "Push into this existing registry (HOST[:PORT]) instead of running the embedded one" };
+        var registry = new Option<string?>("--registry") { HelpName = "URL", Description = "Push into this existing registry (https://HOST[:PORT], http://HOST[:PORT] or HOST[:PORT]) instead of running the embedded one" };
         var insecure = new Option<bool>("--registry-insecure") { Description = "With --registry: plain HTTP, or HTTPS without certificate checks" };
         var ca = new Option<string[]>("--registry-ca") { HelpName = "FILE", Description = "With --registry: a PEM CA to trust for its certificate (repeatable)" };
         var kubeconfig = new Option<string?>("--kubeconfig") { HelpName = "FILE", Description = $"The cluster to apply KubeVirt, CDI and the VMs to (default: k3s's {Airgap.Install.Steps.K3sFiles.Kubeconfig}; none under --root)" };
@@ -39,7 +39,7 @@ internal static class InstallCommand
         command.SetAction(async (parse, ct) =>
         {
             using var keys = trust.Load(parse, stderr);
-            var push = parse.GetValue(registry);
+            var (push, plainHttp) = RegistryHost(parse.GetValue(registry));
             var options = new InstallOptions
             {
                 Bundle = parse.GetValue(bundle)!,
@@ -49,7 +49,7 @@ internal static class InstallCommand
                 PushRegistry = push,
                 PushOptions = new RegistryOptions
                 {
-                    InsecureRegistries = push is not null && parse.GetValue(insecure) ? new HashSet<string>([push], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
+                    InsecureRegistries = push is not null && (plainHttp || parse.GetValue(insecure)) ? new HashSet<string>([push], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
                     CaFiles = parse.GetValue(ca) ?? [],
                     Credentials = DockerConfigCredentials.Load(null),
                 },
@@ -64,6 +64,20 @@ internal static class InstallCommand
             return CliHost.Success;
         });
         return command;
+    }
+
+    /// <summary>--registry as HOST[:PORT], and whether it was given as http:// (plain HTTP).</summary>
+    private static (string? Host, bool PlainHttp) RegistryHost(string? value)
+    {
+        if (value is null || !value.Contains("://", StringComparison.Ordinal))
+        {
+            return (value, false);
+        }
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
+        {
+            throw new Airgap.KargoException($"--registry '{value}' must be https://HOST[:PORT], http://HOST[:PORT] or HOST[:PORT], with no path");
+        }
+        return (uri.Authority, uri.Scheme == "http");
     }
 
     /// <summary>How systemd will start this program: a self-contained binary is copied, otherwise it is started where it is.</summary>

@@ -184,7 +184,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
     {
         using var target = new TestRegistry();
 
-        AssertOk(await InstallAsync("--registry", target.Host, "--registry-insecure"));
+        AssertOk(await InstallAsync("--registry", $"http://{target.Host}"));
 
         Assert.False(File.Exists(OnNode("/etc/systemd/system/kargo-registry.service")));
         Assert.Contains($"- \"http://{target.Host}\"", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
