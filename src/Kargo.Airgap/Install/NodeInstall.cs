@@ -87,9 +87,14 @@ public static class NodeInstall
         {
             lines.Add($"VM {disk.Name} (stopped): 'virtctl start {disk.Name}', then 'virtctl console {disk.Name}'");
         }
-        lines.Add(distribution == ClusterDistribution.Microk8s
-            ? "another node: install this bundle there, run 'sudo microk8s add-node' here and the 'microk8s join' line it prints there"
-            : $"another node: 'kargo-offline join BUNDLE --pub KEY.pub --server https://{InstallContext.Reachable(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 6443))} --token-file node-token --registry-addr {InstallContext.Reachable(options.RegistryAddress)}' with node-token copied from /var/lib/rancher/k3s/server/node-token");
+        if (distribution == ClusterDistribution.Microk8s)
+        {
+            lines.Add("another node: install this bundle there, run 'sudo microk8s add-node' here and the 'microk8s join' line it prints there");
+        }
+        else if (distribution == ClusterDistribution.K3s)
+        {
+            lines.Add($"another node: 'kargo-offline join BUNDLE --pub KEY.pub --server https://{InstallContext.Reachable(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 6443))} --token-file node-token --registry-addr {InstallContext.Reachable(options.RegistryAddress)}' with node-token copied from /var/lib/rancher/k3s/server/node-token");
+        }
         lines.AddRange(RootNote(context.Root));
         return lines;
     }
