@@ -104,7 +104,7 @@ public sealed class DiffBundleTests : RegistryTest, IAsyncLifetime
     public async Task Install_of_a_diff_builds_on_the_installed_old_bundle()
     {
         AssertOk(await BuildDiffAsync(Old, Diff));
-        var fresh = await OfflineAsync("install", Diff, "--insecure-skip-signature", "--root", Work["fresh-node"], "--kubeconfig", Work["none"]);
+        var fresh = await OfflineAsync("install", Diff, "--insecure-skip-signature", "--root", Work["fresh-node"]);
         Assert.Equal(1, fresh.ExitCode);
         Assert.Contains("step 'unpack' failed", fresh.Stderr);
         Assert.Contains("app 1 is not in", fresh.Stderr);

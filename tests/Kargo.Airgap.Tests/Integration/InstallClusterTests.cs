@@ -107,6 +107,16 @@ public sealed class InstallClusterTests(PlatformBundleFixture bundle) : IClassFi
     }
 
     [Fact]
+    public async Task A_kubeconfig_that_does_not_exist_fails_preflight()
+    {
+        var result = await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--kubeconfig", _dir["missing.yaml"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"FAIL cluster: --kubeconfig {_dir["missing.yaml"]} does not exist", result.Stderr);
+        Assert.False(Directory.Exists(_dir["node/var/lib/kargo/registry"]));
+    }
+
+    [Fact]
     public async Task Readiness_sees_a_ready_node_and_reports_what_keeps_an_object_from_available()
     {
         await using var api = await KubernetesApiDouble.StartAsync(a => a.AddFailingPod("cdi", "cdi-operator-1", "quay.io/kubevirt/cdi-operator:v1.59.0", "ErrImagePull", "not found"));

@@ -125,6 +125,10 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
     private PreflightCheck Cluster(InstallContext context)
     {
         const CheckOutcome conflict = CheckOutcome.Fail; // about the node's files, so under --root too
+        if (kubeconfig is not null && !File.Exists(kubeconfig))
+        {
+            return new("cluster", CheckOutcome.Fail, $"--kubeconfig {kubeconfig} does not exist");
+        }
         var root = context.Root;
         var k3s = File.Exists(root.Map(K3sFiles.Binary));
         var microk8s = Directory.Exists(root.Map(Microk8sFiles.Installed));
