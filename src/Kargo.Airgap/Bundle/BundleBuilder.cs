@@ -247,7 +247,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             {
                 throw new KargoException($"{spec.Where(file.File.Line)}: {local} does not exist");
             }
-            var sha256 = await Sha256OfAsync(local, cancellationToken);
+            var sha256 = (await Digest.ComputeFileAsync(local, cancellationToken)).Hex;
             if (file.File.Sha256 is { } wanted && wanted != sha256)
             {
                 throw new KargoException($"{spec.Where(file.File.Line)}: checksum mismatch: the spec says sha256 {wanted} for {local}, the file hashes to {sha256}");
@@ -255,12 +255,6 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             items.Add(BundleItem.FromFile(entry, local, new FileInfo(local).Length, sha256));
         }
         return items;
-    }
-
-    private static async Task<string> Sha256OfAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken));
     }
 
     private List<BundleItem> Items(BundleSpec spec, LockFile lockFile, IReadOnlyList<ImagePlan> plans, BlobDownloads downloads, IReadOnlyList<BundleItem> fileItems, IReadOnlyList<BundleItem> binaries)

@@ -35,8 +35,9 @@ public static class BundleReader
             }
             using var content = new MemoryStream();
             first.DataStream.CopyTo(content);
-            inventory = Inventory.Parse(content.ToArray(), path);
-            sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content.ToArray()));
+            var bytes = content.ToArray();
+            inventory = Inventory.Parse(bytes, path);
+            sha256 = Oci.Digest.Compute(bytes).Hex;
             signed = tar.GetNextEntry()?.Name == Inventory.SignatureEntryName;
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Kargo.Airgap.Oci;
 
 namespace Kargo.Airgap.Bundle;
 
@@ -53,7 +54,7 @@ public sealed class DiffBase
         {
             return $"this bundle holds only what {inventoryBase} lacks, and {inventoryBase} is not in {folder}: {unpackFirst}";
         }
-        if (Sha256Of(record) != inventoryBase.InventorySha256)
+        if (Digest.ComputeFile(record).Hex != inventoryBase.InventorySha256)
         {
             return $"this bundle builds on {inventoryBase} with inventory sha256 {inventoryBase.InventorySha256}, but {record} is another build of it: {unpackFirst}";
         }
@@ -62,18 +63,12 @@ public sealed class DiffBase
             var file = new FileInfo(Path.Combine(folder, entry.Path));
             // Blobs are named by their digest: the right size at the right name is the content (as unpack itself trusts).
             var present = file.Exists && file.LinkTarget is null && file.Length == entry.Size
-                && (entry.Path.StartsWith("oci/blobs/", StringComparison.Ordinal) || Sha256Of(file.FullName) == entry.Sha256);
+                && (entry.Path.StartsWith("oci/blobs/", StringComparison.Ordinal) || Digest.ComputeFile(file.FullName).Hex == entry.Sha256);
             if (!present)
             {
                 return $"{entry.Path} of {inventoryBase} is missing or changed in {folder}: {unpackFirst}";
             }
         }
         return null;
-    }
-
-    private static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

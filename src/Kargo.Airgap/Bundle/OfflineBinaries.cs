@@ -37,9 +37,8 @@ public static class OfflineBinaries
             {
                 throw new KargoException($"--offline-bin {folder} has no {RuntimeIdentifier(architecture)}/{Program} for linux/{architecture}: run 'scripts/publish.sh {RuntimeIdentifier(architecture)}' (it writes dist/bin/RID/)");
             }
-            await using var stream = File.OpenRead(binary);
-            var sha256 = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken));
-            items.Add(BundleItem.FromFile(EntryFor(architecture), binary, stream.Length, sha256));
+            var sha256 = await Digest.ComputeFileAsync(binary, cancellationToken);
+            items.Add(BundleItem.FromFile(EntryFor(architecture), binary, new FileInfo(binary).Length, sha256.Hex));
         }
         return items;
     }

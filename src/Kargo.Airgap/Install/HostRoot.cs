@@ -72,13 +72,7 @@ public sealed class HostRoot
         {
             return false;
         }
-        return Sha256Of(a).SequenceEqual(Sha256Of(b));
-    }
-
-    private static byte[] Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return System.Security.Cryptography.SHA256.HashData(stream);
+        return Oci.Digest.ComputeFile(a) == Oci.Digest.ComputeFile(b);
     }
 
     public const UnixFileMode Executable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute

@@ -63,9 +63,9 @@ public sealed class InstallContext(HostRoot root, Inventory inventory, VerifyRep
         var other => other.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>Every registry host the bundle's images come from: the ones the node must mirror.</summary>
-    public IReadOnlyList<string> RegistryHosts =>
-        [.. Inventory.Images.Select(i => ImageReference.Parse(i.Reference).Registry).Distinct().Order(StringComparer.Ordinal)];
+    /// <summary>The hosts the node's runtime mirrors through the local registry: every registry of the bundle's images, and kargo.local (VM disks).</summary>
+    public IReadOnlyList<string> MirroredHosts =>
+        [.. Inventory.Images.Select(i => ImageReference.Parse(i.Reference).Registry).Append(Spec.SpecVmImage.Registry).Distinct().Order(StringComparer.Ordinal)];
 
     /// <summary>
     /// The registry's address as other machines (pods, a second node) reach it: a wildcard listen

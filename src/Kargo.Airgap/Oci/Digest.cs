@@ -46,6 +46,19 @@ public readonly partial record struct Digest
 
     public static Digest Compute(ReadOnlySpan<byte> content) => FromSha256(SHA256.HashData(content));
 
+    /// <summary>The sha256 of a file, streamed.</summary>
+    public static Digest ComputeFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return FromSha256(SHA256.HashData(stream));
+    }
+
+    public static async Task<Digest> ComputeFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return FromSha256(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+
     public override string ToString() => $"{Algorithm}:{Hex}";
 
     /// <summary>Only sha256 content is stored: it is what every registry in use writes.</summary>

@@ -53,6 +53,14 @@ public sealed class OciLayout
 
     public byte[] ReadBlob(Digest digest) => File.ReadAllBytes(BlobPath(digest));
 
+    /// <summary>Stores small content made here (a config, a manifest) and describes it.</summary>
+    public Descriptor PutBlob(string mediaType, byte[] content)
+    {
+        var digest = Digest.Compute(content);
+        PutBlob(digest, content);
+        return new Descriptor { MediaType = mediaType, Digest = digest, Size = content.Length };
+    }
+
     /// <summary>Stores small content already in memory (a manifest) after checking its digest.</summary>
     public void PutBlob(Digest digest, ReadOnlySpan<byte> content)
     {

@@ -43,8 +43,8 @@ public static class ContainerDisk
             {
                 ["schemaVersion"] = 2,
                 ["mediaType"] = MediaTypes.OciManifest,
-                ["config"] = Json(config),
-                ["layers"] = new JsonArray(Json(layer)),
+                ["config"] = config.ToManifestEntry(),
+                ["layers"] = new JsonArray(layer.ToManifestEntry()),
             });
             manifests.Add(manifest with { Platform = platform });
         }
@@ -54,7 +54,7 @@ public static class ContainerDisk
             ["mediaType"] = MediaTypes.OciIndex,
             ["manifests"] = new JsonArray([.. manifests.Select(m =>
             {
-                var entry = Json(m);
+                var entry = m.ToManifestEntry();
                 entry["platform"] = new JsonObject { ["architecture"] = m.Platform!.Architecture, ["os"] = m.Platform.Os };
                 return (JsonNode)entry;
             })]),
@@ -113,15 +113,7 @@ public static class ContainerDisk
         GroupName = "",
     };
 
-    private static Descriptor Put(OciLayout cache, string mediaType, JsonObject json)
-    {
-        var bytes = Encoding.UTF8.GetBytes(json.ToJsonString());
-        var digest = Digest.Compute(bytes);
-        cache.PutBlob(digest, bytes);
-        return new Descriptor { MediaType = mediaType, Digest = digest, Size = bytes.Length };
-    }
-
-    private static JsonObject Json(Descriptor d) => new() { ["mediaType"] = d.MediaType, ["digest"] = d.Digest.ToString(), ["size"] = d.Size };
+    private static Descriptor Put(OciLayout cache, string mediaType, JsonObject json) => cache.PutBlob(mediaType, Encoding.UTF8.GetBytes(json.ToJsonString()));
 
     /// <summary>Passes writes through while hashing them and counting bytes.</summary>
     private sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream

@@ -61,9 +61,12 @@ public sealed class EngineImages(Uri engine, OciLayout cache, IEnumerable<SpecIm
             return done;
         }
         var name = _names[reference];
-        // Connecting through Docker.DotNet first gives the usual clear error when the engine is not there.
-        (await EngineClient.ConnectAsync(engine, cancellationToken)).Dispose();
-        _http ??= EngineClient.Http(engine);
+        if (_http is null)
+        {
+            // Connecting through Docker.DotNet first gives the usual clear error when the engine is not there.
+            (await EngineClient.ConnectAsync(engine, cancellationToken)).Dispose();
+            _http = EngineClient.Http(engine);
+        }
         using var response = await _http.GetAsync($"images/{Uri.EscapeDataString(name)}/get", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
@@ -117,15 +120,15 @@ public sealed class EngineImages(Uri engine, OciLayout cache, IEnumerable<SpecIm
         var configBytes = small.TryGetValue(configName, out var inMemory) ? inMemory
             : stored.TryGetValue(configName, out var blob) ? cache.ReadBlob(blob.Digest)
             : throw new KargoException($"{name}: the engine's archive names config {configName} but does not hold it");
-        var config = Put(MediaTypes.OciConfig, configBytes);
+        var config = cache.PutBlob(MediaTypes.OciConfig, configBytes);
         var layers = layerNames.Select(l => stored.TryGetValue(Resolve(l, links), out var layer) ? layer : throw new KargoException($"{name}: the engine's archive names layer {l} but does not hold it")).ToList();
         CheckDiffIds(name, configBytes, layers);
-        var manifest = Put(MediaTypes.OciManifest, JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+        var manifest = cache.PutBlob(MediaTypes.OciManifest, JsonSerializer.SerializeToUtf8Bytes(new JsonObject
         {
             ["schemaVersion"] = 2,
             ["mediaType"] = MediaTypes.OciManifest,
-            ["config"] = Json(config),
-            ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)Json(l))]),
+            ["config"] = config.ToManifestEntry(),
+            ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)l.ToManifestEntry())]),
         }));
         var platform = PlatformOf(name, configBytes);
         var plan = new ImagePlan(reference.WithDigest(manifest.Digest), manifest, [platform], [manifest], [config, .. layers.DistinctBy(l => l.Digest)]);
@@ -179,15 +182,6 @@ public sealed class EngineImages(Uri engine, OciLayout cache, IEnumerable<SpecIm
             ? new Platform(os, architecture, json?["variant"]?.GetValue<string>())
             : throw new KargoException($"{name}: the engine's image config names no os and architecture");
     }
-
-    private Descriptor Put(string mediaType, byte[] bytes)
-    {
-        var digest = Digest.Compute(bytes);
-        cache.PutBlob(digest, bytes);
-        return new Descriptor { MediaType = mediaType, Digest = digest, Size = bytes.Length };
-    }
-
-    private static JsonObject Json(Descriptor d) => new() { ["mediaType"] = d.MediaType, ["digest"] = d.Digest.ToString(), ["size"] = d.Size };
 
     public void Dispose() => _http?.Dispose();
 }

@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -79,15 +75,9 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
 
     public static async Task<KubernetesApiDouble> StartAsync(Action<KubernetesApiDouble>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         KubernetesApiDouble? api = null;
-        app.Run(context => api!.HandleAsync(context));
-        await app.StartAsync();
-        var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()!.Addresses.First() : throw new InvalidOperationException();
-        api = new KubernetesApiDouble(app, new Uri(address).Port);
+        var (app, port) = await Loopback.StartKestrelAsync(a => a.Run(context => api!.HandleAsync(context)));
+        api = new KubernetesApiDouble(app, port);
         configure?.Invoke(api);
         return api;
     }

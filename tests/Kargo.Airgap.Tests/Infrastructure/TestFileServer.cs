@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Kargo.Airgap.Tests.Infrastructure;
 
@@ -31,31 +26,28 @@ public sealed class TestFileServer : IAsyncDisposable
 
     public static async Task<TestFileServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         TestFileServer? server = null;
-        app.MapGet("/files/{name}", (string name, HttpContext context) =>
-        {
-            server!.Requests.AddOrUpdate(context.Request.Path, 1, (_, n) => n + 1);
-            if (context.Request.Headers.Range.Count > 0)
+        var (app, port) = await Loopback.StartKestrelAsync(routes =>
             {
-                server.Requests.AddOrUpdate("range:" + context.Request.Path, 1, (_, n) => n + 1);
-            }
-            return server.Files.TryGetValue(name, out var content)
-                ? Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true)
-                : Results.NotFound();
-        });
-        app.MapGet("/mirror/{**path}", (string path, HttpContext context) =>
-        {
-            server!.Requests.AddOrUpdate(context.Request.Path, 1, (_, n) => n + 1);
-            return server.Files.TryGetValue(path, out var content) ? Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true) : Results.NotFound();
-        });
-        app.MapGet("/moved/{name}", (string name) => Results.Redirect($"http://localhost:{server!.Port}/files/{name}"));
-        await app.StartAsync();
-        var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()!.Addresses.First() : throw new InvalidOperationException();
-        server = new TestFileServer(app, new Uri(address).Port);
+                routes.MapGet("/files/{name}", (string name, HttpContext context) =>
+                {
+                    server!.Requests.AddOrUpdate(context.Request.Path, 1, (_, n) => n + 1);
+                    if (context.Request.Headers.Range.Count > 0)
+                    {
+                        server.Requests.AddOrUpdate("range:" + context.Request.Path, 1, (_, n) => n + 1);
+                    }
+                    return server.Files.TryGetValue(name, out var content)
+                        ? Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true)
+                        : Results.NotFound();
+                });
+                routes.MapGet("/mirror/{**path}", (string path, HttpContext context) =>
+                {
+                    server!.Requests.AddOrUpdate(context.Request.Path, 1, (_, n) => n + 1);
+                    return server.Files.TryGetValue(path, out var content) ? Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true) : Results.NotFound();
+                });
+                routes.MapGet("/moved/{name}", (string name) => Results.Redirect($"http://localhost:{server!.Port}/files/{name}"));
+            });
+        server = new TestFileServer(app, port);
         return server;
     }
 

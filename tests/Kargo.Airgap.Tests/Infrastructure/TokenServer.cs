@@ -39,18 +39,11 @@ public sealed class TokenServer : IDisposable
         CertificateFile = Path.Combine(folder, "token-issuer.pem");
         File.WriteAllText(CertificateFile, _certificate.ExportCertificatePem());
 
-        var port = FreePort();
+        var port = Loopback.FreePort();
         Realm = $"http://127.0.0.1:{port}/token";
         _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         _listener.Start();
         _ = Task.Run(ServeAsync);
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 
     private async Task ServeAsync()

@@ -73,7 +73,7 @@ public sealed class EngineLoadTests : IDisposable
             ("quay.io/kubevirt/virt-operator:v1.3.0", _operator),
             ("docker.io/library/busybox:1.36", _busybox));
         using var podman = new TestPodman();
-        var port = FreePort();
+        var port = Loopback.FreePort();
         try
         {
             var result = AssertOk(await OfflineAsync("serve", node.Path, "--docker", "--addr", $"127.0.0.1:{port}", "--engine", podman.Endpoint.ToString()));
@@ -103,7 +103,7 @@ public sealed class EngineLoadTests : IDisposable
         using var podman = new TestPodman();
         try
         {
-            var result = await OfflineAsync("serve", node.Path, "--docker", "--addr", $"127.0.0.1:{FreePort()}", "--engine", podman.Endpoint.ToString());
+            var result = await OfflineAsync("serve", node.Path, "--docker", "--addr", $"127.0.0.1:{Loopback.FreePort()}", "--engine", podman.Endpoint.ToString());
 
             Assert.Equal(1, result.ExitCode);
             Assert.Contains("container kargo-registry stopped (exit 1)", result.Stderr);
@@ -122,12 +122,5 @@ public sealed class EngineLoadTests : IDisposable
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("holds no docker.io/library/registry image", result.Stderr);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Kargo.Airgap.Registry;
 using Kargo.Airgap.Tests.Infrastructure;
 using static Kargo.Airgap.Tests.Infrastructure.Cli;
@@ -19,10 +18,7 @@ public sealed class InstallMicrok8sTests(Microk8sBundleFixture bundle) : IClassF
     [Fact]
     public async Task Install_acks_and_installs_the_bundled_snaps_and_containerd_pulls_through_the_mirrors_it_wrote()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var address = (IPEndPoint)listener.LocalEndpoint;
-        listener.Stop();
+        var address = new IPEndPoint(IPAddress.Loopback, Loopback.FreePort());
 
         var result = AssertOk(await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--registry-addr", address.ToString(), "--timeout", "10m"));
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Kargo.Airgap.Registry;
 using Kargo.Airgap.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
@@ -18,17 +17,10 @@ public sealed class InstallOfflineTests(PlatformBundleFixture bundle) : IClassFi
 
     private string OnNode(string path) => Path.Combine(_dir["node"], path.TrimStart('/'));
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task Containerd_pulls_every_platform_image_by_its_upstream_name_through_the_mirrors_install_wrote()
     {
-        var address = new IPEndPoint(IPAddress.Loopback, FreePort());
+        var address = new IPEndPoint(IPAddress.Loopback, Loopback.FreePort());
         AssertOk(await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--registry-addr", address.ToString()));
 
         // What kargo-registry.service runs: serve over the layout the unpack step placed.

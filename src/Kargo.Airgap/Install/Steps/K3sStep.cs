@@ -42,7 +42,7 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
     [
         $"write {K3sFiles.Binary} (files/k3s-{Arch})",
         $"write {K3sFiles.ImagesFolder}/{ImagesFile}",
-        $"write {K3sFiles.Registries}: {string.Join(", ", MirroredHosts(context))} mirrored through {mirror.GetLeftPart(UriPartial.Authority)}",
+        $"write {K3sFiles.Registries}: {string.Join(", ", context.MirroredHosts)} mirrored through {mirror.GetLeftPart(UriPartial.Authority)}",
         $"write {K3sFiles.Config}",
         .. role is K3sRole.Agent ? [$"write {K3sFiles.JoinToken} (mode 0600)"] : Array.Empty<string>(),
         $"write {K3sFiles.InstallScript}",
@@ -50,14 +50,11 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
         .. role is K3sRole.Server ? [$"wait for the API ({K3sFiles.Kubeconfig}) and the node Ready"] : Array.Empty<string>(),
     ];
 
-    /// <summary>Every registry of the bundle, and kargo.local, where VM disks live.</summary>
-    private static IEnumerable<string> MirroredHosts(InstallContext context) => context.RegistryHosts.Append(Spec.SpecVmImage.Registry).Distinct().Order(StringComparer.Ordinal);
-
     public async Task RunAsync(InstallContext context, CancellationToken cancellationToken)
     {
         context.Copy(Bundled(context, $"k3s-{Arch}"), K3sFiles.Binary, HostRoot.Executable);
         context.Copy(Bundled(context, ImagesFile), $"{K3sFiles.ImagesFolder}/{ImagesFile}", HostRoot.Readable);
-        context.Write(K3sFiles.Registries, MirrorConfig.RegistriesYaml(MirroredHosts(context), mirror, caFile: null), HostRoot.Readable);
+        context.Write(K3sFiles.Registries, MirrorConfig.RegistriesYaml(context.MirroredHosts, mirror, caFile: null), HostRoot.Readable);
         if (role is K3sRole.Agent agent)
         {
             context.Root.WriteFile(K3sFiles.JoinToken, ReadToken(agent.TokenFile), HostRoot.Private);

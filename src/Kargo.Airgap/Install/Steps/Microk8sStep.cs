@@ -35,8 +35,6 @@ public sealed class Microk8sStep(Uri mirror, TimeSpan timeout) : IInstallStep
             .ThenBy(p => p, StringComparer.Ordinal),
     ];
 
-    private static IEnumerable<string> MirroredHosts(InstallContext context) => context.RegistryHosts.Append(Spec.SpecVmImage.Registry).Distinct().Order(StringComparer.Ordinal);
-
     private static IEnumerable<HostCommand> SnapCommands(InstallContext context) => Snaps(context).SelectMany(snap =>
     {
         var folder = $"{HostRoot.RegistryFolder}/files/";
@@ -53,7 +51,7 @@ public sealed class Microk8sStep(Uri mirror, TimeSpan timeout) : IInstallStep
     public IEnumerable<string> Plan(InstallContext context) =>
     [
         .. SnapCommands(context).Select(c => $"run: {c}"),
-        $"write {Microk8sFiles.CertsFolder}/HOST/hosts.toml for {string.Join(", ", MirroredHosts(context))}, through {mirror.GetLeftPart(UriPartial.Authority)}",
+        $"write {Microk8sFiles.CertsFolder}/HOST/hosts.toml for {string.Join(", ", context.MirroredHosts)}, through {mirror.GetLeftPart(UriPartial.Authority)}",
         $"run: {WaitReady}",
         $"write {Microk8sFiles.Kubeconfig} (mode 0600, from 'microk8s config')",
     ];
@@ -69,7 +67,7 @@ public sealed class Microk8sStep(Uri mirror, TimeSpan timeout) : IInstallStep
             await context.RunAsync(command, cancellationToken);
         }
         // After the install: /var/snap/microk8s/current is the snap's own link, made by snap install.
-        foreach (var host in MirroredHosts(context))
+        foreach (var host in context.MirroredHosts)
         {
             context.Write($"{Microk8sFiles.CertsFolder}/{host}/hosts.toml", MirrorConfig.HostsToml(host, mirror, null), HostRoot.Readable);
         }
