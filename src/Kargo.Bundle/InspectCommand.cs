@@ -5,8 +5,12 @@ using Kargo.Shared;
 
 namespace Kargo.Bundle;
 
-internal static class InspectCommand
+internal static partial class InspectCommand
 {
+    /// <summary>The inventory is read from a bundle: only a rule's own shape of name reaches the terminal.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z-]{0,31}$")]
+    private static partial System.Text.RegularExpressions.Regex RuleKey();
+
     public static Command Create(TextWriter stdout)
     {
         var bundle = new Argument<string>("BUNDLE") { Description = "A .kargo bundle file" };
@@ -42,7 +46,8 @@ internal static class InspectCommand
         text.AppendLine($"images ({inventory.Images.Count}):");
         foreach (var image in inventory.Images.OrderBy(i => i.Component ?? "", StringComparer.Ordinal))
         {
-            text.AppendLine(image.Component is { } component ? $"  [{component}] {image.Reference}" : $"  {image.Reference}");
+            var found = image.FoundBy is { } rule && RuleKey().IsMatch(rule) ? $"  (found by {rule})" : "";
+            text.AppendLine((image.Component is { } component ? $"  [{component}] {image.Reference}" : $"  {image.Reference}") + found);
             text.AppendLine($"    {image.Digest}  {Sizes.Human(image.Size),10}  {string.Join(", ", image.Platforms)}");
         }
         var carried = inventory.Entries.Where(e => !e.Path.StartsWith("oci/", StringComparison.Ordinal) && !e.Path.StartsWith("spec/", StringComparison.Ordinal)).ToList();
@@ -105,6 +110,10 @@ internal static class InspectCommand
                 if (image.Component is not null)
                 {
                     writer.WriteString("component", image.Component);
+                }
+                if (image.FoundBy is not null)
+                {
+                    writer.WriteString("foundBy", image.FoundBy);
                 }
                 writer.WriteStartArray("platforms");
                 image.Platforms.ToList().ForEach(writer.WriteStringValue);

@@ -34,7 +34,8 @@ internal static class LockCommand
             foreach (var change in changes)
             {
                 var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";
-                await stdout.WriteLineAsync($"{change.Reference} {change.Digest} ({note})");
+                var found = change.FoundBy is null or "spec" ? "" : $", found by {change.FoundBy} in {change.Origin}";
+                await stdout.WriteLineAsync($"{change.Reference} {change.Digest} ({note}{found})");
             }
             await stderr.WriteLineAsync($"wrote {parse.GetValue(lockPath)}: {changes.Count} images, {changes.Count(c => c.Changed)} changed");
             return CliHost.Success;
@@ -54,6 +55,11 @@ internal static class LockCommand
                 writer.WriteString("digest", change.Digest);
                 writer.WriteString("previous", change.PreviousDigest);
                 writer.WriteBoolean("changed", change.Changed);
+                if (change.FoundBy is not null)
+                {
+                    writer.WriteString("foundBy", change.FoundBy);
+                    writer.WriteString("origin", change.Origin);
+                }
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();

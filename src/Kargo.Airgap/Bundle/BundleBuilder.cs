@@ -95,7 +95,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var binaries = await BinaryItemsAsync(request, spec, cancellationToken);
         K3sRelease.Check(spec, fileItems);
         var componentOf = spec.Manifests.ToDictionary(m => $"manifests/{m.Name}", m => m.Component, StringComparer.Ordinal);
-        spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
+        spec = spec with { Images = ManifestImages.WithManifestImages(spec, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
         using var engine = EngineImages.For(spec, request.Engine, cache);
         var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, EngineImages.Or(engine, images.ResolveAsync), cancellationToken);
         var newlyPinned = pinned.Where(p => p.NewlyResolved).ToList();
@@ -111,12 +111,14 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
 
         var plans = new List<ImagePlan>();
         var components = new Dictionary<string, string>(StringComparer.Ordinal);
+        var foundBy = new Dictionary<string, ImageRule>(StringComparer.Ordinal);
         foreach (var pin in pinned)
         {
             var plan = engine?.Handles(pin.Image.Reference) == true
                 ? await engine.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, cancellationToken)
                 : await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, request.RewriteIndex, cancellationToken);
             plans.Add(plan);
+            foundBy.TryAdd(plan.Reference.RefName, pin.Image.FoundBy);
             if (pin.Image.Component is { } component)
             {
                 components[plan.Reference.RefName] = component;
@@ -136,6 +138,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
                 var plan = await ContainerDisk.BuildAsync(cache, vm, disk, pin.Sha256, spec.Platforms, cancellationToken);
                 plans.Add(plan);
                 components[plan.Reference.RefName] = "vm";
+                foundBy[plan.Reference.RefName] = ImageRule.ContainerDisk;
                 Log?.Invoke($"wrapped {vm.FileName} as containerDisk {vm.Image.RefName}");
             }
         }
@@ -168,6 +171,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
                 Platforms = [.. p.Platforms.Select(x => x.ToString())],
                 Size = p.Size,
                 Component = components.GetValueOrDefault(p.Reference.RefName),
+                FoundBy = foundBy.TryGetValue(p.Reference.RefName, out var rule) ? rule.Key() : null,
             })],
             Entries = [.. items.Select(i => i.ToEntry())],
         };

@@ -119,6 +119,11 @@ public sealed record InventoryImage
     [JsonPropertyName("component")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Component { get; init; }
+
+    /// <summary>The rule that found it: spec, container-image, image-variable, image-argument, kubevirt-operator, kubevirt-shasum, containerdisk.</summary>
+    [JsonPropertyName("foundBy")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? FoundBy { get; init; }
 }
 
 /// <summary>

@@ -1,54 +1,73 @@
 using System.Text.RegularExpressions;
 using Kargo.Airgap.Oci;
+using Kargo.Airgap.Sources.Releases;
+using Kargo.Airgap.Spec;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Kargo.Airgap.Sources;
 
-/// <summary>An image a manifest names, and where: the document, the container, the variable.</summary>
-public sealed record DiscoveredImage(ImageReference Reference, string Origin);
+/// <summary>An image a manifest names, where (the document, the container, the variable) and by which rule.</summary>
+public sealed record DiscoveredImage(ImageReference Reference, string Origin, ImageRule Rule);
 
 /// <summary>
-/// Finds the images Kubernetes manifests need: every container and init container image of every
-/// pod template, and the images operators start later, which they name in their containers'
-/// environment. Two conventions cover KubeVirt and CDI releases: a variable ending in <c>_IMAGE</c>
-/// holds a full reference (CDI's CONTROLLER_IMAGE, IMPORTER_IMAGE…; KubeVirt's OPERATOR_IMAGE), and
-/// KubeVirt's <c>VIRT_&lt;NAME&gt;_SHASUM</c> holds the digest of <c>virt-&lt;name&gt;</c> in the
-/// operator image's repository (VIRT_API_SHASUM is quay.io/kubevirt/virt-api@sha256:…). Other
-/// <c>*_SHASUM</c> variables name <c>&lt;name&gt;</c> there (GS_SHASUM: libguestfs-tools, by KubeVirt's
-/// naming; PR_HELPER_SHASUM: pr-helper). Nothing else about image names is assumed.
+/// Finds the images Kubernetes manifests need, by the rules their operators follow: every container
+/// and init container image of every pod template; a container variable ending in <c>_IMAGE</c> that
+/// holds a reference (CDI's CONTROLLER_IMAGE, CNAO's MULTUS_IMAGE); a container argument
+/// <c>--NAME-image=REF</c> (cert-manager's --acme-http01-solver-image); and what virt-operator
+/// derives from its own image at run time (<see cref="KubeVirtOperator"/>), with the feature gates of
+/// the spec and the bundled KubeVirt CR. Nothing else about image names is assumed.
 /// </summary>
 public static partial class ManifestImages
 {
-    private static readonly Dictionary<string, string> ShasumNames = new(StringComparer.Ordinal)
-    {
-        ["GS"] = "libguestfs-tools",
-    };
-
     /// <summary>
-    /// The spec's images followed by those the given manifests name and the spec does not,
-    /// each with where it was found.
+    /// The spec's images followed by those the given manifests name and the spec does not, each with
+    /// where it was found and by which rule.
     /// </summary>
-    /// <param name="specImages">spec.images.</param>
+    /// <param name="spec">The spec: its images, and spec.kubevirt's feature gates and optional components.</param>
     /// <param name="manifests">Each manifest's entry name, file, and the component it belongs to (if any).</param>
-    public static IReadOnlyList<Spec.SpecImage> WithManifestImages(IReadOnlyList<Spec.SpecImage> specImages, IEnumerable<(string Entry, string Path, string? Component)> manifests)
+    public static IReadOnlyList<SpecImage> WithManifestImages(BundleSpec spec, IEnumerable<(string Entry, string Path, string? Component)> manifests)
     {
-        var images = specImages.ToList();
+        var loaded = manifests.Select(m => (m.Entry, m.Component, Roots: Load(File.ReadAllText(m.Path), m.Entry))).ToList();
+        var target = Target(spec.Components.FirstOrDefault(c => c.Name == "kubevirt"), loaded.SelectMany(l => l.Roots));
+        var images = spec.Images.ToList();
         var seen = images.Select(i => i.Reference.ToString()).ToHashSet(StringComparer.Ordinal);
-        foreach (var (entry, path, component) in manifests)
+        foreach (var (entry, component, roots) in loaded)
         {
-            foreach (var image in Discover(File.ReadAllText(path), entry))
+            foreach (var image in Discover(roots, entry, target))
             {
                 if (seen.Add(image.Reference.ToString()))
                 {
-                    images.Add(new Spec.SpecImage(image.Reference, image.Reference.ToString(), 0, image.Origin, component ?? Path.GetFileNameWithoutExtension(entry)));
+                    images.Add(new SpecImage(image.Reference, image.Reference.ToString(), 0, image.Origin, component ?? Path.GetFileNameWithoutExtension(entry)) { FoundBy = image.Rule });
                 }
             }
         }
         return images;
     }
 
-    public static IReadOnlyList<DiscoveredImage> Discover(string yaml, string source)
+    /// <summary>The images one manifest names; KubeVirt's settings from <paramref name="target"/>, else from a KubeVirt CR in it.</summary>
+    public static IReadOnlyList<DiscoveredImage> Discover(string yaml, string source, KubeVirtTarget? target = null)
+    {
+        var roots = Load(yaml, source);
+        return Discover(roots, source, target ?? Target(null, roots));
+    }
+
+    private static IReadOnlyList<DiscoveredImage> Discover(IReadOnlyList<YamlMappingNode> roots, string source, KubeVirtTarget target)
+    {
+        var found = new List<DiscoveredImage>();
+        foreach (var root in roots)
+        {
+            var kind = Scalar(root, "kind") ?? "object";
+            var name = Scalar(Mapping(root, "metadata"), "name") ?? "?";
+            foreach (var pod in PodSpecs(root))
+            {
+                found.AddRange(FromPod(pod, $"{source}: {kind} {name}", target));
+            }
+        }
+        return [.. found.DistinctBy(f => f.Reference.ToString())];
+    }
+
+    private static List<YamlMappingNode> Load(string yaml, string source)
     {
         var stream = new YamlStream();
         try
@@ -59,20 +78,25 @@ public static partial class ManifestImages
         {
             throw new KargoException($"{source}:{e.Start.Line}: not valid YAML: {e.InnerException?.Message ?? e.Message}", e);
         }
-        var found = new List<DiscoveredImage>();
-        foreach (var document in stream.Documents)
+        return [.. stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()];
+    }
+
+    /// <summary>The spec's gates and optional components, and what a bundled KubeVirt CR sets (its registry, tag and gates).</summary>
+    private static KubeVirtTarget Target(SpecComponent? kubevirt, IEnumerable<YamlMappingNode> roots)
+    {
+        var gates = new HashSet<string>(kubevirt?.FeatureGates ?? [], StringComparer.Ordinal);
+        var disabled = new HashSet<string>(StringComparer.Ordinal);
+        string? registry = null, tag = null;
+        foreach (var cr in roots.Where(r => Scalar(r, "kind") == "KubeVirt" && Scalar(r, "apiVersion")?.StartsWith("kubevirt.io/", StringComparison.Ordinal) == true))
         {
-            if (document.RootNode is YamlMappingNode root)
-            {
-                var kind = Scalar(root, "kind") ?? "object";
-                var name = Scalar(Mapping(root, "metadata"), "name") ?? "?";
-                foreach (var pod in PodSpecs(root))
-                {
-                    found.AddRange(FromPod(pod, $"{source}: {kind} {name}"));
-                }
-            }
+            var spec = Mapping(cr, "spec");
+            registry = NonEmpty(Scalar(spec, "imageRegistry")) ?? registry;
+            tag = NonEmpty(Scalar(spec, "imageTag")) ?? tag;
+            var developer = Mapping(Mapping(spec, "configuration"), "developerConfiguration");
+            gates.UnionWith(Scalars(developer, "featureGates"));
+            disabled.UnionWith(Scalars(developer, "disabledFeatureGates"));
         }
-        return [.. found.DistinctBy(f => f.Reference.ToString())];
+        return new KubeVirtTarget(registry, tag, gates, disabled, new HashSet<string>(kubevirt?.OptionalComponents ?? [], StringComparer.Ordinal), kubevirt?.Version);
     }
 
     /// <summary>Pod specs of a Pod, of anything with spec.template (Deployment, DaemonSet, Job…), and of a CronJob.</summary>
@@ -93,7 +117,7 @@ public static partial class ManifestImages
         }
     }
 
-    private static IEnumerable<DiscoveredImage> FromPod(YamlMappingNode pod, string where)
+    private static IEnumerable<DiscoveredImage> FromPod(YamlMappingNode pod, string where, KubeVirtTarget target)
     {
         foreach (var list in new[] { "initContainers", "containers" })
         {
@@ -103,14 +127,12 @@ public static partial class ManifestImages
             }
             foreach (var container in containers.OfType<YamlMappingNode>())
             {
-                var containerName = Scalar(container, "name") ?? "?";
-                ImageReference? own = null;
+                var at = $"{where}, container {Scalar(container, "name") ?? "?"}";
                 if (Scalar(container, "image") is { } image)
                 {
-                    own = Parse(image, $"{where}, container {containerName}");
-                    yield return new DiscoveredImage(own, $"{where}, container {containerName}");
+                    yield return new DiscoveredImage(Parse(image, at), at, ImageRule.Container);
                 }
-                foreach (var discovered in FromEnvironment(container, own, $"{where}, container {containerName}"))
+                foreach (var discovered in FromArguments(container, at).Concat(FromEnvironment(container, at, target)))
                 {
                     yield return discovered;
                 }
@@ -118,42 +140,50 @@ public static partial class ManifestImages
         }
     }
 
-    private static IEnumerable<DiscoveredImage> FromEnvironment(YamlMappingNode container, ImageReference? own, string where)
+    /// <summary>--NAME-image=REF in a container's command or args.</summary>
+    private static IEnumerable<DiscoveredImage> FromArguments(YamlMappingNode container, string where)
+    {
+        foreach (var argument in Scalars(container, "command").Concat(Scalars(container, "args")))
+        {
+            if (ImageArgumentPattern().Match(argument) is { Success: true } match && LooksLikeImage(match.Groups[2].Value))
+            {
+                var origin = $"{where}, argument {match.Groups[1].Value}";
+                yield return new DiscoveredImage(Parse(match.Groups[2].Value, origin), origin, ImageRule.Argument);
+            }
+        }
+    }
+
+    private static IEnumerable<DiscoveredImage> FromEnvironment(YamlMappingNode container, string where, KubeVirtTarget target)
     {
         if (!container.Children.TryGetValue(new YamlScalarNode("env"), out var node) || node is not YamlSequenceNode env)
         {
             yield break;
         }
-        var variables = env.OfType<YamlMappingNode>()
-            .Select(e => (Name: Scalar(e, "name"), Value: Scalar(e, "value")))
-            .Where(e => e.Name is not null && !string.IsNullOrEmpty(e.Value))
-            .ToList();
-        // The images a KubeVirt operator starts live beside its own image (OPERATOR_IMAGE, else the container's).
-        var operatorImage = variables.FirstOrDefault(v => v.Name == "OPERATOR_IMAGE").Value is { } op ? Parse(op, where) : own;
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in env.OfType<YamlMappingNode>())
+        {
+            if (Scalar(item, "name") is { } name && NonEmpty(Scalar(item, "value")) is { } value)
+            {
+                variables.TryAdd(name, value);
+            }
+        }
         foreach (var (name, value) in variables)
         {
-            if (name!.EndsWith("_IMAGE", StringComparison.Ordinal) && LooksLikeImage(value!))
+            if (name.EndsWith("_IMAGE", StringComparison.Ordinal) && LooksLikeImage(value))
             {
-                yield return new DiscoveredImage(Parse(value!, $"{where}, {name}"), $"{where}, variable {name}");
+                var origin = $"{where}, variable {name}";
+                yield return new DiscoveredImage(Parse(value, origin), origin, ImageRule.Variable);
             }
-            else if (ShasumPattern().Match(name) is { Success: true } match && Digest.TryParse(value, out var digest))
-            {
-                if (operatorImage is null)
-                {
-                    throw new KargoException($"{where}: {name} gives a digest, but no OPERATOR_IMAGE or container image tells which registry it belongs to");
-                }
-                var component = match.Groups[1].Value;
-                var image = ShasumNames.GetValueOrDefault(component)
-                    ?? (component.StartsWith("VIRT_", StringComparison.Ordinal) ? "virt-" + Kebab(component[5..]) : Kebab(component));
-                var repository = operatorImage.Repository[..(operatorImage.Repository.LastIndexOf('/') + 1)] + image;
-                yield return new DiscoveredImage(ImageReference.Parse($"{operatorImage.Registry}/{repository}@{digest}"), $"{where}, variable {name}");
-            }
+        }
+        foreach (var (reference, origin, rule) in KubeVirtOperator.Images(variables, target, where))
+        {
+            yield return new DiscoveredImage(reference, origin, rule);
         }
     }
 
-    private static string Kebab(string name) => name.ToLowerInvariant().Replace('_', '-');
-
     private static bool LooksLikeImage(string value) => !value.Contains(' ') && (value.Contains('/') || value.Contains(':') || value.Contains('@'));
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static ImageReference Parse(string text, string where)
     {
@@ -173,6 +203,11 @@ public static partial class ManifestImages
     private static string? Scalar(YamlMappingNode? node, string key) =>
         node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? (value as YamlScalarNode)?.Value : null;
 
-    [GeneratedRegex("^([A-Z0-9_]+)_SHASUM$")]
-    private static partial Regex ShasumPattern();
+    private static IEnumerable<string> Scalars(YamlMappingNode? node, string key) =>
+        node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlSequenceNode list
+            ? list.OfType<YamlScalarNode>().Select(s => s.Value).OfType<string>()
+            : [];
+
+    [GeneratedRegex("^(--?[A-Za-z0-9-]*image)=(.+)$")]
+    private static partial Regex ImageArgumentPattern();
 }

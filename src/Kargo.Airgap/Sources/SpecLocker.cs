@@ -4,8 +4,8 @@ using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Sources;
 
-/// <summary>What <c>lock</c> did to one image.</summary>
-public sealed record LockChange(string Reference, string Digest, string? PreviousDigest)
+/// <summary>What <c>lock</c> did to one image or file; for an image, the rule that found it (<see cref="ImageRules.Key"/>) and where.</summary>
+public sealed record LockChange(string Reference, string Digest, string? PreviousDigest, string? FoundBy = null, string? Origin = null)
 {
     public bool Changed => PreviousDigest != Digest;
 }
@@ -26,7 +26,7 @@ public static class SpecLocker
             var path = file.Pin is { } pin ? await files.FetchAsync(pin, cancellationToken) : Path.GetFullPath(file.File.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!);
             manifests.Add(($"manifests/{file.File.Name}", path, file.File.Component));
         }
-        spec = spec with { Images = ManifestImages.WithManifestImages(spec.Images, manifests) };
+        spec = spec with { Images = ManifestImages.WithManifestImages(spec, manifests) };
         using var engineImages = EngineImages.For(spec, engine, cache);
         var pinned = await Pinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, EngineImages.Or(engineImages, images.ResolveAsync), cancellationToken);
         lockFile.RetainOnly(spec.Images.Select(i => i.Reference));
@@ -34,7 +34,7 @@ public static class SpecLocker
         lockFile.Save(lockPath);
         return
         [
-            .. pinned.Select(p => new LockChange(p.Pin.Reference, p.Pin.Digest.ToString(), before.GetValueOrDefault(p.Pin.Reference))),
+            .. pinned.Select(p => new LockChange(p.Pin.Reference, p.Pin.Digest.ToString(), before.GetValueOrDefault(p.Pin.Reference), p.Image.FoundBy.Key(), p.Image.Origin)),
             .. pinnedFiles.Where(f => f.Pin is not null).Select(f => new LockChange(f.Pin!.Url, "sha256:" + f.Pin.Sha256, filesBefore.GetValueOrDefault(f.Pin.Url))),
         ];
     }

@@ -37,6 +37,9 @@ public sealed record SpecImage(ImageReference Reference, string Text, int Line, 
 {
     /// <summary>source: docker — read through a Docker or Podman engine's API (an image the user built), not from a registry.</summary>
     public bool FromEngine { get; init; }
+
+    /// <summary>The rule that found it: spec.images, or how a manifest names it.</summary>
+    public ImageRule FoundBy { get; init; } = ImageRule.Spec;
 }
 
 /// <summary>
@@ -45,6 +48,9 @@ public sealed record SpecImage(ImageReference Reference, string Text, int Line, 
 /// </summary>
 public sealed record SpecFile(string Source, string Name, string? Sha256, int Line, string? Component = null)
 {
+    /// <summary>spec.manifests: the namespace of the objects that name none (upstream applies them with -n).</summary>
+    public string? Namespace { get; init; }
+
     public bool IsUrl => Source.StartsWith("https://", StringComparison.Ordinal) || Source.StartsWith("http://", StringComparison.Ordinal);
 }
 
@@ -81,6 +87,9 @@ public sealed record SpecVmImage(string Name, SpecFile Download, DiskFormat Form
 /// <summary>A platform component asked for by version: k3s, kubevirt or cdi; or microk8s by channel.</summary>
 public sealed record SpecComponent(string Name, string Version, int Line, IReadOnlyList<string> FeatureGates)
 {
+    /// <summary>kubevirt: images virt-operator starts only for a feature or a virtctl command, carried even without the gate ("all" for every one).</summary>
+    public IReadOnlyList<string> OptionalComponents { get; init; } = [];
+
     /// <summary>microk8s: the .snap files 'snap download' wrote (paths beside the spec), each with its .assert beside it.</summary>
     public IReadOnlyList<string> Snaps { get; init; } = [];
 }

@@ -170,9 +170,25 @@ public static partial class SpecLoader
             string source;
             string? sha256 = null;
             string? name = null;
+            string? manifestNamespace = null;
             if (item is YamlMappingNode mapping)
             {
-                reader.Mapping(mapping, $"an entry of spec.{field}", "url", "path", "sha256", "name");
+                if (field == "manifests")
+                {
+                    reader.Mapping(mapping, $"an entry of spec.{field}", "url", "path", "sha256", "name", "namespace");
+                    if (reader.OptionalScalar(mapping, "namespace") is { } ns)
+                    {
+                        if (!NamespacePattern().IsMatch(ns.Value))
+                        {
+                            throw reader.Error(ns.Node, $"namespace '{ns.Value}' is not a Kubernetes namespace name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)");
+                        }
+                        manifestNamespace = ns.Value;
+                    }
+                }
+                else
+                {
+                    reader.Mapping(mapping, $"an entry of spec.{field}", "url", "path", "sha256", "name");
+                }
                 var url = reader.OptionalScalar(mapping, "url");
                 var path = reader.OptionalScalar(mapping, "path");
                 if ((url is null) == (path is null))
@@ -187,7 +203,7 @@ public static partial class SpecLoader
             {
                 source = reader.Scalar(item, $"a URL or path in spec.{field}");
             }
-            var file = new SpecFile(source, name ?? FileName(source), sha256?.ToLowerInvariant(), (int)item.Start.Line);
+            var file = new SpecFile(source, name ?? FileName(source), sha256?.ToLowerInvariant(), (int)item.Start.Line) { Namespace = manifestNamespace };
             if (field == "files" && !file.IsUrl)
             {
                 throw reader.Error(item, $"'{source}' is not an http(s) URL; spec.files are downloaded (local files go in spec.manifests)");
@@ -244,14 +260,24 @@ public static partial class SpecLoader
 
     private static SpecComponent Component(NodeReader reader, YamlNode node, string name, string where)
     {
-        var mapping = name == "kubevirt" ? reader.Mapping(node, where, "version", "featureGates") : reader.Mapping(node, where, "version");
+        var mapping = name == "kubevirt" ? reader.Mapping(node, where, "version", "featureGates", "optionalComponents") : reader.Mapping(node, where, "version");
         var version = reader.RequiredScalar(mapping, where, "version");
         if (!ReleaseVersionPattern().IsMatch(version.Value))
         {
             throw reader.Error(version.Node, $"{where}.version '{version.Value}' is not a release version such as v1.3.0{(name == "k3s" ? " or v1.30.4+k3s1" : "")}");
         }
         var gates = reader.Optional(mapping, "featureGates") is { } list ? reader.Sequence(list, $"{where}.featureGates").Select(g => reader.Scalar(g, "a feature gate")).ToList() : [];
-        return new SpecComponent(name, version.Value, (int)node.Start.Line, gates);
+        return new SpecComponent(name, version.Value, (int)node.Start.Line, gates) { OptionalComponents = OptionalComponents(reader, mapping, where) };
+    }
+
+    /// <summary>spec.kubevirt.optionalComponents: all, or a list (the names are checked against the release's components when it is expanded).</summary>
+    private static List<string> OptionalComponents(NodeReader reader, YamlMappingNode mapping, string where)
+    {
+        if (reader.Optional(mapping, "optionalComponents") is not { } node)
+        {
+            return [];
+        }
+        return node is YamlScalarNode ? [reader.Scalar(node, "all or a list of components")] : [.. reader.Sequence(node, $"{where}.optionalComponents").Select(n => reader.Scalar(n, "a component"))];
     }
 
     /// <summary>microk8s by its snap channel, carried as the snaps 'snap download' wrote (no store is reachable offline).</summary>
@@ -350,6 +376,9 @@ public static partial class SpecLoader
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")]
     private static partial Regex FileNamePattern();
+
+    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+    public static partial Regex NamespacePattern();
 
     [GeneratedRegex("^[a-f0-9]{64}$")]
     private static partial Regex Sha256Pattern();

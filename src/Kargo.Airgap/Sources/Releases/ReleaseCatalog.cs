@@ -22,6 +22,10 @@ public sealed class ReleaseCatalog(string? mirror)
         var architectures = spec.Platforms.Where(p => p.Os == "linux").Select(p => p.Architecture).Distinct().ToList();
         foreach (var component in spec.Components)
         {
+            if (component.OptionalComponents.FirstOrDefault(c => !KubeVirtComponents.OptionalNames.Contains(c)) is { } unknown)
+            {
+                throw new KargoException($"{spec.Where(component.Line)}: spec.kubevirt.optionalComponents: '{unknown}' is not an optional KubeVirt component; use all, or some of {string.Join(", ", KubeVirtComponents.OptionalNames.Skip(1))}");
+            }
             var (componentFiles, componentManifests) = Known[component.Name].Assets(component, architectures, _hosts);
             files.AddRange(componentFiles);
             manifests.AddRange(componentManifests);

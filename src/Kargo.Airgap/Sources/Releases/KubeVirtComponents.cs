@@ -1,0 +1,108 @@
+namespace Kargo.Airgap.Sources.Releases;
+
+/// <summary>
+/// One image virt-operator starts (or hands to virt-controller / virtctl), as kubevirt/kubevirt
+/// names it in pkg/virt-operator/util/config.go (the VIRT_&lt;NAME&gt;_IMAGE override and, before
+/// v1.7, VIRT_&lt;NAME&gt;_SHASUM) and pkg/virt-operator/resource/generate/components (the name).
+/// </summary>
+/// <param name="Name">The image name after the registry and prefix: virt-api.</param>
+/// <param name="Variable">The prefix of its variables: VIRT_API (VIRT_API_IMAGE, VIRT_API_SHASUM).</param>
+/// <param name="Since">The first release that starts it.</param>
+/// <param name="Gate">The feature gate it needs in the KubeVirt CR; null when always started.</param>
+/// <param name="AlwaysFrom">The release from which the gate is GA and the image always started.</param>
+/// <param name="DefaultOnFrom">The release from which the gate is Beta, on unless disabledFeatureGates names it.</param>
+/// <param name="OnlyWhenAsked">Started by a virtctl command, never by a gate: carried only when the spec asks.</param>
+/// <param name="FixedTags">Its tag by KubeVirt release, when the operator embeds the image rather than deriving it.</param>
+public sealed record KubeVirtComponent(
+    string Name,
+    string Variable,
+    Version? Since = null,
+    string? Gate = null,
+    Version? AlwaysFrom = null,
+    Version? DefaultOnFrom = null,
+    bool OnlyWhenAsked = false,
+    IReadOnlyDictionary<string, string>? FixedTags = null)
+{
+    public bool IsOptional => Gate is not null || OnlyWhenAsked;
+
+    /// <summary>Whether a KubeVirt of <paramref name="version"/> (null: unknown, taken as the newest) starts it with these gates.</summary>
+    public bool Needed(Version? version, IReadOnlySet<string> gates, IReadOnlySet<string> disabled, IReadOnlySet<string> asked)
+    {
+        if (version is not null && Since is not null && version < Since)
+        {
+            return false;
+        }
+        if (asked.Contains(Name) || asked.Contains(KubeVirtComponents.All))
+        {
+            return true;
+        }
+        if (OnlyWhenAsked)
+        {
+            return false;
+        }
+        if (Gate is null || gates.Contains(Gate) || AlwaysFrom is not null && (version is null || version >= AlwaysFrom))
+        {
+            return true;
+        }
+        return DefaultOnFrom is not null && (version is null || version >= DefaultOnFrom) && !disabled.Contains(Gate);
+    }
+}
+
+/// <summary>
+/// Every image a KubeVirt release's virt-operator can start, read from kubevirt/kubevirt at
+/// v1.3.0 through v1.9.0 (pkg/virt-operator/util/config.go, resource/apply/reconcile.go,
+/// pkg/virt-config/featuregate). virt-operator itself is derived the same way when the KubeVirt CR
+/// moves the registry or tag (its install-strategy job runs it).
+/// </summary>
+public static class KubeVirtComponents
+{
+    /// <summary>spec.kubevirt.optionalComponents: every optional image.</summary>
+    public const string All = "all";
+
+    public const string Operator = "virt-operator";
+
+    private static readonly Version V1_6 = new(1, 6, 0);
+    private static readonly Version V1_8 = new(1, 8, 0);
+    private static readonly Version V1_9 = new(1, 9, 0);
+
+    /// <summary>From pkg/virt-operator/resource/generate/components/data/virt-template/install-virt-operator.yaml at each tag.</summary>
+    private static readonly Dictionary<string, string> VirtTemplateTags = new(StringComparer.Ordinal)
+    {
+        ["v1.8.0"] = "v0.1.7",
+        ["v1.8.1"] = "v0.1.7",
+        ["v1.8.2"] = "v0.1.7",
+        ["v1.8.3"] = "v0.1.8",
+        ["v1.8.4"] = "v0.1.8",
+        ["v1.9.0"] = "v0.2.2",
+    };
+
+    public static readonly IReadOnlyList<KubeVirtComponent> Known =
+    [
+        new("virt-api", "VIRT_API"),
+        new("virt-controller", "VIRT_CONTROLLER"),
+        new("virt-handler", "VIRT_HANDLER"),
+        new("virt-launcher", "VIRT_LAUNCHER"),
+        new("virt-exportproxy", "VIRT_EXPORTPROXY", Gate: "VMExport", AlwaysFrom: V1_9),
+        new("virt-exportserver", "VIRT_EXPORTSERVER", Gate: "VMExport", AlwaysFrom: V1_9),
+        new("virt-synchronization-controller", "VIRT_SYNCHRONIZATIONCONTROLLER", Since: V1_6, Gate: "DecentralizedLiveMigration"),
+        new("virt-template-apiserver", "VIRT_TEMPLATE_APISERVER", Since: V1_8, Gate: "Template", DefaultOnFrom: V1_9, FixedTags: VirtTemplateTags),
+        new("virt-template-controller", "VIRT_TEMPLATE_CONTROLLER", Since: V1_8, Gate: "Template", DefaultOnFrom: V1_9, FixedTags: VirtTemplateTags),
+        new("sidecar-shim", "SIDECAR_SHIM", Gate: "Sidecar"),
+        new("pr-helper", "PR_HELPER", Gate: "PersistentReservation"),
+        new("libguestfs-tools", "GS", OnlyWhenAsked: true),
+    ];
+
+    /// <summary>The names spec.kubevirt.optionalComponents accepts.</summary>
+    public static IEnumerable<string> OptionalNames => [All, .. Known.Where(c => c.IsOptional).Select(c => c.Name)];
+
+    /// <summary>v1.9.0 as a version; null for a tag that is not a release (latest, a digest, a build of one's own).</summary>
+    public static Version? ParseVersion(string? text)
+    {
+        if (text is null || !text.StartsWith('v'))
+        {
+            return null;
+        }
+        var end = text.IndexOfAny(['-', '+']);
+        return Version.TryParse(end < 0 ? text[1..] : text[1..end], out var version) && version.Build >= 0 ? version : null;
+    }
+}

@@ -1,0 +1,42 @@
+namespace Kargo.Airgap.Spec;
+
+/// <summary>How an image came to be in a bundle: named in the spec, or found in a manifest by one of these rules.</summary>
+public enum ImageRule
+{
+    /// <summary>Listed in spec.images.</summary>
+    Spec,
+
+    /// <summary>A container's or init container's image: of a pod template.</summary>
+    Container,
+
+    /// <summary>A container's environment variable ending in _IMAGE (CDI's CONTROLLER_IMAGE, CNAO's MULTUS_IMAGE).</summary>
+    Variable,
+
+    /// <summary>A container argument --NAME-image=REF (cert-manager's --acme-http01-solver-image).</summary>
+    Argument,
+
+    /// <summary>What virt-operator derives from its own image at run time (virt-api, virt-handler, …).</summary>
+    KubeVirtOperator,
+
+    /// <summary>A VIRT_&lt;NAME&gt;_SHASUM digest of a digest-pinned virt-operator (KubeVirt before v1.7).</summary>
+    KubeVirtShasum,
+
+    /// <summary>A VM disk wrapped as a containerDisk here.</summary>
+    ContainerDisk,
+}
+
+public static class ImageRules
+{
+    /// <summary>The rule's name in the lock's output, the inventory and inspect.</summary>
+    public static string Key(this ImageRule rule) => rule switch
+    {
+        ImageRule.Spec => "spec",
+        ImageRule.Container => "container-image",
+        ImageRule.Variable => "image-variable",
+        ImageRule.Argument => "image-argument",
+        ImageRule.KubeVirtOperator => "kubevirt-operator",
+        ImageRule.KubeVirtShasum => "kubevirt-shasum",
+        ImageRule.ContainerDisk => "containerdisk",
+        _ => throw new ArgumentOutOfRangeException(nameof(rule)),
+    };
+}
