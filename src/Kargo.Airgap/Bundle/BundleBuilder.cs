@@ -163,6 +163,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             Platforms = [.. spec.Platforms.Select(p => p.ToString())],
             Components = spec.Components.Count == 0 ? null : [.. spec.Components.Select(c => new InventoryComponent(c.Name, c.Version, c.FeatureGates.Count == 0 ? null : c.FeatureGates))],
             Source = new InventorySource(SpecEntry(spec), LockEntry),
+            ManifestNamespaces = ManifestNamespaces(spec),
             Images = [.. plans.OrderBy(p => p.Reference.RefName, StringComparer.Ordinal).Select(p => new InventoryImage
             {
                 Reference = p.Reference.RefName,
@@ -225,6 +226,16 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
     }
 
     private const string LockEntry = "spec/images.lock";
+
+    private static SortedDictionary<string, string>? ManifestNamespaces(BundleSpec spec)
+    {
+        var namespaces = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var manifest in spec.Manifests.Where(m => m.Namespace is not null))
+        {
+            namespaces[$"manifests/{manifest.Name}"] = manifest.Namespace!;
+        }
+        return namespaces.Count == 0 ? null : namespaces;
+    }
 
     /// <summary>Named after metadata.name, which is always a safe entry name; the file's own name may not be.</summary>
     private static string SpecEntry(BundleSpec spec) => $"spec/{spec.Name}.yaml";

@@ -238,5 +238,5 @@ public static class BundleVerifier
 
     private static bool IsRegular(TarEntry entry) => entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile;
 
-    private static string Printable(string name) => new([.. name.Select(c => char.IsControl(c) ? '?' : c)]);
+    private static string Printable(string name) => EntryPaths.Printable(name);
 }

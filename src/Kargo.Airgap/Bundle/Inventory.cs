@@ -47,6 +47,14 @@ public sealed record Inventory
     [JsonPropertyName("images")]
     public required IReadOnlyList<InventoryImage> Images { get; init; }
 
+    /// <summary>
+    /// spec.manifests' namespace: per manifests/ entry, the namespace of its objects that name none
+    /// (upstream applies such files with kubectl -n). Read from a bundle: checked before use.
+    /// </summary>
+    [JsonPropertyName("manifestNamespaces")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? ManifestNamespaces { get; init; }
+
     [JsonPropertyName("entries")]
     public required IReadOnlyList<InventoryEntry> Entries { get; init; }
 

@@ -16,7 +16,9 @@ namespace Kargo.Airgap.Tests.Infrastructure;
 /// after <see cref="EstablishDelay"/> and only then is its kind served: a custom resource applied
 /// before that gets the real server's 404. Like their operators, a KubeVirt CR becomes Available
 /// and registers VirtualMachine, and a CDI CR becomes Available and registers DataVolume, after
-/// <see cref="OperatorDelay"/> — unless listed in <see cref="NeverAvailable"/>.
+/// <see cref="OperatorDelay"/> — unless listed in <see cref="NeverAvailable"/>. Workloads and the
+/// platform's custom resources "start" the pods their controllers would (<see cref="StandInOperators"/>):
+/// <see cref="Started"/> lists every image a node would then pull.
 /// The opt-in end-to-end test runs the same install against a real cluster.
 /// </summary>
 public sealed class KubernetesApiDouble : IAsyncDisposable
@@ -35,6 +37,9 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
     /// <summary>Every request, in order: "PATCH /apis/…?fieldManager=kargo", "GET …", with its answer's status.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
+    /// <summary>Every image a pod was started with, and the pod that started it ("NAMESPACE/POD" or the CR's name).</summary>
+    public ConcurrentDictionary<string, string> Started { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Each apply, in order, as "MANAGER KIND NAME".</summary>
     public ConcurrentQueue<string> Applies { get; } = new();
 
@@ -49,8 +54,12 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
         {
             ("v1", "namespaces", "Namespace", false), ("v1", "pods", "Pod", true), ("v1", "nodes", "Node", false),
             ("v1", "services", "Service", true), ("v1", "serviceaccounts", "ServiceAccount", true), ("v1", "configmaps", "ConfigMap", true),
-            ("apps/v1", "deployments", "Deployment", true), ("apps/v1", "daemonsets", "DaemonSet", true),
+            ("v1", "secrets", "Secret", true), ("apps/v1", "deployments", "Deployment", true), ("apps/v1", "daemonsets", "DaemonSet", true),
             ("rbac.authorization.k8s.io/v1", "clusterroles", "ClusterRole", false), ("rbac.authorization.k8s.io/v1", "clusterrolebindings", "ClusterRoleBinding", false),
+            ("rbac.authorization.k8s.io/v1", "roles", "Role", true), ("rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding", true),
+            ("scheduling.k8s.io/v1", "priorityclasses", "PriorityClass", false), ("storage.k8s.io/v1", "storageclasses", "StorageClass", false),
+            ("admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", false),
+            ("admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false),
             ("apiextensions.k8s.io/v1", "customresourcedefinitions", "CustomResourceDefinition", false),
         })
         {
@@ -253,6 +262,14 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
     /// <summary>What controllers in a real cluster do after an apply.</summary>
     private void OnApplied(Target target, string path, JsonObject applied)
     {
+        lock (_gate)
+        {
+            var current = _objects.GetValueOrDefault(path) ?? applied;
+            foreach (var (pod, image) in StandInOperators.Start(target.Kind, current, _objects.Values).ToList())
+            {
+                Started.TryAdd(image, target.Namespace is { } ns ? $"{ns}/{pod}" : pod);
+            }
+        }
         switch (target.Kind)
         {
             case "CustomResourceDefinition":

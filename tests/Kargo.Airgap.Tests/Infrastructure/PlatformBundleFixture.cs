@@ -34,7 +34,7 @@ public class PlatformBundleFixture : IAsyncLifetime
         await ProcessRunner.CheckedAsync("qemu-img", "create", "-f", "qcow2", Work["disk.qcow2"], "16M");
         Disk = File.ReadAllBytes(Work["disk.qcow2"]);
         Release.Server.Files["disk.qcow2"] = Disk;
-        PlatformRelease.WriteSpec(Work.Spec, extra: $"""
+        Release.WriteSpec(Work.Spec, extra: $"""
               vmImages:
                 - name: cirros
                   url: {Release.Server.Url("files/disk.qcow2")}

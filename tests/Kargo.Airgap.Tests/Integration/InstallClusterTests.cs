@@ -24,15 +24,21 @@ public sealed class InstallClusterTests(PlatformBundleFixture bundle) : IClassFi
 
         var result = AssertOk(await InstallAsync(api));
 
-        Assert.Equal(
-        [
-            "kargo CustomResourceDefinition kubevirts.kubevirt.io", "kargo CustomResourceDefinition cdis.cdi.kubevirt.io",
-            "kargo Namespace kubevirt", "kargo Namespace cdi",
-            "kargo Deployment virt-operator", "kargo Deployment cdi-operator",
-            "kargo KubeVirt kubevirt", "kargo CDI cdi",
-            "kargo-settings KubeVirt kubevirt", "kargo-settings CDI cdi",
-            "kargo VirtualMachine cirros",
-        ], api.Applies);
+        var applies = api.Applies.ToList();
+        int At(string apply) => applies.IndexOf(apply) is var i && i >= 0 ? i : throw new Xunit.Sdk.XunitException($"not applied: {apply}\n{string.Join("\n", applies)}");
+        var kinds = applies.Select(a => a.Split(' ')[1]).ToList();
+        // CRDs, then namespaces, then the operators' objects, then custom resources, then kargo's settings, then the VMs.
+        Assert.Equal(6, kinds.TakeWhile(k => k == "CustomResourceDefinition").Count());
+        Assert.Equal(["cdi", "cert-manager", "cluster-network-addons", "hostpath-provisioner", "kubevirt"], applies.Skip(6).Take(5).Select(a => a.Split(' ')[2]).Order(StringComparer.Ordinal));
+        Assert.True(At("kargo Deployment virt-operator") < At("kargo KubeVirt kubevirt") && At("kargo Deployment cdi-operator") < At("kargo CDI cdi"));
+        Assert.True(At("kargo Deployment hostpath-provisioner-operator") < At("kargo HostPathProvisioner hostpath-provisioner"));
+        Assert.True(At("kargo Certificate hostpath-provisioner-operator-webhook-service-cert") > At("kargo Deployment cert-manager"));
+        Assert.Equal(["kargo-settings KubeVirt kubevirt", "kargo-settings CDI cdi", "kargo VirtualMachine cirros"], applies.TakeLast(3));
+        // HPP's operator.yaml names no namespace: its objects land where its spec.manifests entry says, not in default.
+        Assert.NotNull(api.Get("/apis/apps/v1/namespaces/hostpath-provisioner/deployments/hostpath-provisioner-operator"));
+        Assert.NotNull(api.Get("/api/v1/namespaces/hostpath-provisioner/serviceaccounts/hostpath-provisioner-operator"));
+        Assert.NotNull(api.Get("/apis/rbac.authorization.k8s.io/v1/namespaces/hostpath-provisioner/rolebindings/hostpath-provisioner-operator"));
+        Assert.DoesNotContain(api.Requests, r => r.Contains("/namespaces/default/", StringComparison.Ordinal) && !r.Contains("virtualmachines", StringComparison.Ordinal));
         // Never a custom resource before its CRD was Established: the double would have answered 404.
         Assert.DoesNotContain(api.Requests, r => r.StartsWith("PATCH", StringComparison.Ordinal) && !r.EndsWith(" 200", StringComparison.Ordinal));
 

@@ -45,6 +45,10 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
             Assert.Equal(["http://127.0.0.1:5000"], ((YamlSequenceNode)mirror["endpoint"]).Children.Select(e => e.ToString()));
         }
         Assert.Contains("write-kubeconfig-mode: \"0600\"", File.ReadAllText(OnNode("/etc/rancher/k3s/config.yaml")));
+
+        // CNAO's Multus and bridge CNI write the standard folders: on k3s (v1.30.4, before the fixed plugin path) they are k3s's.
+        Assert.Equal("/var/lib/rancher/k3s/agent/etc/cni/net.d", new DirectoryInfo(OnNode("/etc/cni/net.d")).LinkTarget);
+        Assert.Equal("/var/lib/rancher/k3s/data/current/bin", new DirectoryInfo(OnNode("/opt/cni/bin")).LinkTarget);
         Assert.Equal(HostRoot.Private, File.GetUnixFileMode(OnNode("/etc/rancher/k3s/config.yaml")));
 
         // The registry service serves what the unpack placed, on the address asked for.
@@ -73,6 +77,30 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.Contains("VM cirros (stopped): 'virtctl start cirros'", result.Stdout);
         Assert.Contains("PASS architecture: amd64", result.Stdout);
     }
+
+    [Fact]
+    public async Task Standard_cni_folders_that_already_hold_files_are_left_alone_with_a_warning()
+    {
+        Directory.CreateDirectory(OnNode("/etc/cni/net.d"));
+        File.WriteAllText(OnNode("/etc/cni/net.d/87-podman.conflist"), "{}");
+
+        var result = AssertOk(await InstallAsync());
+
+        Assert.True(File.Exists(OnNode("/etc/cni/net.d/87-podman.conflist")));
+        Assert.Null(new DirectoryInfo(OnNode("/etc/cni/net.d")).LinkTarget);
+        Assert.Contains("WARN /etc/cni/net.d already exists and is not k3s's /var/lib/rancher/k3s/agent/etc/cni/net.d", result.Stdout);
+        Assert.Equal("/var/lib/rancher/k3s/data/current/bin", new DirectoryInfo(OnNode("/opt/cni/bin")).LinkTarget);
+    }
+
+    [Theory]
+    [InlineData("v1.30.4+k3s1", "/var/lib/rancher/k3s/data/current/bin")]
+    [InlineData("v1.30.6+k3s1", "/var/lib/rancher/k3s/data/cni")]
+    [InlineData("v1.29.9+k3s1", "/var/lib/rancher/k3s/data/current/bin")]
+    [InlineData("v1.28.15+k3s1", "/var/lib/rancher/k3s/data/cni")]
+    [InlineData("v1.27.16+k3s1", "/var/lib/rancher/k3s/data/current/bin")]
+    [InlineData("v1.35.6+k3s1", "/var/lib/rancher/k3s/data/cni")]
+    public void K3s_looks_for_cni_plugins_where_its_release_put_them(string version, string folder) =>
+        Assert.Equal(folder, Kargo.Airgap.Install.Steps.K3sCniPaths.K3sPluginFolder(version));
 
     [Fact]
     public async Task A_second_run_changes_nothing_and_says_so()
@@ -108,7 +136,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         // Once unpacked, the plan knows every object and its order.
         var plan = AssertOk(await InstallAsync("--dry-run"));
         Assert.Contains("[done in an earlier run] unpack", plan.Stdout);
-        Assert.Contains("apply 2 CustomResourceDefinition(s) and wait until each is Established", plan.Stdout);
+        Assert.Contains("apply 6 CustomResourceDefinition(s) and wait until each is Established", plan.Stdout);
         Assert.Contains("custom resource(s): KubeVirt kubevirt/kubevirt, CDI cdi", plan.Stdout);
 
         File.Delete(OnNode("/etc/rancher/k3s"));
@@ -190,7 +218,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.Contains($"- \"http://{target.Host}\"", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
         var skopeo = await ProcessRunner.RunAsync("skopeo", ["inspect", "--tls-verify=false", $"docker://{target.Host}/kubevirt/virt-operator:v1.3.0"]);
         Assert.True(skopeo.ExitCode == 0, skopeo.Output);
-        Assert.Contains(bundle.Release.VirtOperator.Digest.ToString(), skopeo.Stdout);
+        Assert.Contains(bundle.Release.Images[$"{bundle.SourceRegistry}/kubevirt/virt-operator:v1.3.0"].Digest.ToString(), skopeo.Stdout);
     }
 
     [Fact]
@@ -212,7 +240,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.False(Directory.Exists(OnNode("/var/lib/kargo/registry/oci")), "an agent pulls images from the first node: it needs no layout");
         Assert.False(File.Exists(OnNode("/etc/systemd/system/kargo-registry.service")));
         var everything = string.Join("\n", Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)
-            .Where(f => !f.EndsWith("kargo-join-token", StringComparison.Ordinal) && new FileInfo(f).Length < 1 << 20).Select(File.ReadAllText));
+            .Where(f => !f.EndsWith("kargo-join-token", StringComparison.Ordinal) && new FileInfo(f).LinkTarget is null && new FileInfo(f).Length < 1 << 20).Select(File.ReadAllText));
         Assert.DoesNotContain("K10secret", everything + result.Output);
     }
 

@@ -1,17 +1,21 @@
 using Kargo.Airgap.Bundle;
-using Kargo.Airgap.Spec;
 using Kargo.Airgap.Tests.Infrastructure;
 using static Kargo.Airgap.Tests.Infrastructure.Cli;
 
 namespace Kargo.Airgap.Tests.Integration;
 
-/// <summary>A build collects every image an operator manifest names, from the real registry.</summary>
+/// <summary>
+/// A build collects every image a digest-pinned virt-operator starts, in the form KubeVirt used
+/// before v1.7 for OLM and HCO builds (VIRT_&lt;NAME&gt;_SHASUM), from the real registry.
+/// </summary>
 public sealed class ManifestImagesBuildTests : RegistryTest, IAsyncLifetime
 {
     private TestFileServer _server = null!;
     private readonly TestImage _operator = TestImages.Image("kv-operator");
     private readonly TestImage _api = TestImages.Image("kv-api");
     private readonly TestImage _launcher = TestImages.Image("kv-launcher");
+    private readonly TestImage _controller = TestImages.Image("kv-controller");
+    private readonly TestImage _handler = TestImages.Image("kv-handler");
 
     public async Task InitializeAsync()
     {
@@ -19,6 +23,8 @@ public sealed class ManifestImagesBuildTests : RegistryTest, IAsyncLifetime
         await Pusher.PushAsync("kubevirt/virt-operator", "v1.3.0", _operator);
         await Pusher.PushAsync("kubevirt/virt-api", "v1.3.0", _api);
         await Pusher.PushAsync("kubevirt/virt-launcher", "v1.3.0", _launcher);
+        await Pusher.PushAsync("kubevirt/virt-controller", "v1.3.0", _controller);
+        await Pusher.PushAsync("kubevirt/virt-handler", "v1.3.0", _handler);
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
@@ -32,10 +38,13 @@ public sealed class ManifestImagesBuildTests : RegistryTest, IAsyncLifetime
             spec:
               containers:
               - name: virt-operator
-                image: {Registry.Host}/kubevirt/virt-operator:v1.3.0
+                image: {Registry.Host}/kubevirt/virt-operator@{_operator.Digest}
                 env:
-                - {"{"}name: OPERATOR_IMAGE, value: "{Registry.Host}/kubevirt/virt-operator:v1.3.0"{"}"}
+                - {"{"}name: OPERATOR_IMAGE, value: "{Registry.Host}/kubevirt/virt-operator@{_operator.Digest}"{"}"}
+                - {"{"}name: KUBEVIRT_VERSION, value: v1.2.0{"}"}
                 - {"{"}name: VIRT_API_SHASUM, value: "{_api.Digest}"{"}"}
+                - {"{"}name: VIRT_CONTROLLER_SHASUM, value: "{_controller.Digest}"{"}"}
+                - {"{"}name: VIRT_HANDLER_SHASUM, value: "{_handler.Digest}"{"}"}
                 - {"{"}name: VIRT_LAUNCHER_SHASUM, value: "{launcherDigest}"{"}"}
         """;
 
@@ -57,9 +66,10 @@ public sealed class ManifestImagesBuildTests : RegistryTest, IAsyncLifetime
 
         var inventory = BundleReader.ReadSummary(Work.Output).Inventory;
         Assert.Equal(
-            [$"{Registry.Host}/kubevirt/virt-api@{_api.Digest}", $"{Registry.Host}/kubevirt/virt-launcher@{_launcher.Digest}", $"{Registry.Host}/kubevirt/virt-operator:v1.3.0"],
+            [$"{Registry.Host}/kubevirt/virt-api@{_api.Digest}", $"{Registry.Host}/kubevirt/virt-controller@{_controller.Digest}", $"{Registry.Host}/kubevirt/virt-handler@{_handler.Digest}",
+                $"{Registry.Host}/kubevirt/virt-launcher@{_launcher.Digest}", $"{Registry.Host}/kubevirt/virt-operator@{_operator.Digest}"],
             inventory.Images.Select(i => i.Reference).Order(StringComparer.Ordinal));
-        Assert.Equal([_operator.Digest], LockFile.Load(Work.Lock).Images.Where(i => i.Reference.Contains("virt-operator", StringComparison.Ordinal)).Select(i => i.Digest));
+        Assert.All(inventory.Images.Where(i => !i.Reference.Contains("virt-operator", StringComparison.Ordinal)), i => Assert.Equal("kubevirt-shasum", i.FoundBy));
         AssertOk(await Work.BuildAsync("--locked"));
     }
 

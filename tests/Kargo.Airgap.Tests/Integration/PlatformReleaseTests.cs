@@ -20,12 +20,12 @@ public sealed class PlatformReleaseTests : RegistryTest, IAsyncLifetime
 
     public async Task DisposeAsync() => await _release.DisposeAsync();
 
-    private void WriteSpec(string cdiVersion = "v1.59.0") => PlatformRelease.WriteSpec(Work.Spec, cdiVersion);
+    private void WriteSpec(string cdiVersion = "v1.59.0") => _release.WriteSpec(Work.Spec, cdiVersion);
 
     private Task<ProcessResult> BuildAsync(params string[] extra) => Work.BuildAsync(["--release-mirror", _release.MirrorUrl, .. extra]);
 
     [Fact]
-    public async Task Components_by_version_bring_their_files_manifests_and_every_image_they_name()
+    public async Task Components_by_version_bring_their_files_manifests_and_every_image_their_operators_start()
     {
         WriteSpec();
 
@@ -36,33 +36,36 @@ public sealed class PlatformReleaseTests : RegistryTest, IAsyncLifetime
         Assert.Equal(["Snapshot", "LiveMigration"], inventory.Components![1].FeatureGates!);
         var paths = inventory.Entries.Select(e => e.Path).ToList();
         foreach (var entry in new[] { "files/k3s-amd64", "files/k3s-airgap-images-amd64.tar.zst", "files/k3s-sha256sum-amd64.txt", "files/k3s-install.sh", "files/virtctl-linux-amd64",
-            "manifests/kubevirt-operator.yaml", "manifests/kubevirt-cr.yaml", "manifests/cdi-operator.yaml", "manifests/cdi-cr.yaml" })
+            "manifests/kubevirt-operator.yaml", "manifests/kubevirt-cr.yaml", "manifests/cdi-operator.yaml", "manifests/cdi-cr.yaml", "manifests/cert-manager.yaml", "manifests/hpp-operator.yaml" })
         {
             Assert.Contains(entry, paths);
         }
         Assert.Contains(inventory.Entries, e => e.Path == "files/k3s-amd64" && e.Sha256 == Sha(_release.K3sBinary));
-        Assert.Equal(
-            [$"{Registry.Host}/kubevirt/cdi-controller:v1.59.0", $"{Registry.Host}/kubevirt/cdi-operator:v1.59.0", $"{Registry.Host}/kubevirt/virt-api@{_release.VirtApi.Digest}", $"{Registry.Host}/kubevirt/virt-operator:v1.3.0"],
-            inventory.Images.Select(i => i.Reference).Order(StringComparer.Ordinal));
+        // Every image the published manifests name, and the four virt-operator derives at run time, which none names.
+        Assert.Equal(_release.Images.Keys.Order(StringComparer.Ordinal), inventory.Images.Select(i => i.Reference).Order(StringComparer.Ordinal));
+        Assert.All(PlatformRelease.KubeVirtDerived, name =>
+            Assert.Equal("kubevirt-operator", inventory.Images.Single(i => i.Reference == $"{Registry.Host}/kubevirt/{name}:v1.3.0").FoundBy));
+        Assert.Equal("image-argument", inventory.Images.Single(i => i.Reference.EndsWith("/cert-manager-acmesolver:v1.15.3", StringComparison.Ordinal)).FoundBy);
+        Assert.Equal("hostpath-provisioner", inventory.ManifestNamespaces!["manifests/hpp-operator.yaml"]);
 
         var inspect = AssertOk(await BundleAsync("inspect", Work.Output));
         Assert.Contains("component: kubevirt v1.3.0 (feature gates: Snapshot, LiveMigration)", inspect.Stdout);
-        Assert.Contains($"[kubevirt] {Registry.Host}/kubevirt/virt-api@{_release.VirtApi.Digest}", inspect.Stdout);
-        Assert.Contains($"[cdi] {Registry.Host}/kubevirt/cdi-controller:v1.59.0", inspect.Stdout);
+        Assert.Contains($"[kubevirt] {Registry.Host}/kubevirt/virt-handler:v1.3.0  (found by kubevirt-operator)", inspect.Stdout);
+        Assert.Contains($"[cdi] {Registry.Host}/kubevirt/cdi-controller:v1.59.0  (found by image-variable)", inspect.Stdout);
         Assert.Contains("files/k3s-airgap-images-amd64.tar.zst", inspect.Stdout);
 
         AssertOk(await BuildAsync("--locked"));
 
-        // lock, from scratch: every release file and every tag the manifests name is pinned.
+        // lock, from scratch: every release file and every tag the manifests name is pinned, each with the rule that found it.
         File.Delete(Work.Lock);
         var relock = AssertOk(await Work.LockAsync("--release-mirror", _release.MirrorUrl));
         var lockFile = Kargo.Airgap.Spec.LockFile.Load(Work.Lock);
-        Assert.Equal(9, lockFile.Files.Count());
+        Assert.Equal(16, lockFile.Files.Count());
         Assert.Contains(lockFile.Files, f => f.Url.EndsWith("/k3s-airgap-images-amd64.tar.zst", StringComparison.Ordinal) && f.Sha256 == Sha(_release.AirgapImages));
-        Assert.Equal(
-            [$"{Registry.Host}/kubevirt/cdi-controller:v1.59.0", $"{Registry.Host}/kubevirt/cdi-operator:v1.59.0", $"{Registry.Host}/kubevirt/virt-api@{_release.VirtApi.Digest}", $"{Registry.Host}/kubevirt/virt-operator:v1.3.0"],
-            lockFile.Images.Select(i => i.Reference).Order(StringComparer.Ordinal));
-        Assert.Contains($"{Registry.Host}/kubevirt/virt-operator:v1.3.0 {_release.VirtOperator.Digest} (new)", relock.Stdout);
+        Assert.Equal(_release.Images.Keys.Order(StringComparer.Ordinal), lockFile.Images.Select(i => i.Reference).Order(StringComparer.Ordinal));
+        var virtOperator = _release.Images[$"{Registry.Host}/kubevirt/virt-operator:v1.3.0"];
+        Assert.Contains($"{Registry.Host}/kubevirt/virt-operator:v1.3.0 {virtOperator.Digest} (new, found by container-image in manifests/kubevirt-operator.yaml: Deployment virt-operator, container virt-operator)", relock.Stdout);
+        Assert.Contains($"{Registry.Host}/kubevirt/virt-api:v1.3.0 {_release.Images[$"{Registry.Host}/kubevirt/virt-api:v1.3.0"].Digest} (new, found by kubevirt-operator in manifests/kubevirt-operator.yaml: Deployment virt-operator, container virt-operator, derived from VIRT_OPERATOR_IMAGE", relock.Stdout);
     }
 
     [Fact]

@@ -80,5 +80,46 @@ public sealed class ManifestObjectTests : IDisposable
         Assert.Equal(["KubeVirt kubevirt/kubevirt"], plan.CustomResources.Select(o => o.ToString()));
     }
 
+    [Fact]
+    public void A_namespaced_object_without_a_namespace_from_itself_or_its_manifest_is_refused_not_put_in_default()
+    {
+        File.WriteAllText(_dir["hpp-operator.yaml"], ReleaseFixtures.Read(ReleaseFixtures.HppOperator));
+
+        var refused = Assert.Throws<KargoException>(() => ApplyPlan.For(ManifestObject.Read(_dir["hpp-operator.yaml"])));
+
+        Assert.Contains("hpp-operator.yaml:", refused.Message);
+        Assert.Contains("ServiceAccount hostpath-provisioner-operator", refused.Message);
+        Assert.Contains("Deployment hostpath-provisioner-operator", refused.Message);
+        Assert.DoesNotContain("ClusterRoleBinding", refused.Message);
+        Assert.Contains("Give the manifest's spec.manifests entry a namespace:", refused.Message);
+
+        var objects = ManifestObject.Read(_dir["hpp-operator.yaml"], "hostpath-provisioner");
+        var plan = ApplyPlan.For(objects);
+        Assert.Equal("hostpath-provisioner", plan.Operators.Single(o => o.Kind == "Deployment").NamespaceWhen(true));
+        Assert.Null(plan.Operators.Single(o => o.Kind == "ClusterRoleBinding").NamespaceWhen(false));
+        Assert.Contains("Deployment hostpath-provisioner/hostpath-provisioner-operator", plan.Operators.Select(o => o.ToString()));
+    }
+
+    [Fact]
+    public void A_kind_only_the_cluster_knows_is_left_to_discovery_and_a_bundled_crds_scope_decides_its_objects()
+    {
+        var objects = Read("""
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: things.example.com}
+            spec:
+              group: example.com
+              names: {kind: Thing, plural: things}
+              scope: Namespaced
+              versions: [{name: v1, served: true, storage: true}]
+            ---
+            {apiVersion: other.example.com/v1, kind: Unknown, metadata: {name: u}}
+            """);
+        Assert.Equal(2, ApplyPlan.For(objects).Crds.Count + ApplyPlan.For(objects).Operators.Count);
+
+        var thing = Read("{apiVersion: example.com/v1, kind: Thing, metadata: {name: t}}");
+        Assert.Throws<KargoException>(() => ApplyPlan.For([.. objects, .. thing]));
+    }
+
     public void Dispose() => _dir.Dispose();
 }

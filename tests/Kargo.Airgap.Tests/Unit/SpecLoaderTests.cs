@@ -32,6 +32,53 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
+    public void A_manifest_entry_may_name_the_namespace_of_its_objects_and_it_must_be_a_namespace_name()
+    {
+        var spec = Parse("""
+            metadata: {name: demo, version: "1"}
+            spec:
+              manifests:
+                - {url: "https://example.com/operator.yaml", name: hpp-operator.yaml, namespace: hostpath-provisioner}
+                - local.yaml
+            """);
+        Assert.Equal(["hostpath-provisioner", null], spec.Manifests.Select(m => m.Namespace));
+
+        var error = Fails("""
+            metadata: {name: demo, version: "1"}
+            spec:
+              manifests:
+                - {path: local.yaml, namespace: ../etc}
+            """);
+        Assert.Contains("bundle-specs/demo.yaml:4", error.Message);
+        Assert.Contains("namespace '../etc' is not a Kubernetes namespace name", error.Message);
+    }
+
+    [Fact]
+    public void Kubevirt_optional_components_are_all_or_a_list_checked_against_the_release()
+    {
+        var spec = Parse("""
+            metadata: {name: demo, version: "1"}
+            spec:
+              kubevirt: {version: v1.3.0, optionalComponents: [libguestfs-tools, pr-helper]}
+            """);
+        Assert.Equal(["libguestfs-tools", "pr-helper"], spec.Components.Single().OptionalComponents);
+        Assert.Equal(["all"], Parse("""
+            metadata: {name: demo, version: "1"}
+            spec:
+              kubevirt: {version: v1.3.0, optionalComponents: all}
+            """).Components.Single().OptionalComponents);
+
+        var unknown = Parse("""
+            metadata: {name: demo, version: "1"}
+            spec:
+              kubevirt: {version: v1.3.0, optionalComponents: [virt-nothing]}
+            """);
+        var error = Assert.Throws<KargoException>(() => new Kargo.Airgap.Sources.Releases.ReleaseCatalog(null).Expand(unknown));
+        Assert.Contains("bundle-specs/demo.yaml:3: spec.kubevirt.optionalComponents: 'virt-nothing' is not an optional KubeVirt component", error.Message);
+        Assert.Contains("libguestfs-tools", error.Message);
+    }
+
+    [Fact]
     public void Platforms_default_to_linux_amd64()
     {
         var spec = Parse("""

@@ -9,12 +9,23 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
     /// <summary>For a CRD: the apiVersion and kind of the objects it defines (one per served version).</summary>
     public IReadOnlyList<(string ApiVersion, string Kind)> DefinedTypes { get; init; } = [];
 
+    /// <summary>For a CRD: whether its objects live in a namespace (spec.scope: Namespaced).</summary>
+    public bool DefinesNamespaced { get; init; }
+
+    /// <summary>The namespace its manifest's spec.manifests entry gives, for a namespaced object that names none.</summary>
+    public string? DefaultNamespace { get; init; }
+
     public bool IsCrd => Kind == "CustomResourceDefinition" && ApiVersion.StartsWith("apiextensions.k8s.io/", StringComparison.Ordinal);
 
-    public override string ToString() => Namespace is null ? $"{Kind} {Name}" : $"{Kind} {Namespace}/{Name}";
+    /// <summary>The namespace it is applied in: its own, else its manifest's for a namespaced kind; null for a cluster-scoped one.</summary>
+    public string? NamespaceWhen(bool namespaced) => namespaced ? Namespace ?? DefaultNamespace : null;
+
+    public override string ToString() => (Namespace ?? DefaultNamespace) is { } ns ? $"{Kind} {ns}/{Name}" : $"{Kind} {Name}";
 
     /// <summary>The objects of a multi-document YAML file; empty documents are skipped.</summary>
-    public static IReadOnlyList<ManifestObject> Read(string path)
+    /// <param name="path">The manifest file.</param>
+    /// <param name="defaultNamespace">The namespace for its namespaced objects that name none (spec.manifests namespace:).</param>
+    public static IReadOnlyList<ManifestObject> Read(string path, string? defaultNamespace = null)
     {
         var text = File.ReadAllText(path);
         var stream = new YamlStream();
@@ -53,6 +64,8 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
             objects.Add(new ManifestObject(apiVersion, kind, name, metadata is null ? null : Text(metadata, "namespace"), yaml, $"{Path.GetFileName(path)}:{line}")
             {
                 DefinedTypes = DefinedBy(root),
+                DefinesNamespaced = root.Children.TryGetValue("spec", out var crdSpec) && crdSpec is YamlMappingNode crdMap && crdMap.Children.TryGetValue("scope", out var scope) && scope.ToString() == "Namespaced",
+                DefaultNamespace = defaultNamespace,
             });
         }
         return objects;

@@ -7,9 +7,16 @@ public sealed record ApplyPlan(
     IReadOnlyList<ManifestObject> Operators,
     IReadOnlyList<ManifestObject> CustomResources)
 {
+    /// <summary>The plan for these objects; refused when a namespaced object has no namespace from itself or its manifest.</summary>
     public static ApplyPlan For(IReadOnlyList<ManifestObject> objects)
     {
         var crds = objects.Where(o => o.IsCrd).ToList();
+        var scopes = new KindScopes(crds);
+        var homeless = objects.Where(o => o.Namespace is null && o.DefaultNamespace is null && scopes.IsNamespaced(o.ApiVersion, o.Kind) == true).ToList();
+        if (homeless.Count > 0)
+        {
+            throw NoNamespace(homeless);
+        }
         var defined = crds.SelectMany(c => c.DefinedTypes).ToHashSet();
         return new ApplyPlan(
             crds,
@@ -17,6 +24,11 @@ public sealed record ApplyPlan(
             [.. objects.Where(o => !o.IsCrd && o is not { Kind: "Namespace", ApiVersion: "v1" } && !defined.Contains((o.ApiVersion, o.Kind)))],
             [.. objects.Where(o => defined.Contains((o.ApiVersion, o.Kind)))]);
     }
+
+    /// <summary>Kubernetes would put them in "default", where their bindings and volumes do not point: refused instead.</summary>
+    public static KargoException NoNamespace(IReadOnlyList<ManifestObject> objects) =>
+        new($"{string.Join("; ", objects.Select(o => $"{o.Source}: {o}"))}: namespaced, but neither the object nor its manifest names a namespace. " +
+            "Give the manifest's spec.manifests entry a namespace: (the one its project installs it into, as 'kubectl apply -n') and build again");
 
     public IEnumerable<string> Describe() =>
     [
@@ -77,8 +89,9 @@ public sealed class PlatformApplier(KubeApi api, Action<string> log, TimeSpan ti
         foreach (var resource in plan.CustomResources.Where(r => r.Kind is "KubeVirt" or "CDI"))
         {
             var type = types.Find(resource.ApiVersion, resource.Kind) ?? throw new KargoException($"the cluster no longer serves {resource.ApiVersion} {resource.Kind}");
-            var scope = resource.Namespace is { } ns && !namespaces.Contains(ns) ? [.. namespaces, ns] : namespaces;
-            await _readiness.WaitForAvailableAsync(resource.ToString(), type.PathOf(resource.Name, resource.Namespace), scope, cancellationToken);
+            var ns = resource.NamespaceWhen(type.Namespaced);
+            var scope = ns is not null && !namespaces.Contains(ns) ? [.. namespaces, ns] : namespaces;
+            await _readiness.WaitForAvailableAsync(resource.ToString(), type.PathOf(resource.Name, ns), scope, cancellationToken);
         }
     }
 
@@ -99,7 +112,11 @@ public sealed class PlatformApplier(KubeApi api, Action<string> log, TimeSpan ti
     private async Task<string> ApplyOneAsync(ManifestObject item, string manager, ResourceTypes types, CancellationToken cancellationToken)
     {
         var type = types.Find(item.ApiVersion, item.Kind) ?? throw new KargoException($"{item.Source}: the cluster does not serve {item.ApiVersion} {item.Kind}");
-        var path = type.PathOf(item.Name, item.Namespace);
+        if (type.Namespaced && item.NamespaceWhen(true) is null)
+        {
+            throw ApplyPlan.NoNamespace([item]);
+        }
+        var path = type.PathOf(item.Name, item.NamespaceWhen(type.Namespaced));
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {

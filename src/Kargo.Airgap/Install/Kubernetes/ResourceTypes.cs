@@ -7,7 +7,7 @@ public sealed record ResourceType(string ApiVersion, string Kind, string Plural,
     public string PathOf(string name, string? ns)
     {
         var prefix = ApiVersion.Contains('/', StringComparison.Ordinal) ? $"/apis/{ApiVersion}" : $"/api/{ApiVersion}";
-        var scope = Namespaced ? $"/namespaces/{ns ?? "default"}" : "";
+        var scope = Namespaced ? $"/namespaces/{ns ?? throw new KargoException($"{Kind} {name} lives in a namespace and has none")}" : "";
         return $"{prefix}{scope}/{Plural}/{Uri.EscapeDataString(name)}";
     }
 }

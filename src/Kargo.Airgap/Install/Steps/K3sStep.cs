@@ -46,6 +46,7 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
         $"write {K3sFiles.Config}",
         .. role is K3sRole.Agent ? [$"write {K3sFiles.JoinToken} (mode 0600)"] : Array.Empty<string>(),
         $"write {K3sFiles.InstallScript}",
+        .. K3sCniPaths.Links(K3sVersion(context)).Select(l => $"link {l.Standard} -> {l.K3s} unless it holds files (CNAO's Multus and bridge CNI write there)"),
         $"run: {InstallCommand()}",
         .. role is K3sRole.Server ? [$"wait for the API ({K3sFiles.Kubeconfig}) and the node Ready"] : Array.Empty<string>(),
     ];
@@ -62,6 +63,7 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
         }
         context.Write(K3sFiles.Config, Config(), HostRoot.Private);
         context.Copy(Bundled(context, "k3s-install.sh"), K3sFiles.InstallScript, HostRoot.Executable);
+        K3sCniPaths.Link(context, K3sVersion(context));
         await context.RunAsync(InstallCommand(), cancellationToken);
         if (role is K3sRole.Server && !context.Root.IsRecording)
         {
@@ -70,6 +72,8 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
             context.Did("the API answers and the node is Ready");
         }
     }
+
+    private static string? K3sVersion(InstallContext context) => context.Inventory.Components?.FirstOrDefault(c => c.Name == "k3s")?.Version;
 
     private static string Bundled(InstallContext context, string name)
     {

@@ -85,7 +85,21 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
         var files = Directory.GetFiles(folder, "*.yaml").Concat(Directory.GetFiles(folder, "*.yml"))
             .OrderBy(f => Array.IndexOf(PlatformManifests, Path.GetFileName(f)) is var i && i >= 0 ? i : PlatformManifests.Length)
             .ThenBy(f => f, StringComparer.Ordinal);
-        return [.. files.SelectMany(ManifestObject.Read)];
+        var namespaces = ManifestNamespaces(context.Inventory);
+        return [.. files.SelectMany(f => ManifestObject.Read(f, namespaces.GetValueOrDefault($"manifests/{Path.GetFileName(f)}")))];
+    }
+
+    /// <summary>The inventory's spec.manifests namespaces, each checked as a namespace name (signed is not the same as safe).</summary>
+    private static IReadOnlyDictionary<string, string> ManifestNamespaces(Bundle.Inventory inventory)
+    {
+        foreach (var (entry, ns) in inventory.ManifestNamespaces ?? new Dictionary<string, string>())
+        {
+            if (!entry.StartsWith("manifests/", StringComparison.Ordinal) || !Spec.SpecLoader.NamespacePattern().IsMatch(ns))
+            {
+                throw new KargoException($"the bundle's inventory gives manifest '{Bundle.EntryPaths.Printable(entry)}' the namespace '{Bundle.EntryPaths.Printable(ns)}', which is not a manifest and a namespace name: the bundle is damaged or was not written by kargo-bundle");
+            }
+        }
+        return inventory.ManifestNamespaces ?? new Dictionary<string, string>();
     }
 
     private static bool HasKvm => File.Exists("/dev/kvm");
