@@ -16,11 +16,21 @@ internal static class LockCommand
         var lockPath = new Option<string>("--lock") { Description = "The lock file to write", DefaultValueFactory = _ => "images.lock" };
         var cache = CacheOption.Create();
         var json = OutputOptions.Json("every pin and what it was before");
+        var plan = new Option<bool>("--plan")
+        {
+            Description = "Contact nothing: print every URL, image and host lock would contact (for a firewall or proxy allow-list). Images of manifests not downloaded yet are known after a lock or build",
+        };
         var registry = new RegistryArguments();
-        var command = new Command("lock", "Resolve every image tag of SPEC to its manifest digest and write the lock file.") { spec, lockPath, cache, json };
+        var command = new Command("lock", "Resolve every image tag of SPEC to its manifest digest and write the lock file.") { spec, lockPath, cache, json, plan };
         registry.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(plan))
+            {
+                var lockPlan = LockPlan.For(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ReleaseCatalog(registry.ReleaseMirror(parse)), new OciLayout(parse.GetValue(cache)!));
+                await stdout.WriteAsync(parse.GetValue(json) ? PlanJson(lockPlan) : PlanText(lockPlan));
+                return CliHost.Success;
+            }
             var options = registry.Read(parse);
             using var client = new RegistryClient(options);
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
@@ -42,6 +52,48 @@ internal static class LockCommand
         });
         return command;
     }
+
+    private static string PlanText(LockPlan plan)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine($"urls ({plan.Urls.Count}):");
+        plan.Urls.ToList().ForEach(u => text.AppendLine($"  {u}"));
+        text.AppendLine($"images ({plan.Images.Count}):");
+        plan.Images.ToList().ForEach(i => text.AppendLine($"  {i.Reference}  ({i.FoundBy}: {i.Origin})"));
+        if (plan.NotCached.Count > 0)
+        {
+            text.AppendLine($"images named by these manifests are known once they are downloaded (run lock or build once; the cache keeps them):");
+            plan.NotCached.ToList().ForEach(u => text.AppendLine($"  {u}"));
+        }
+        text.AppendLine($"hosts ({plan.Hosts.Count}); registries and downloads may also send clients on to token and download hosts that only their answers name:");
+        plan.Hosts.ToList().ForEach(h => text.AppendLine($"  {h}"));
+        return text.ToString();
+    }
+
+    private static string PlanJson(LockPlan plan) => JsonOutput.Of(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray("urls");
+        plan.Urls.ToList().ForEach(writer.WriteStringValue);
+        writer.WriteEndArray();
+        writer.WriteStartArray("images");
+        foreach (var image in plan.Images)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("reference", image.Reference);
+            writer.WriteString("foundBy", image.FoundBy);
+            writer.WriteString("origin", image.Origin);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("notCached");
+        plan.NotCached.ToList().ForEach(writer.WriteStringValue);
+        writer.WriteEndArray();
+        writer.WriteStartArray("hosts");
+        plan.Hosts.ToList().ForEach(writer.WriteStringValue);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    });
 
     private static string LockJson(IReadOnlyList<LockChange> changes)
     {

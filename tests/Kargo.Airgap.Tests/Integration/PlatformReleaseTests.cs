@@ -69,6 +69,31 @@ public sealed class PlatformReleaseTests : RegistryTest, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lock_plan_names_every_url_image_and_host_without_contacting_anything()
+    {
+        WriteSpec();
+
+        var cold = AssertOk(await Work.LockAsync("--release-mirror", _release.MirrorUrl, "--plan"));
+
+        Assert.Empty(_release.Server.Requests);
+        Assert.False(File.Exists(Work.Lock));
+        Assert.Contains($"  {_release.MirrorUrl}/github.com/k3s-io/k3s/releases/download/v1.30.4%2Bk3s1/k3s-airgap-images-amd64.tar.zst", cold.Stdout);
+        Assert.Contains("images named by these manifests are known once they are downloaded", cold.Stdout);
+        Assert.Contains($"  {_release.MirrorUrl}/github.com/kubevirt/kubevirt/releases/download/v1.3.0/kubevirt-operator.yaml", cold.Stdout);
+
+        AssertOk(await BuildAsync());
+        var requests = _release.Server.Requests.Values.Sum();
+        var warm = AssertOk(await Work.LockAsync("--release-mirror", _release.MirrorUrl, "--plan", "--json"));
+
+        Assert.Equal(requests, _release.Server.Requests.Values.Sum());
+        using var json = System.Text.Json.JsonDocument.Parse(warm.Stdout);
+        var images = json.RootElement.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("reference").GetString()).ToList();
+        Assert.Equal(_release.Images.Keys.Order(StringComparer.Ordinal), images.Order(StringComparer.Ordinal));
+        Assert.Empty(json.RootElement.GetProperty("notCached").EnumerateArray());
+        Assert.Equal(new[] { $"127.0.0.1:{_release.Server.Port}", Registry.Host }.Order(StringComparer.Ordinal), json.RootElement.GetProperty("hosts").EnumerateArray().Select(h => h.GetString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task A_k3s_asset_that_disagrees_with_the_release_checksums_is_refused()
     {
         _release.Server.Files[$"github.com/k3s-io/k3s/releases/download/{K3s}/sha256sum-amd64.txt"] = Encoding.ASCII.GetBytes($"{Sha(_release.K3sBinary)}  k3s\n{new string('0', 64)}  k3s-airgap-images-amd64.tar.zst\n");

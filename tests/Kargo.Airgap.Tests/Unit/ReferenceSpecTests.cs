@@ -22,7 +22,11 @@ public sealed class ReferenceSpecTests
             Assert.Contains(name, manifests);
         }
         Assert.Contains(spec.Files, f => f.Name == "virtctl-linux-amd64");
-        Assert.Contains(spec.Files, f => f.Name == "k3s-airgap-images-amd64.tar.zst" && f.Source == "https://github.com/k3s-io/k3s/releases/download/v1.30.4%2Bk3s1/k3s-airgap-images-amd64.tar.zst");
+        Assert.Contains(spec.Files, f => f.Name == "k3s-airgap-images-amd64.tar.zst" && f.Source == "https://github.com/k3s-io/k3s/releases/download/v1.35.6%2Bk3s1/k3s-airgap-images-amd64.tar.zst");
+        Assert.Equal("hostpath-provisioner", spec.Manifests.Single(m => m.Name == "hpp-operator.yaml").Namespace);
+        // A dated Ubuntu build and a supported Fedora: neither path moves under the lock.
+        Assert.Matches(@"/releases/noble/release-[0-9]{8}/", spec.VmImages[0].Download.Source);
+        Assert.DoesNotContain("/releases/40/", spec.VmImages[1].Download.Source);
         Assert.Equal(["ubuntu", "fedora"], spec.VmImages.Select(v => v.Name));
 
         // Local manifests exist, parse, and name no image the bundle would have to find elsewhere.
@@ -34,6 +38,6 @@ public sealed class ReferenceSpecTests
         }
         var vms = string.Concat(spec.Manifests.Where(m => m.Name.StartsWith("vm-", StringComparison.Ordinal)).Select(m => File.ReadAllText(Path.Combine(Root(), "bundle-specs", m.Source))));
         Assert.Contains("kargo.local/vm/ubuntu:24.04", vms);
-        Assert.Contains("kargo.local/vm/fedora:40", vms);
+        Assert.Contains("kargo.local/vm/fedora:43", vms);
     }
 }

@@ -4,7 +4,7 @@ using Kargo.Airgap.Spec;
 namespace Kargo.Airgap.Sources.Releases;
 
 /// <summary>
-/// k3s: github.com/k3s-io/k3s releases publish the binary (k3s for amd64, k3s-ARCH otherwise),
+/// k3s: github.com/k3s-io/k3s releases publish the binary (k3s for amd64, k3s-armhf for 32-bit arm, k3s-ARCH otherwise),
 /// k3s-airgap-images-ARCH.tar.zst and sha256sum-ARCH.txt; the install script is install.sh at the
 /// release's tag on raw.githubusercontent.com.
 /// </summary>
@@ -14,7 +14,13 @@ public sealed class K3sRelease : IComponentRelease
 
     public string Name => "k3s";
 
-    private static string Binary(string arch) => arch == "amd64" ? "k3s" : $"k3s-{arch}";
+    /// <summary>The release's binary: k3s for amd64, k3s-armhf for 32-bit arm, k3s-ARCH otherwise.</summary>
+    private static string Binary(string arch) => arch switch
+    {
+        "amd64" => "k3s",
+        "arm" => "k3s-armhf",
+        _ => $"k3s-{arch}",
+    };
 
     private static string AirgapImages(string arch) => $"k3s-airgap-images-{arch}.tar.zst";
 
