@@ -176,9 +176,9 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             })],
             Entries = [.. items.Select(i => i.ToEntry())],
         };
-        if (EntryPaths.Problem(inventory.Entries) is { } problem)
+        if (InventoryRules.Problem(inventory) is { } problem)
         {
-            throw new KargoException($"the bundle would hold an entry no reader accepts: {problem}");
+            throw new KargoException($"the bundle's inventory would hold what no reader accepts: {problem}");
         }
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         var split = request.SplitSize;

@@ -106,10 +106,13 @@ public static class BundleVerifier
                 signature = SignatureState.Verified;
             }
 
-            inventory = Inventory.Parse(inventoryBytes, files.Name);
-            if (EntryPaths.Problem(inventory.Entries) is { } pathProblem)
+            try
             {
-                failures.Add(new(Inventory.EntryName, pathProblem));
+                inventory = Inventory.Parse(inventoryBytes, files.Name);
+            }
+            catch (KargoException e)
+            {
+                failures.Add(new(Inventory.EntryName, e.Message));
                 return Report();
             }
             var expectedSize = ExpectedSize(inventoryBytes.Length, signatureBytes?.Length, inventory.Entries);

@@ -92,6 +92,10 @@ public sealed record Inventory
         {
             throw new KargoException($"{source}: the inventory's format version {inventory.FormatVersion} and its base do not agree: the bundle is damaged");
         }
+        if (InventoryRules.Problem(inventory) is { } problem)
+        {
+            throw new KargoException($"{source}: the inventory's {problem}: the bundle is damaged or was not written by kargo-bundle, and nothing of it is used");
+        }
         return inventory;
     }
 }

@@ -1,7 +1,7 @@
 namespace Kargo.Airgap.Oci;
 
 /// <summary>The manifest and index media types of the OCI image spec and Docker's schema 2.</summary>
-public static class MediaTypes
+public static partial class MediaTypes
 {
     public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
     public const string OciIndex = "application/vnd.oci.image.index.v1+json";
@@ -21,4 +21,10 @@ public static class MediaTypes
     public static bool IsIndex(string mediaType) => mediaType is OciIndex or DockerManifestList;
 
     public static bool IsManifest(string mediaType) => mediaType is OciManifest or DockerManifest;
+
+    /// <summary>type/subtype as RFC 6838 restricts their names (no parameters, no spaces, no control characters).</summary>
+    public static bool IsWellFormed(string mediaType) => MediaTypePattern().IsMatch(mediaType);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$")]
+    private static partial System.Text.RegularExpressions.Regex MediaTypePattern();
 }

@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Kargo.Airgap.Sources;
@@ -69,16 +68,7 @@ public static partial class ManifestImages
 
     private static List<YamlMappingNode> Load(string yaml, string source)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            throw new KargoException($"{source}:{e.Start.Line}: not valid YAML: {e.InnerException?.Message ?? e.Message}", e);
-        }
-        return [.. stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()];
+        return [.. YamlText.Load(yaml, source).Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()];
     }
 
     /// <summary>The spec's gates and optional components, and what a bundled KubeVirt CR sets (its registry, tag and gates).</summary>

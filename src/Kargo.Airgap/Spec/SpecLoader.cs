@@ -1,6 +1,4 @@
-using System.Text.RegularExpressions;
 using Kargo.Airgap.Oci;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Kargo.Airgap.Spec;
@@ -22,15 +20,7 @@ public static partial class SpecLoader
 
     public static BundleSpec Parse(string yaml, string file)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            throw new SpecException(file, (int)e.Start.Line, (int)e.Start.Column, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
-        }
+        var stream = YamlText.Load(yaml, file);
         if (stream.Documents.Count != 1)
         {
             throw new SpecException(file, 1, 1, $"expected one YAML document, found {stream.Documents.Count}");
@@ -44,12 +34,12 @@ public static partial class SpecLoader
 
         var metadata = reader.Mapping(reader.Required(root, "metadata"), "metadata", "name", "version", "description");
         var name = reader.RequiredScalar(metadata, "metadata", "name");
-        if (!NamePattern().IsMatch(name.Value))
+        if (!Names.BundleName().IsMatch(name.Value))
         {
             throw reader.Error(name.Node, $"metadata.name '{name.Value}' must be lowercase letters, digits and '-', starting with a letter (it names the bundle file)");
         }
         var version = reader.RequiredScalar(metadata, "metadata", "version");
-        if (!VersionPattern().IsMatch(version.Value))
+        if (!Names.BundleVersion().IsMatch(version.Value))
         {
             throw reader.Error(version.Node, $"metadata.version '{version.Value}' may hold letters, digits, '.', '_', '+' and '-' only (it names the bundle file)");
         }
@@ -178,7 +168,7 @@ public static partial class SpecLoader
                     reader.Mapping(mapping, $"an entry of spec.{field}", "url", "path", "sha256", "name", "namespace");
                     if (reader.OptionalScalar(mapping, "namespace") is { } ns)
                     {
-                        if (!NamespacePattern().IsMatch(ns.Value))
+                        if (!Names.Namespace().IsMatch(ns.Value))
                         {
                             throw reader.Error(ns.Node, $"namespace '{ns.Value}' is not a Kubernetes namespace name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)");
                         }
@@ -212,11 +202,11 @@ public static partial class SpecLoader
             {
                 throw reader.Error(item, $"'{source}' is neither an http(s) URL nor a path");
             }
-            if (file.Sha256 is { } hash && !Sha256Pattern().IsMatch(hash))
+            if (file.Sha256 is { } hash && !Names.Sha256().IsMatch(hash))
             {
                 throw reader.Error(item, $"sha256 '{hash}' is not 64 hex digits");
             }
-            if (!FileNamePattern().IsMatch(file.Name))
+            if (!Names.FileName().IsMatch(file.Name))
             {
                 throw reader.Error(item, $"'{file.Name}' cannot name a bundle entry (letters, digits, . _ - + only); give a name:");
             }
@@ -262,11 +252,16 @@ public static partial class SpecLoader
     {
         var mapping = name == "kubevirt" ? reader.Mapping(node, where, "version", "featureGates", "optionalComponents") : reader.Mapping(node, where, "version");
         var version = reader.RequiredScalar(mapping, where, "version");
-        if (!ReleaseVersionPattern().IsMatch(version.Value))
+        if (!Names.ReleaseVersion().IsMatch(version.Value))
         {
             throw reader.Error(version.Node, $"{where}.version '{version.Value}' is not a release version such as v1.3.0{(name == "k3s" ? " or v1.30.4+k3s1" : "")}");
         }
-        var gates = reader.Optional(mapping, "featureGates") is { } list ? reader.Sequence(list, $"{where}.featureGates").Select(g => reader.Scalar(g, "a feature gate")).ToList() : [];
+        var gates = new List<string>();
+        foreach (var gate in reader.Optional(mapping, "featureGates") is { } list ? reader.Sequence(list, $"{where}.featureGates") : [])
+        {
+            var text = reader.Scalar(gate, "a feature gate");
+            gates.Add(Names.Word().IsMatch(text) ? text : throw reader.Error(gate, $"feature gate '{text}' is not a gate name (letters, digits and '-', such as Snapshot)"));
+        }
         return new SpecComponent(name, version.Value, (int)node.Start.Line, gates) { OptionalComponents = OptionalComponents(reader, mapping, where) };
     }
 
@@ -286,7 +281,7 @@ public static partial class SpecLoader
         const string where = "spec.cluster.microk8s";
         var mapping = reader.Mapping(node, where, "channel", "snaps");
         var channel = reader.RequiredScalar(mapping, where, "channel");
-        if (!SnapChannelPattern().IsMatch(channel.Value))
+        if (!Names.SnapChannel().IsMatch(channel.Value))
         {
             throw reader.Error(channel.Node, $"{where}.channel '{channel.Value}' is not a snap channel such as 1.30/stable");
         }
@@ -296,7 +291,7 @@ public static partial class SpecLoader
         foreach (var item in reader.Sequence(snapsNode, $"{where}.snaps"))
         {
             var path = reader.Scalar(item, "a .snap file");
-            if (!path.EndsWith(".snap", StringComparison.Ordinal) || !FileNamePattern().IsMatch(Path.GetFileName(path)))
+            if (!path.EndsWith(".snap", StringComparison.Ordinal) || !Names.FileName().IsMatch(Path.GetFileName(path)))
             {
                 throw reader.Error(item, $"'{path}' is not a .snap file as 'snap download' names them (NAME_REVISION.snap)");
             }
@@ -309,11 +304,7 @@ public static partial class SpecLoader
         return new SpecComponent("microk8s", channel.Value, (int)node.Start.Line, []) { Snaps = snaps };
     }
 
-    [GeneratedRegex(@"^(latest|[0-9]+\.[0-9]+(-[a-z0-9]+)?)(/(stable|candidate|beta|edge))?$")]
-    private static partial Regex SnapChannelPattern();
 
-    [GeneratedRegex(@"^v[0-9]+\.[0-9]+\.[0-9]+(?:[-+][A-Za-z0-9.+-]+)?$")]
-    private static partial Regex ReleaseVersionPattern();
 
     private static List<SpecVmImage> ReadVmImages(NodeReader reader, YamlMappingNode spec)
     {
@@ -327,7 +318,7 @@ public static partial class SpecLoader
         {
             var mapping = reader.Mapping(item, "an entry of spec.vmImages", "name", "url", "sha256", "format", "delivery", "tag");
             var name = reader.RequiredScalar(mapping, "vmImages[]", "name");
-            if (!NamePattern().IsMatch(name.Value))
+            if (!Names.BundleName().IsMatch(name.Value))
             {
                 throw reader.Error(name.Node, $"VM image name '{name.Value}' must be lowercase letters, digits and '-' (it names an image and a file)");
             }
@@ -336,7 +327,7 @@ public static partial class SpecLoader
             var delivery = reader.OptionalScalar(mapping, "delivery");
             var tag = reader.OptionalScalar(mapping, "tag")?.Value ?? "latest";
             var sha256 = reader.OptionalScalar(mapping, "sha256")?.Value.ToLowerInvariant();
-            if (sha256 is not null && !Sha256Pattern().IsMatch(sha256))
+            if (sha256 is not null && !Names.Sha256().IsMatch(sha256))
             {
                 throw reader.Error(item, $"sha256 '{sha256}' is not 64 hex digits");
             }
@@ -374,18 +365,8 @@ public static partial class SpecLoader
         return Path.GetFileName(path.TrimEnd('/'));
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")]
-    private static partial Regex FileNamePattern();
 
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
-    public static partial Regex NamespacePattern();
 
-    [GeneratedRegex("^[a-f0-9]{64}$")]
-    private static partial Regex Sha256Pattern();
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,62}$")]
-    private static partial Regex NamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")]
-    private static partial Regex VersionPattern();
 }

@@ -20,7 +20,7 @@ public sealed class HostileArchiveTests(SignedBundleFixture bundles) : IClassFix
     /// <summary>One tar entry: its name in the archive and in the inventory, its type and bytes.</summary>
     private sealed record Crafted(string Name, byte[] Content, TarEntryType Type = TarEntryType.RegularFile, string? ListedAs = null, string? LinkTo = null);
 
-    private string Write(IReadOnlyList<Crafted> tarEntries, IReadOnlyList<Crafted>? listed = null)
+    private string Write(IReadOnlyList<Crafted> tarEntries, IReadOnlyList<Crafted>? listed = null, Func<Inventory, Inventory>? alter = null)
     {
         var inventory = new Inventory
         {
@@ -32,7 +32,7 @@ public sealed class HostileArchiveTests(SignedBundleFixture bundles) : IClassFix
             Entries = [.. (listed ?? tarEntries).Select(e => new InventoryEntry(e.ListedAs ?? e.Name, e.Content.Length, Convert.ToHexStringLower(SHA256.HashData(e.Content))))],
         };
         using var key = SigningKey.Load(bundles.Key, null);
-        var inventoryBytes = (inventory with { Signer = key.Fingerprint }).ToBytes();
+        var inventoryBytes = (alter ?? (i => i))(inventory with { Signer = key.Fingerprint }).ToBytes();
         var path = _dir["hostile.kargo"];
         using (var file = File.Create(path))
         using (var tar = new TarWriter(file, TarEntryFormat.Ustar))
@@ -73,6 +73,56 @@ public sealed class HostileArchiveTests(SignedBundleFixture bundles) : IClassFix
     }
 
     private static readonly byte[] Payload = "#!/bin/sh\necho owned\n"u8.ToArray();
+
+    /// <summary>Inventory fields a signed bundle may carry that would become paths or terminal lines.</summary>
+    public static TheoryData<string, string> HostileFields => new()
+    {
+        { "name", "name '../../../../outside/x' is not a bundle name" },
+        { "version", "version '1/../../../outside' is not a bundle version" },
+        { "image", "not an image reference" },
+        { "component", "has a name, version or feature gate of no valid shape" },
+        { "namespace", "is not a manifest entry and a namespace name" },
+        { "source", "is not an entry under spec/" },
+        { "signer", "is not a key fingerprint" },
+        { "mediaType", "is not type/subtype" },
+    };
+
+    private static Inventory Altered(Inventory inventory, string field)
+    {
+        const string forged = "x\n\u001b[32msignature: verified\u001b[0m";
+        var image = new InventoryImage { Reference = "quay.io/kubevirt/virt-api:v1", Digest = Kargo.Airgap.Oci.Digest.Compute([]), MediaType = "application/vnd.oci.image.manifest.v1+json", Platforms = ["linux/amd64"], Size = 1 };
+        return field switch
+        {
+            "name" => inventory with { Name = "../../../../outside/x" },
+            "version" => inventory with { Version = "1/../../../outside" },
+            "image" => inventory with { Images = [image with { Reference = "quay.io/kubevirt/virt-api:" + forged }] },
+            "component" => inventory with { Components = [new InventoryComponent("kubevirt", "v1.3.0", [forged])] },
+            "namespace" => inventory with { ManifestNamespaces = new Dictionary<string, string> { ["manifests/a.yaml"] = "../../etc" } },
+            "source" => inventory with { Source = new("../outside/spec.yaml", "spec/images.lock") },
+            "signer" => inventory with { Signer = forged },
+            "mediaType" => inventory with { Images = [image with { MediaType = forged }] },
+            _ => throw new ArgumentException(field),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileFields))]
+    public async Task A_signed_inventory_field_that_breaks_its_rule_is_refused_before_anything_is_written(string field, string expected)
+    {
+        var bundle = Write([new("files/a", Payload)], alter: i => Altered(i, field));
+
+        await AssertRefusedAsync(bundle, expected);
+
+        var install = await OfflineAsync("install", bundle, "--pub", bundles.Pub, "--root", _dir["node/root"]);
+        Assert.Equal(1, install.ExitCode);
+        Assert.Contains(expected, install.Stderr);
+        Assert.DoesNotContain('\u001b', install.Output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir["outside"]));
+        Assert.False(File.Exists(_dir["node/root/var/lib/kargo/install-state.json"]));
+        var inspect = await BundleAsync("inspect", bundle);
+        Assert.Equal(1, inspect.ExitCode);
+        Assert.DoesNotContain('\u001b', inspect.Output);
+    }
 
     [Fact]
     public Task An_absolute_path_is_refused() =>

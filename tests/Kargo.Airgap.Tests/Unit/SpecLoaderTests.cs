@@ -79,6 +79,21 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
+    public void An_unclosed_flow_mapping_is_one_error_with_its_place_not_a_crash()
+    {
+        var error = Fails("""
+            kind: Bundle
+            metadata: {name: bad, version: "1.0"
+            spec:
+              images: [busybox]
+            """);
+
+        Assert.StartsWith("bundle-specs/demo.yaml:2:", error.Message);
+        Assert.Contains("not valid YAML", error.Message);
+        Assert.Throws<SpecException>(() => Kargo.Airgap.Sources.ManifestImages.Discover("kind: Deployment\nmetadata: {name: x\nspec: {}\n", "manifests/x.yaml"));
+    }
+
+    [Fact]
     public void Platforms_default_to_linux_amd64()
     {
         var spec = Parse("""

@@ -28,17 +28,8 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
     public static IReadOnlyList<ManifestObject> Read(string path, string? defaultNamespace = null)
     {
         var text = File.ReadAllText(path);
-        var stream = new YamlStream();
-        List<(int Start, int End)> slices;
-        try
-        {
-            stream.Load(new StringReader(text));
-            slices = DocumentSlices(text);
-        }
-        catch (YamlException e)
-        {
-            throw new KargoException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}", e);
-        }
+        var stream = Spec.YamlText.Load(text, path);
+        var slices = DocumentSlices(text);
         var objects = new List<ManifestObject>();
         foreach (var (document, slice) in stream.Documents.Zip(slices))
         {

@@ -94,7 +94,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
     {
         foreach (var (entry, ns) in inventory.ManifestNamespaces ?? new Dictionary<string, string>())
         {
-            if (!entry.StartsWith("manifests/", StringComparison.Ordinal) || !Spec.SpecLoader.NamespacePattern().IsMatch(ns))
+            if (!entry.StartsWith("manifests/", StringComparison.Ordinal) || !Spec.Names.Namespace().IsMatch(ns))
             {
                 throw new KargoException($"the bundle's inventory gives manifest '{Bundle.EntryPaths.Printable(entry)}' the namespace '{Bundle.EntryPaths.Printable(ns)}', which is not a manifest and a namespace name: the bundle is damaged or was not written by kargo-bundle");
             }
