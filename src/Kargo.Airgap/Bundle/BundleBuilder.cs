@@ -181,6 +181,10 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             throw new KargoException($"the bundle's inventory would hold what no reader accepts: {problem}");
         }
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        foreach (var abandoned in PartedWriteStream.RemoveAbandoned(output))
+        {
+            Log?.Invoke($"removed {abandoned}, left by a build that was killed");
+        }
         var split = request.SplitSize;
         if (split is null && PartSize.IsFat(FileSystemOf(Path.GetDirectoryName(output)!)))
         {

@@ -4,13 +4,16 @@ namespace Kargo.Airgap.Bundle;
 /// Writes one bundle as a single file or as parts <c>NAME.000</c>, <c>NAME.001</c>, … of at most a
 /// given size. Everything is written under temporary names; <see cref="Commit"/> renames it all into
 /// place (and removes parts an earlier, larger build left), <see cref="Dispose"/> without a commit
-/// removes it all.
+/// removes it all. Each temporary file is held open with an exclusive lock until then, so the
+/// temporary files of a killed build (their lock free) are found and removed by the next one,
+/// while a running build's stay.
 /// </summary>
 public sealed class PartedWriteStream : Stream
 {
     private readonly string _output;
     private readonly long? _partSize;
     private readonly List<string> _temps = [];
+    private readonly List<FileStream> _open = [];
     private FileStream? _current;
     private long _inPart;
     private long _written;
@@ -20,7 +23,35 @@ public sealed class PartedWriteStream : Stream
     {
         _output = Path.GetFullPath(output);
         _partSize = partSize;
+        RemoveAbandoned(_output);
         Next();
+    }
+
+    /// <summary>Temporary files of earlier builds of this output whose lock nobody holds: left by a killed run.</summary>
+    public static IReadOnlyList<string> RemoveAbandoned(string output)
+    {
+        var removed = new List<string>();
+        var folder = Path.GetDirectoryName(output)!;
+        if (!Directory.Exists(folder))
+        {
+            return removed;
+        }
+        foreach (var temp in Directory.EnumerateFiles(folder, $".{Path.GetFileName(output)}*.tmp"))
+        {
+            try
+            {
+                using (new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                }
+                File.Delete(temp);
+                removed.Add(temp);
+            }
+            catch (IOException)
+            {
+                // A build that is running holds it.
+            }
+        }
+        return removed;
     }
 
     /// <summary>The files a commit produces, in order.</summary>
@@ -30,11 +61,12 @@ public sealed class PartedWriteStream : Stream
 
     private void Next()
     {
-        _current?.Dispose();
+        _current?.Flush();
         var final = _partSize is null ? _output : PartName(_output, _temps.Count);
         var temp = AtomicFile.TempPathFor(final);
         _temps.Add(temp);
         _current = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.SequentialScan);
+        _open.Add(_current);
         _inPart = 0;
     }
 
@@ -69,8 +101,7 @@ public sealed class PartedWriteStream : Stream
     /// <summary>Renames everything into place; stale parts of an earlier build at the same name go.</summary>
     public void Commit()
     {
-        _current!.Flush();
-        _current.Dispose();
+        _open.ForEach(f => f.Dispose());
         var finals = Files;
         for (var i = 0; i < _temps.Count; i++)
         {
@@ -102,7 +133,7 @@ public sealed class PartedWriteStream : Stream
     {
         if (disposing)
         {
-            _current?.Dispose();
+            _open.ForEach(f => f.Dispose());
             if (!_committed)
             {
                 _temps.ForEach(File.Delete);

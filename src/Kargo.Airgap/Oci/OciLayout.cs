@@ -156,14 +156,17 @@ public sealed class OciLayout
         Directory.CreateDirectory(ingest);
         var partial = Path.Combine(ingest, partialName + ".partial");
 
-        FileStream file;
-        try
+        var file = await OpenPartialAsync(partial, cancellationToken);
+        if (expected is { } known && (size is { } length0 ? Contains(known, length0) : File.Exists(BlobPath(known))))
         {
-            file = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, BufferSize, FileOptions.Asynchronous);
-        }
-        catch (IOException e)
-        {
-            throw new KargoException($"{what} is being written by another process in {Root}; wait for it or use another --cache", e);
+            // Another process fetched it while this one waited: nothing to do.
+            var empty = file.Length == 0;
+            await file.DisposeAsync();
+            if (empty)
+            {
+                File.Delete(partial);
+            }
+            return (known, new FileInfo(BlobPath(known)).Length, default);
         }
 
         long resumedFrom = 0;
@@ -234,6 +237,32 @@ public sealed class OciLayout
         var length = new FileInfo(partial).Length;
         File.Move(partial, BlobPath(actual), overwrite: true);
         return (actual, length, new BlobWriteResult(transferred, resumedFrom));
+    }
+
+    /// <summary>EWOULDBLOCK: .NET takes FileShare.None as an flock another open file holds.</summary>
+    private const int LockedElsewhere = 11;
+
+    /// <summary>How often a process waits for another that is fetching the same content into a shared cache.</summary>
+    public static TimeSpan SharedWaitInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// The partial file, locked for this process. Another process fetching the same content holds
+    /// the lock: wait until it finishes (the content is then in place) or dies (its lock is freed
+    /// with it, and this one resumes from what it wrote).
+    /// </summary>
+    private static async Task<FileStream> OpenPartialAsync(string partial, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, BufferSize, FileOptions.Asynchronous);
+            }
+            catch (IOException e) when (e.HResult == LockedElsewhere && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(SharedWaitInterval, cancellationToken);
+            }
+        }
     }
 
     private static async Task<long> HashExistingAsync(FileStream file, IncrementalHash hash, CancellationToken cancellationToken)

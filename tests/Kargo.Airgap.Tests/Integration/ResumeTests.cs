@@ -35,12 +35,15 @@ public sealed class ResumeTests : RegistryTest
         var kept = new FileInfo(partial).Length;
         Assert.InRange(kept, 1, layer.Content.Length - 1);
         Assert.False(File.Exists(Work.Output));
+        string[] Leftovers() => Directory.GetFiles(Path.GetDirectoryName(Work.Output)!, $".{Path.GetFileName(Work.Output)}*.tmp");
+        Assert.NotEmpty(Leftovers()); // the killed build's half-written bundle
 
         proxy.BytesPerSecond = 0;
         var resumed = await Work.BuildAsync("--locked");
 
         Assert.True(resumed.ExitCode == 0, resumed.Output);
         Assert.Contains($"resumed {layer.Digest} at byte ", resumed.Stderr);
+        Assert.Empty(Leftovers());
         var fetched = long.Parse(System.Text.RegularExpressions.Regex.Match(resumed.Stderr, @"blobs: \d+ fetched \((\d+) bytes\)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(fetched < layer.Content.Length, $"fetched {fetched} bytes again, the layer has {layer.Content.Length}");
         Assert.True(fetched <= layer.Content.Length - kept + image.Blobs[0].Content.Length);
@@ -73,15 +76,42 @@ public sealed class ResumeTests : RegistryTest
         Assert.Equal(layer.Content, File.ReadAllBytes(unpackedLayer));
     }
 
-    private Process StartBuildProcess()
+    [Fact]
+    public async Task Two_builds_sharing_a_cold_cache_wait_for_each_others_blobs_and_write_the_same_bundle()
+    {
+        var image = TestImages.Image("shared-cache", layers: 2, layerSize: 6 << 20, compression: LayerCompression.Zstd);
+        await Pusher.PushAsync("shared/app", "1", image);
+        using var proxy = new ThrottlingProxy(Registry.Host) { BytesPerSecond = 8 << 20 };
+        Work.WriteSpec([$"{proxy.Host}/shared/app:1"]);
+        AssertOk(await Work.LockAsync());
+
+        var errors = new[] { new System.Text.StringBuilder(), new System.Text.StringBuilder() };
+        using var first = StartBuildProcess(Work["first.kargo"], errors[0]);
+        using var second = StartBuildProcess(Work["second.kargo"], errors[1]);
+        await Task.WhenAll(first.WaitForExitAsync(), second.WaitForExitAsync());
+
+        Assert.True(first.ExitCode == 0, errors[0].ToString());
+        Assert.True(second.ExitCode == 0, errors[1].ToString());
+        Assert.Equal(File.ReadAllBytes(Work["first.kargo"]), File.ReadAllBytes(Work["second.kargo"]));
+        Assert.Empty(Directory.GetFiles(Path.Combine(Work.Cache, "ingest")));
+    }
+
+    private Process StartBuildProcess(string? output = null, System.Text.StringBuilder? stderr = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "kargo-bundle.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, "build", Work.Spec, "-o", Work.Output, "--lock", Work.Lock, "--cache", Work.Cache, "--locked" })
+        foreach (var arg in new[] { dll, "build", Work.Spec, "-o", output ?? Work.Output, "--lock", Work.Lock, "--cache", Work.Cache, "--locked" })
         {
             info.ArgumentList.Add(arg);
         }
         var process = Process.Start(info)!;
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (process)
+            {
+                stderr?.AppendLine(e.Data);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
