@@ -241,5 +241,5 @@ public static class BundleVerifier
 
     private static bool IsRegular(TarEntry entry) => entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile;
 
-    private static string Printable(string name) => EntryPaths.Printable(name);
+    private static string Printable(string name) => Terminal.Printable(name);
 }

@@ -79,6 +79,5 @@ public static class EntryPaths
 
     private static bool IsSafe(char c) => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '-' or '+' or '@' or '=' or ',' or '~';
 
-    /// <summary>Text from a bundle as it may reach a terminal: control characters shown as '?'.</summary>
-    public static string Printable(string text) => new([.. text.Select(c => char.IsControl(c) ? '?' : c)]);
+    private static string Printable(string text) => Terminal.Printable(text);
 }

@@ -106,5 +106,5 @@ public static class InventoryRules
     }
 
     /// <summary>At most 80 characters, control characters as '?': a rejected field is still hostile.</summary>
-    private static string Shown(string text) => EntryPaths.Printable(text.Length > 80 ? text[..80] + "…" : text);
+    private static string Shown(string text) => Terminal.Printable(text.Length > 80 ? text[..80] + "…" : text);
 }

@@ -50,53 +50,79 @@ public static class MirrorConfig
 
     public static string RegistriesYaml(IEnumerable<string> hosts, Uri endpoint, string? caFile, Credential? credential = null, bool skipVerify = false)
     {
-        var local = endpoint.GetLeftPart(UriPartial.Authority);
-        var yaml = new StringBuilder("# Written by kargo-offline: every registry of the bundle is served by the local registry.\nmirrors:\n");
-        foreach (var host in hosts)
+        var local = Exact(endpoint);
+        var document = new Dictionary<string, object>
         {
-            yaml.Append($"  {Quoted(host)}:\n    endpoint:\n      - {Quoted(local)}\n");
-        }
+            ["mirrors"] = hosts.ToDictionary(h => h, _ => (object)new Dictionary<string, object> { ["endpoint"] = new[] { local } }, StringComparer.Ordinal),
+        };
         var tls = endpoint.Scheme == "https" && (caFile is not null || skipVerify);
-        if (credential is null && !tls)
+        if (credential is not null || tls)
         {
-            return yaml.ToString();
-        }
-        yaml.Append($"configs:\n  \"{endpoint.Authority}\":\n");
-        if (credential is not null)
-        {
-            yaml.Append($"    auth:\n      username: {Quoted(credential.Username)}\n      password: {Quoted(credential.Secret)}\n");
-        }
-        if (tls)
-        {
-            yaml.Append("    tls:\n");
-            if (caFile is not null)
+            var config = new Dictionary<string, object>();
+            if (credential is not null)
             {
-                yaml.Append($"      ca_file: {Quoted(caFile)}\n");
+                config["auth"] = new Dictionary<string, object> { ["username"] = Checked(credential.Username, "the username"), ["password"] = Checked(credential.Secret, "the password") };
             }
-            if (skipVerify)
+            if (tls)
             {
-                yaml.Append("      insecure_skip_verify: true\n");
+                var settings = new Dictionary<string, object>();
+                if (caFile is not null)
+                {
+                    settings["ca_file"] = Checked(caFile, "the CA file's path");
+                }
+                if (skipVerify)
+                {
+                    settings["insecure_skip_verify"] = true;
+                }
+                config["tls"] = settings;
             }
+            document["configs"] = new Dictionary<string, object> { [new Uri(local).Authority] = config };
         }
-        return yaml.ToString();
+        return "# Written by kargo-offline: every registry of the bundle is served by the local registry.\n" + Yaml.Serialize(document);
     }
 
     public static string HostsToml(string host, Uri endpoint, string? caFile, bool skipVerify = false)
     {
-        var upstream = host == Oci.ImageReference.DockerHub ? "https://registry-1.docker.io" : $"https://{host}";
-        var toml = new StringBuilder($"# Written by kargo-offline: {host} is served by the local registry.\nserver = \"{upstream}\"\n\n");
-        toml.Append($"[host.\"{endpoint.GetLeftPart(UriPartial.Authority)}\"]\n  capabilities = [\"pull\", \"resolve\"]\n");
+        var mirror = new Tomlyn.Model.TomlTable { ["capabilities"] = new Tomlyn.Model.TomlArray { "pull", "resolve" } };
         if (endpoint.Scheme == "https" && caFile is not null)
         {
-            toml.Append($"  ca = {Quoted(caFile)}\n");
+            mirror["ca"] = Checked(caFile, "the CA file's path");
         }
         if (endpoint.Scheme == "https" && skipVerify)
         {
-            toml.Append("  skip_verify = true\n");
+            mirror["skip_verify"] = true;
         }
-        return toml.ToString();
+        var document = new Tomlyn.Model.TomlTable
+        {
+            ["server"] = host == Oci.ImageReference.DockerHub ? "https://registry-1.docker.io" : $"https://{host}",
+            ["host"] = new Tomlyn.Model.TomlTable { [Exact(endpoint)] = mirror },
+        };
+        return $"# Written by kargo-offline: {host} is served by the local registry.\n" + Tomlyn.TomlSerializer.Serialize(document);
     }
 
-    /// <summary>A double-quoted string, escaped the same way in YAML and TOML.</summary>
-    private static string Quoted(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    private static readonly YamlDotNet.Serialization.ISerializer Yaml = new YamlDotNet.Serialization.SerializerBuilder()
+        .WithQuotingNecessaryStrings()
+        .Build();
+
+    /// <summary>
+    /// scheme://host:port of the endpoint as given, refused where the files cannot hold it as it is:
+    /// credentials in the URL (give them with --creds: they would land in both files, world-readable)
+    /// and an IPv6 zone (fe80::1%eth0), which Uri drops.
+    /// </summary>
+    public static string Exact(Uri endpoint)
+    {
+        if (endpoint.UserInfo.Length > 0)
+        {
+            throw new KargoException("the endpoint holds credentials (USER:PASSWORD@): give them with --creds, which keeps them in registries.yaml at mode 0600 and out of hosts.toml");
+        }
+        if (endpoint.OriginalString.Contains('%', StringComparison.Ordinal) && endpoint.HostNameType == UriHostNameType.IPv6)
+        {
+            throw new KargoException($"the endpoint '{Terminal.Printable(endpoint.OriginalString)}' names an IPv6 address with a zone (%IFACE), which registries.yaml and hosts.toml cannot carry: use the node's global or loopback address");
+        }
+        return endpoint.GetLeftPart(UriPartial.Authority);
+    }
+
+    /// <summary>A value written as it is, or refused: control characters in a password or path are a mistake (a pasted newline), never intended.</summary>
+    private static string Checked(string value, string what) =>
+        value.Any(char.IsControl) ? throw new KargoException($"{what} holds a control character (a newline or tab?): it cannot be written as it is; remove it") : value;
 }

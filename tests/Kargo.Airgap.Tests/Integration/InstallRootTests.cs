@@ -215,7 +215,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         AssertOk(await InstallAsync("--registry", $"http://{target.Host}"));
 
         Assert.False(File.Exists(OnNode("/etc/systemd/system/kargo-registry.service")));
-        Assert.Contains($"- \"http://{target.Host}\"", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
+        Assert.Contains($"- http://{target.Host}\n", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
         var skopeo = await ProcessRunner.RunAsync("skopeo", ["inspect", "--tls-verify=false", $"docker://{target.Host}/kubevirt/virt-operator:v1.3.0"]);
         Assert.True(skopeo.ExitCode == 0, skopeo.Output);
         Assert.Contains(bundle.Release.Images[$"{bundle.SourceRegistry}/kubevirt/virt-operator:v1.3.0"].Digest.ToString(), skopeo.Stdout);
@@ -229,7 +229,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         var result = AssertOk(await OfflineAsync("join", bundle.Bundle, "--pub", bundle.Pub, "--root", Root,
             "--server", "https://10.1.2.3:6443", "--token-file", _dir["node-token"], "--registry-addr", "10.1.2.3:5000"));
 
-        Assert.Contains("- \"http://10.1.2.3:5000\"", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
+        Assert.Contains("- http://10.1.2.3:5000\n", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
         var config = File.ReadAllText(OnNode("/etc/rancher/k3s/config.yaml"));
         Assert.Contains("server: \"https://10.1.2.3:6443\"", config);
         Assert.Contains("token-file: \"/etc/rancher/k3s/kargo-join-token\"", config);

@@ -63,6 +63,42 @@ public sealed class MirrorTests : IDisposable
         Assert.Contains("skip_verify = true", File.ReadAllText(_dir["root/etc/containerd/certs.d/quay.io/hosts.toml"]));
     }
 
+    [Theory]
+    [InlineData("--creds", "robot:pass\nword", "the password holds a control character")]
+    [InlineData("--creds", "ro\u001bbot:password", "the username holds a control character")]
+    [InlineData("--ca", "/var/lib/kargo/tls/ca\n.pem", "the CA file's path holds a control character")]
+    [InlineData("--endpoint", "https://user:secret@harbor.lan", "give them with --creds")]
+    [InlineData("--endpoint", "https://[fe80::1%25eth0]:5000", "IPv6 address with a zone")]
+    public async Task What_the_files_cannot_hold_as_it_is_is_refused_and_nothing_is_written(string option, string value, string expected)
+    {
+        string[] args = ["registry-config", _dir["node"], "--root", _dir["root"]];
+        args = option == "--endpoint" ? [.. args, "--endpoint", value] : [.. args, "--endpoint", "https://harbor.lan", option, value];
+
+        var result = await OfflineAsync(args);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(expected, result.Stderr);
+        Assert.DoesNotContain("secret", result.Output);
+        Assert.False(Directory.Exists(_dir["root"]) && Directory.EnumerateFiles(_dir["root"], "*", SearchOption.AllDirectories).Any());
+    }
+
+    [Fact]
+    public async Task Written_values_are_read_back_exactly_by_yaml_and_toml_parsers()
+    {
+        AssertOk(await OfflineAsync("registry-config", _dir["node"], "--endpoint", "https://harbor.lan:8443", "--root", _dir["root"],
+            "--creds", "robot:'#: \\\"{}[]&*", "--ca", "/etc/kargo/a \"quoted\" #ca.pem"));
+
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(_dir["root/etc/rancher/k3s/registries.yaml"])));
+        var config = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["configs"])["harbor.lan:8443"];
+        Assert.Equal("'#: \\\"{}[]&*", ((YamlScalarNode)((YamlMappingNode)config["auth"])["password"]).Value);
+        Assert.Equal("/etc/kargo/a \"quoted\" #ca.pem", ((YamlScalarNode)((YamlMappingNode)config["tls"])["ca_file"]).Value);
+        var toml = Tomlyn.TomlSerializer.Deserialize<Tomlyn.Model.TomlTable>(File.ReadAllText(_dir["root/etc/containerd/certs.d/quay.io/hosts.toml"]))!;
+        var host = (Tomlyn.Model.TomlTable)((Tomlyn.Model.TomlTable)toml["host"])["https://harbor.lan:8443"];
+        Assert.Equal("/etc/kargo/a \"quoted\" #ca.pem", host["ca"]);
+        Assert.Equal("https://quay.io", toml["server"]);
+    }
+
     [Fact]
     public async Task Containerd_pulls_docker_io_quay_io_and_multi_platform_images_through_the_mirror()
     {

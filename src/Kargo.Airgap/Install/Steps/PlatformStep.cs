@@ -96,7 +96,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
         {
             if (!entry.StartsWith("manifests/", StringComparison.Ordinal) || !Spec.Names.Namespace().IsMatch(ns))
             {
-                throw new KargoException($"the bundle's inventory gives manifest '{Bundle.EntryPaths.Printable(entry)}' the namespace '{Bundle.EntryPaths.Printable(ns)}', which is not a manifest and a namespace name: the bundle is damaged or was not written by kargo-bundle");
+                throw new KargoException($"the bundle's inventory gives manifest '{Terminal.Printable(entry)}' the namespace '{Terminal.Printable(ns)}', which is not a manifest and a namespace name: the bundle is damaged or was not written by kargo-bundle");
             }
         }
         return inventory.ManifestNamespaces ?? new Dictionary<string, string>();
