@@ -6,15 +6,22 @@ public static class AtomicFile
     public static string TempPathFor(string path) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
 
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    public const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    /// <param name="path">The file.</param>
+    /// <param name="content">Its bytes.</param>
+    /// <param name="mode">Its mode from the moment it exists (a secret is never readable by others, not even briefly); the process umask still applies.</param>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, UnixFileMode mode = Readable)
     {
         var temp = TempPathFor(path);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            using (var stream = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode }))
             {
                 stream.Write(content);
             }
+            // The umask may have taken bits the mode asks for (an executable's): set it exactly before the rename.
+            File.SetUnixFileMode(temp, mode);
             File.Move(temp, path, overwrite: true);
         }
         catch

@@ -23,6 +23,8 @@ internal static class ReportWriter
         {
             SignatureState.Verified => $"signature: verified, signed by {report.SignedBy}",
             SignatureState.Skipped => "signature: NOT CHECKED (--insecure-skip-signature)",
+            SignatureState.UntrustedKey => $"signature: signed by an UNTRUSTED key ({report.SignedBy})",
+            SignatureState.Mismatch => "signature: DOES NOT MATCH the inventory (altered after signing)",
             _ => "signature: missing",
         });
         text.AppendLine($"entries:   {report.EntriesVerified} verified, {Sizes.Human(report.BytesVerified)}");
@@ -49,7 +51,11 @@ internal static class ReportWriter
                 writer.WriteString("version", inventory.Version);
                 DiffBaseJson.Write(writer, inventory.Base);
             }
-            writer.WriteString("signature", report.Signature.ToString().ToLowerInvariant());
+            writer.WriteString("signature", report.Signature switch
+            {
+                SignatureState.UntrustedKey => "untrusted-key",
+                _ => report.Signature.ToString().ToLowerInvariant(),
+            });
             if (report.SignedBy is not null)
             {
                 writer.WriteString("signedBy", report.SignedBy);

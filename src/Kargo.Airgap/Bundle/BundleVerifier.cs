@@ -100,7 +100,20 @@ public static class BundleVerifier
                 signedBy = trusted.Verify(inventoryBytes, signatureBytes);
                 if (signedBy is null)
                 {
-                    failures.Add(new(Inventory.SignatureEntryName, $"the signature does not match the inventory under any of the {trusted.Count} trusted key(s): the bundle was altered, or signed by another key"));
+                    // Which: another key's signature, or a trusted key's over an inventory changed since. The inventory's own
+                    // claim tells them apart; it is checked like every field before it is shown.
+                    var claimed = ClaimedSigner(inventoryBytes);
+                    signedBy = claimed;
+                    if (claimed is not null && !trusted.Trusts(claimed))
+                    {
+                        signature = SignatureState.UntrustedKey;
+                        failures.Add(new(Inventory.SignatureEntryName, $"signed by a key that is not trusted ({claimed}): if you trust it, pass its public key with --pub"));
+                    }
+                    else
+                    {
+                        signature = SignatureState.Mismatch;
+                        failures.Add(new(Inventory.SignatureEntryName, $"the signature does not match the inventory under any of the {trusted.Count} trusted key(s): the inventory was altered after it was signed"));
+                    }
                     return Report();
                 }
                 signature = SignatureState.Verified;
@@ -242,4 +255,17 @@ public static class BundleVerifier
     private static bool IsRegular(TarEntry entry) => entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile;
 
     private static string Printable(string name) => Terminal.Printable(name);
+
+    /// <summary>The fingerprint the inventory names as its signer, when it reads as an inventory at all.</summary>
+    private static string? ClaimedSigner(byte[] inventoryBytes)
+    {
+        try
+        {
+            return Inventory.Parse(inventoryBytes, Inventory.EntryName).Signer;
+        }
+        catch (KargoException)
+        {
+            return null;
+        }
+    }
 }

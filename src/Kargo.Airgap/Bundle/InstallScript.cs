@@ -14,8 +14,8 @@ public static class InstallScript
     public static string Write(string bundlePath, Inventory inventory)
     {
         var path = PathFor(bundlePath, inventory);
-        AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(Text(Path.GetFileName(bundlePath), inventory)));
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(Text(Path.GetFileName(bundlePath), inventory)),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         return path;
     }
 

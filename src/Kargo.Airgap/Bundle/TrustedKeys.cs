@@ -9,6 +9,8 @@ public sealed class TrustedKeys : IDisposable
 
     public int Count => _keys.Count;
 
+    public bool Trusts(string fingerprint) => _keys.Any(k => k.Fingerprint == fingerprint);
+
     public static string FingerprintOf(byte[] subjectPublicKeyInfo) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo));
 
     public static TrustedKeys Load(IEnumerable<string> paths)

@@ -10,6 +10,12 @@ public enum SignatureState
 
     /// <summary>Not checked: --insecure-skip-signature.</summary>
     Skipped,
+
+    /// <summary>Signed, but by a key none of the trusted ones is (the inventory names its fingerprint).</summary>
+    UntrustedKey,
+
+    /// <summary>Signed, by what the inventory says is a trusted key, but the signature does not match: the inventory was altered.</summary>
+    Mismatch,
 }
 
 /// <summary>One thing wrong with a bundle: the entry (or "bundle", "signature") and what.</summary>
@@ -23,7 +29,7 @@ public sealed record VerifyReport
     public Inventory? Inventory { get; init; }
     public required SignatureState Signature { get; init; }
 
-    /// <summary>The fingerprint of the trusted key that signed it, when verified.</summary>
+    /// <summary>The fingerprint of the trusted key that signed it, when verified; the one the inventory claims otherwise.</summary>
     public string? SignedBy { get; init; }
 
     public required IReadOnlyList<VerifyFailure> Failures { get; init; }
@@ -35,5 +41,5 @@ public sealed record VerifyReport
 
     internal byte[]? SignatureBytes { get; init; }
 
-    public bool Ok => Failures.Count == 0 && Signature != SignatureState.Unsigned && Inventory is not null;
+    public bool Ok => Failures.Count == 0 && Signature is SignatureState.Verified or SignatureState.Skipped && Inventory is not null;
 }

@@ -35,8 +35,7 @@ public sealed class HostRoot
     {
         var path = Map(nodePath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        AtomicFile.WriteAllBytes(path, content);
-        File.SetUnixFileMode(path, mode);
+        AtomicFile.WriteAllBytes(path, content, mode);
     }
 
     /// <summary>Copies a file to a node path (temp name, then rename) with the given mode; unchanged files are left alone.</summary>
@@ -53,7 +52,11 @@ public sealed class HostRoot
         var temp = AtomicFile.TempPathFor(path);
         try
         {
-            File.Copy(source, temp);
+            using (var input = File.OpenRead(source))
+            using (var output = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode }))
+            {
+                input.CopyTo(output);
+            }
             File.SetUnixFileMode(temp, mode);
             File.Move(temp, path, overwrite: true);
         }

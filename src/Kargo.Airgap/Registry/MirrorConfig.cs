@@ -30,13 +30,8 @@ public static class MirrorConfig
         var written = new List<string>();
         var k3s = Path.Combine(root, K3sRegistries);
         Directory.CreateDirectory(Path.GetDirectoryName(k3s)!);
-        AtomicFile.WriteAllBytes(k3s, Encoding.UTF8.GetBytes(RegistriesYaml(hosts, endpoint, caFile, credential, skipVerify)));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(k3s, credential is null
-                ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead
-                : UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        AtomicFile.WriteAllBytes(k3s, Encoding.UTF8.GetBytes(RegistriesYaml(hosts, endpoint, caFile, credential, skipVerify)),
+            credential is null ? AtomicFile.Readable : UnixFileMode.UserRead | UnixFileMode.UserWrite);
         written.Add(k3s);
         foreach (var host in hosts)
         {

@@ -35,11 +35,7 @@ public static class SelfSignedTls
             using var server = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(2), RandomNumberGenerator.GetBytes(12));
             AtomicFile.WriteAllBytes(caFile, System.Text.Encoding.ASCII.GetBytes(ca.ExportCertificatePem() + "\n"));
             AtomicFile.WriteAllBytes(certFile, System.Text.Encoding.ASCII.GetBytes(server.ExportCertificatePem() + "\n"));
-            AtomicFile.WriteAllBytes(keyFile, System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem() + "\n"));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            AtomicFile.WriteAllBytes(keyFile, System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem() + "\n"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
         return (LoadPem(certFile, keyFile), caFile);
     }

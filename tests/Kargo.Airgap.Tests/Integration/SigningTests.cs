@@ -127,12 +127,17 @@ public sealed class SigningTests(SignedBundleFixture bundles) : IClassFixture<Si
     }
 
     [Fact]
-    public async Task A_bundle_signed_by_another_key_is_refused()
+    public async Task A_bundle_signed_by_another_key_is_refused_naming_that_key()
     {
         var result = await OfflineAsync("verify", bundles.Signed, "--pub", bundles.OtherPub);
+        var json = await OfflineAsync("verify", bundles.Signed, "--pub", bundles.OtherPub, "--json");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("signed by another key", result.Stdout);
+        var signer = Kargo.Airgap.Bundle.BundleReader.ReadSummary(bundles.Signed).Inventory.Signer!;
+        Assert.Contains($"signature: signed by an UNTRUSTED key ({signer})", result.Stdout);
+        Assert.Contains("if you trust it, pass its public key with --pub", result.Stdout);
+        Assert.DoesNotContain("missing", result.Stdout);
+        Assert.Contains("\"signature\": \"untrusted-key\"", json.Stdout);
     }
 
     private static int Padded(int size) => (size + 511) / 512 * 512;

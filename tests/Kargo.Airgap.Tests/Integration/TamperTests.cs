@@ -59,6 +59,9 @@ public sealed class TamperTests(SignedBundleFixture bundles) : IClassFixture<Sig
         FlipByte(copy, 512 + 40);
 
         await AssertRefusedAsync(copy, "the signature does not match the inventory");
+        var verify = await OfflineAsync("verify", copy, "--pub", bundles.Pub);
+        Assert.Contains("signature: DOES NOT MATCH the inventory (altered after signing)", verify.Stdout);
+        Assert.DoesNotContain("signature: missing", verify.Stdout);
     }
 
     [Fact]
