@@ -28,8 +28,8 @@ public sealed class EngineLoader(LayoutCatalog catalog, Uri engine)
     public async Task<IReadOnlyList<LoadedImage>> LoadAsync(IReadOnlyCollection<string> names, Action<LoadedImage>? onLoaded, CancellationToken cancellationToken)
     {
         var wanted = names.Select(n => ImageReference.Parse(n).RefName).ToHashSet(StringComparer.Ordinal);
-        var images = catalog.Repositories
-            .SelectMany(r => r.Tags.Select(t => (Name: $"{r.Name}:{t.Key}", Repository: r, Top: t.Value)))
+        var images = catalog.Images
+            .Select(i => (Name: i.Reference.RefName, Tagged: i.Reference.Tag is not null, i.Top))
             .Where(i => wanted.Count == 0 || wanted.Contains(i.Name))
             .ToList();
         var unknown = wanted.Except(images.Select(i => i.Name)).ToList();
@@ -40,12 +40,13 @@ public sealed class EngineLoader(LayoutCatalog catalog, Uri engine)
 
         using var client = await EngineClient.ConnectAsync(engine, cancellationToken);
         var loaded = new List<LoadedImage>();
-        foreach (var (name, _, top) in images)
+        foreach (var (name, tagged, top) in images)
         {
             var manifest = PlatformManifest(top, name);
             var document = ManifestDocument.Parse(catalog.Layout.ReadBlob(manifest.Digest), manifest.MediaType, name);
             var pipe = new Pipe();
-            var writing = Task.Run(() => WriteArchiveAsync(pipe.Writer.AsStream(), name, document, cancellationToken), cancellationToken);
+            // An image pinned only by digest loads untagged (docker-archive has no place for a digest): its ID names it.
+            var writing = Task.Run(() => WriteArchiveAsync(pipe.Writer.AsStream(), tagged ? [name] : [], document, cancellationToken), cancellationToken);
             try
             {
                 await client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, pipe.Reader.AsStream(), new Progress<JSONMessage>(), cancellationToken);
@@ -81,7 +82,7 @@ public sealed class EngineLoader(LayoutCatalog catalog, Uri engine)
     }
 
     /// <summary>Writes the docker-archive (docker save) form: manifest.json, the config and the layers.</summary>
-    private async Task WriteArchiveAsync(Stream output, string name, ManifestDocument document, CancellationToken cancellationToken)
+    private async Task WriteArchiveAsync(Stream output, List<string> repoTags, ManifestDocument document, CancellationToken cancellationToken)
     {
         try
         {
@@ -90,7 +91,7 @@ public sealed class EngineLoader(LayoutCatalog catalog, Uri engine)
             {
                 var config = document.Config!;
                 var layers = document.Layers.Select(l => $"{l.Digest.Hex}/layer.tar").ToList();
-                var manifest = JsonSerializer.SerializeToUtf8Bytes(new List<ArchiveManifest> { new($"{config.Digest.Hex}.json", [name], layers) }, EngineJsonContext.Default.ListArchiveManifest);
+                var manifest = JsonSerializer.SerializeToUtf8Bytes(new List<ArchiveManifest> { new($"{config.Digest.Hex}.json", repoTags, layers) }, EngineJsonContext.Default.ListArchiveManifest);
                 await WriteAsync(tar, "manifest.json", new MemoryStream(manifest), cancellationToken);
                 await WriteAsync(tar, $"{config.Digest.Hex}.json", File.OpenRead(catalog.Layout.BlobPath(config.Digest)), cancellationToken);
                 foreach (var (layer, path) in document.Layers.Zip(layers))

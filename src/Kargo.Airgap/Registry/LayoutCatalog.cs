@@ -23,6 +23,10 @@ public sealed class CatalogRepository(string registry, string repository)
 public sealed class LayoutCatalog
 {
     private readonly Dictionary<string, CatalogRepository> _byName = new(StringComparer.Ordinal);
+    private readonly List<(ImageReference Reference, Descriptor Top)> _images = [];
+
+    /// <summary>Every image the index names, by tag or, where it has none, by digest.</summary>
+    public IReadOnlyList<(ImageReference Reference, Descriptor Top)> Images => _images;
 
     public OciLayout Layout { get; }
 
@@ -75,6 +79,7 @@ public sealed class LayoutCatalog
             {
                 repository.Tags[tag] = entry;
             }
+            catalog._images.Add((reference, entry));
             catalog.Walk(repository, entry, refName, top: true);
         }
         return catalog;

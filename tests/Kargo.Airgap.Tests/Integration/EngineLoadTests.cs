@@ -55,6 +55,23 @@ public sealed class EngineLoadTests : IDisposable
     }
 
     [Fact]
+    public async Task An_image_pinned_only_by_digest_loads_untagged_under_its_config_digest()
+    {
+        var pinned = TestImages.Image("engine-pinned");
+        var folder = _dir["pinned"];
+        TestLayout.Write(Path.Combine(folder, "oci"), ("docker.io/library/busybox:1.36", _busybox), ($"ghcr.io/k8snetworkplumbingwg/multus-cni@{pinned.Digest}", pinned));
+        using var podman = new TestPodman();
+
+        var all = AssertOk(await OfflineAsync("load", "--docker", folder, "--engine", podman.Endpoint.ToString()));
+        var named = AssertOk(await OfflineAsync("load", "--docker", folder, $"ghcr.io/k8snetworkplumbingwg/multus-cni@{pinned.Digest}", "--engine", podman.Endpoint.ToString()));
+
+        Assert.Contains("2 images loaded", all.Stdout);
+        Assert.Contains("1 images loaded", named.Stdout);
+        var inspect = await podman.PodmanAsync("image", "inspect", "--format", "{{.Id}}", pinned.Blobs[0].Digest.Hex);
+        Assert.True(inspect.ExitCode == 0, inspect.Output);
+    }
+
+    [Fact]
     public async Task An_engine_that_does_not_answer_is_named()
     {
         var result = await OfflineAsync("load", "--docker", _dir["node"], "--engine", "unix://" + _dir["none.sock"]);
