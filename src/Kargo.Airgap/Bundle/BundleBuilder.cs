@@ -148,8 +148,10 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var downloads = BlobDownloads.Start(images, cache, plans, request.Parallelism, Log, Progress, stop.Token,
             since is null ? null : blob => !since.Has($"oci/blobs/sha256/{blob.Digest.Hex}", blob.Digest.Hex));
         var all = Items(spec, lockFile, plans, downloads, fileItems, binaries);
-        var items = since is null ? all : [.. all.Where(i => !since.Has(i.Path, i.Sha256))];
-        var taken = since?.Describe(all.Where(i => since.Has(i.Path, i.Sha256)).Select(i => i.ToEntry()));
+        // The binaries travel in every bundle that has an install.sh: the script takes them from the bundle itself.
+        bool FromBase(BundleItem item) => since is not null && !binaries.Contains(item) && since.Has(item.Path, item.Sha256);
+        var items = since is null ? all : [.. all.Where(i => !FromBase(i))];
+        var taken = since?.Describe(all.Where(FromBase).Select(i => i.ToEntry()));
         if (since is not null)
         {
             Log?.Invoke($"--since {since.Inventory.Name} {since.Inventory.Version}: carrying {items.Count} of {all.Count} entries ({items.Sum(i => i.Size)} of {all.Sum(i => i.Size)} bytes); the rest is taken from it");

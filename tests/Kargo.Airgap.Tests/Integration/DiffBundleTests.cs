@@ -69,6 +69,23 @@ public sealed class DiffBundleTests : RegistryTest, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_diff_with_an_install_script_carries_the_binary_the_script_takes_out()
+    {
+        Directory.CreateDirectory(Work["bin/linux-x64"]);
+        File.WriteAllText(Work["bin/linux-x64/kargo-offline"], "#!/bin/sh\necho stand-in\n");
+        AssertOk(await BundleAsync("build", Work.Spec, "-o", Work["old-bin.kargo"], "--lock", Work["old.lock"], "--cache", Work.Cache, "--offline-bin", Work["bin"]));
+
+        AssertOk(await BundleAsync("build", Work.Spec, "-o", Work["diff-bin.kargo"], "--lock", Work.Lock, "--cache", Work.Cache, "--locked", "--since", Work["old-bin.kargo"], "--offline-bin", Work["bin"]));
+
+        var diff = BundleReader.ReadSummary(Work["diff-bin.kargo"]).Inventory;
+        Assert.Equal("bin/linux-amd64/kargo-offline", diff.Entries[0].Path);
+        Assert.DoesNotContain(diff.Base!.Entries, e => e.Path.StartsWith("bin/", StringComparison.Ordinal));
+        var tar = await ProcessRunner.RunAsync("tar", ["-xOf", Work["diff-bin.kargo"], "--occurrence", "bin/linux-amd64/kargo-offline"]);
+        Assert.True(tar.ExitCode == 0, tar.Output);
+        Assert.Contains("stand-in", tar.Stdout);
+    }
+
+    [Fact]
     public async Task A_diff_on_a_node_without_the_old_bundle_fails_clearly_and_places_nothing()
     {
         AssertOk(await BuildDiffAsync(Old, Diff));
