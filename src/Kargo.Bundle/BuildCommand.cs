@@ -13,17 +13,18 @@ internal static class BuildCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var spec = new Argument<string>("SPEC") { Description = "The bundle spec, such as bundle-specs/kargo-homelab.yaml" };
-        var output = new Option<string>("--output", "-o") { Description = "The bundle file to write, or a folder to write NAME-VERSION.kargo into", Required = true };
-        var lockPath = new Option<string>("--lock") { Description = "The lock file pinning the spec's images", DefaultValueFactory = _ => "images.lock" };
+        var output = new Option<string>("--output", "-o") { HelpName = "FILE|DIR", Description = "The bundle file to write, or a folder to write NAME-VERSION.kargo into", Required = true };
+        var lockPath = new Option<string>("--lock") { HelpName = "FILE", Description = "The lock file pinning the spec's images", DefaultValueFactory = _ => "images.lock" };
         var locked = new Option<bool>("--locked") { Description = "Build only from what the lock pins: never resolve a tag, fail if anything is unpinned" };
         var rewriteIndex = new Option<bool>("--rewrite-index") { Description = "Store a multi-platform index that lists only the spec's platforms (changes its digest; by default the original index is kept byte for byte)" };
-        var key = new Option<string?>("--key") { Description = $"Sign the bundle with this private key (PREFIX.key from keygen; passphrase in {SigningKey.PasswordVariable})" };
-        var split = new Option<string?>("--split") { Description = "Write parts NAME.000, NAME.001, … of at most SIZE (such as 4000M or 3.9G). On a FAT file system parts below 4 GiB are the default" };
+        var key = new Option<string?>("--key") { HelpName = "FILE", Description = $"Sign the bundle with this private key (PREFIX.key from keygen; passphrase in {SigningKey.PasswordVariable})" };
+        var split = new Option<string?>("--split") { HelpName = "SIZE", Description = "Write parts NAME.000, NAME.001, … of at most SIZE (such as 4000M or 3.9G). On a FAT file system parts below 4 GiB are the default" }
+            .Parsed(size => PartSize.Parse(size));
         var since = new Option<string?>("--since") { HelpName = "OLD", Description = "Build by difference: carry only the blobs and files that OLD (a bundle, or its kargo-bundle.json) lacks. The node must have OLD unpacked or installed; the result is then exactly that of the full bundle" };
         var offlineBin = new Option<string?>("--offline-bin") { HelpName = "DIR", Description = "Carry the self-contained kargo-offline of each platform from DIR/RID/ (scripts/publish.sh writes dist/bin/) and write install-NAME-VERSION.sh beside the bundle. Default: the folder this kargo-bundle was published into, when it holds every platform's" };
         var quiet = OutputOptions.Quiet();
         var json = OutputOptions.Json("what was written");
-        var parallel = new Option<int>("--parallel") { Description = "Blobs downloaded at once", DefaultValueFactory = _ => 4 };
+        var parallel = new Option<int>("--parallel") { HelpName = "N", Description = "Blobs downloaded at once", DefaultValueFactory = _ => 4 }.Between(1, 64);
         var cache = CacheOption.Create();
         var registry = new RegistryArguments();
         var command = new Command("build", """

@@ -13,7 +13,8 @@ internal static class CacheOption
 
     public static Option<string> Create() => new("--cache")
     {
-        Description = "The blob cache, an OCI image layout reused by every build (default: ~/.cache/kargo)",
+        HelpName = "DIR",
+        Description = "The blob cache, an OCI image layout reused by every build ($XDG_CACHE_HOME/kargo, else ~/.cache/kargo)",
         DefaultValueFactory = _ => DefaultPath(),
     };
 }

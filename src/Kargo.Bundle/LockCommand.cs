@@ -13,7 +13,7 @@ internal static class LockCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var spec = new Argument<string>("SPEC") { Description = "The bundle spec, such as bundle-specs/kargo-homelab.yaml" };
-        var lockPath = new Option<string>("--lock") { Description = "The lock file to write", DefaultValueFactory = _ => "images.lock" };
+        var lockPath = new Option<string>("--lock") { HelpName = "FILE", Description = "The lock file to write", DefaultValueFactory = _ => "images.lock" };
         var cache = CacheOption.Create();
         var json = OutputOptions.Json("every pin and what it was before");
         var plan = new Option<bool>("--plan")

@@ -8,22 +8,26 @@ internal sealed class RegistryArguments
 {
     private readonly Option<string[]> _insecure = new("--insecure-registry")
     {
+        HelpName = "HOST[:PORT]",
         Description = "A registry HOST[:PORT] reached over plain HTTP, or HTTPS without certificate checks (repeatable). Loopback hosts use plain HTTP when they do not speak TLS",
         AllowMultipleArgumentsPerToken = false,
     };
 
     private readonly Option<string[]> _caFiles = new("--registry-ca")
     {
+        HelpName = "FILE",
         Description = "A PEM file of certificate authorities to trust for HTTPS registries, besides the system's (repeatable)",
     };
 
     private readonly Option<string?> _dockerConfig = new("--docker-config")
     {
+        HelpName = "FILE",
         Description = "Docker config.json to read registry credentials from (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
     };
 
     private readonly Option<string?> _releaseMirror = new("--release-mirror")
     {
+        HelpName = "URL",
         Description = "Fetch k3s, KubeVirt and CDI release assets from a mirror that keeps upstream hosts as folders (MIRROR/github.com/k3s-io/…)",
     };
 

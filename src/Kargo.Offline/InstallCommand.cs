@@ -11,7 +11,7 @@ internal static class InstallCommand
     {
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle file, its first part, or its base name" };
         var root = new Option<string>("--root") { HelpName = "DIR", Description = "Write the node's files under DIR instead of /, and record the commands instead of running them (for review, images and tests)", DefaultValueFactory = _ => "/" };
-        var address = new Option<string>("--registry-addr") { HelpName = "IP:PORT", Description = "IP:PORT the embedded registry listens on", DefaultValueFactory = _ => "0.0.0.0:5000" };
+        var address = new Option<string>("--registry-addr") { HelpName = "IP:PORT", Description = "IP:PORT the embedded registry listens on", DefaultValueFactory = _ => "0.0.0.0:5000" }.Endpoint();
         var registry = new Option<string?>("--registry") { HelpName = "URL", Description = "Push into this existing registry (https://HOST[:PORT], http://HOST[:PORT] or HOST[:PORT]) instead of running the embedded one" };
         var insecure = new Option<bool>("--registry-insecure") { Description = "With --registry: plain HTTP, or HTTPS without certificate checks" };
         var ca = new Option<string[]>("--registry-ca") { HelpName = "FILE", Description = "With --registry: a PEM CA to trust for its certificate (repeatable)" };

@@ -9,7 +9,7 @@ internal static class PushCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var folder = new Argument<string>("DIR") { Description = "A folder a bundle was unpacked into (or an OCI layout)" };
-        var registry = new Option<string>("--registry") { Description = "The registry to push into, HOST[:PORT] (Harbor, Zot, distribution)", Required = true };
+        var registry = new Option<string>("--registry") { HelpName = "HOST[:PORT]", Description = "The registry to push into, HOST[:PORT] (Harbor, Zot, distribution)", Required = true };
         var insecure = new Option<bool>("--insecure") { Description = "Plain HTTP, or HTTPS without certificate checks" };
         var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD for the registry (else from the docker config); never printed" };
         var dockerConfig = new Option<string?>("--docker-config") { Description = "Docker config.json with credentials (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)" };

@@ -9,8 +9,8 @@ internal static class RegistryConfigCommand
     public static Command Create(TextWriter stdout)
     {
         var folder = new Argument<string>("DIR") { Description = "A folder a bundle was unpacked into (or an OCI layout)" };
-        var endpoint = new Option<string>("--endpoint") { Description = "The local registry as the node reaches it, such as http://127.0.0.1:5000", Required = true };
-        var root = new Option<string>("--root") { Description = "Write under this folder instead of /", DefaultValueFactory = _ => "/" };
+        var endpoint = new Option<string>("--endpoint") { HelpName = "URL", Description = "The local registry as the node reaches it, such as http://127.0.0.1:5000", Required = true };
+        var root = new Option<string>("--root") { HelpName = "DIR", Description = "Write under this folder instead of /", DefaultValueFactory = _ => "/" };
         var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD the local registry wants (written to registries.yaml, mode 0600; never printed)" };
         var skipVerify = new Option<bool>("--insecure-skip-verify") { Description = "Do not check the https endpoint's certificate" };
         var ca = new Option<string?>("--ca") { Description = "The CA file nodes trust for an https endpoint (such as DIR/tls/ca.pem from serve --tls-self-signed)" };

@@ -10,7 +10,7 @@ internal static class ServeCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var folder = new Argument<string>("DIR") { Description = "A folder a bundle was unpacked into (or an OCI layout)" };
-        var address = new Option<string>("--addr") { Description = "IP:PORT to listen on", DefaultValueFactory = _ => "127.0.0.1:5000" };
+        var address = new Option<string>("--addr") { HelpName = "IP:PORT", Description = "IP:PORT to listen on", DefaultValueFactory = _ => "127.0.0.1:5000" }.Endpoint(anyPort: true);
         var certificate = new Option<string?>("--tls-cert") { Description = "PEM certificate for HTTPS (with --tls-key)" };
         var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var selfSigned = new Option<bool>("--tls-self-signed") { Description = "Serve HTTPS with a certificate from a local CA kept in DIR/tls/ (nodes trust DIR/tls/ca.pem)" };

@@ -9,7 +9,7 @@ internal static class UnpackCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle file, its first part, or its base name" };
-        var destination = new Option<string>("--to") { Description = "The folder to unpack into (an OCI layout in oci/; earlier bundles there are kept)", Required = true };
+        var destination = new Option<string>("--to") { HelpName = "DIR", Description = "The folder to unpack into (an OCI layout in oci/; earlier bundles there are kept)", Required = true };
         var json = OutputOptions.Json("the report");
         var quiet = OutputOptions.Quiet();
         var trust = new TrustOptions();

@@ -100,9 +100,15 @@ public sealed class LockFile
     public byte[] ToBytes()
     {
         var json = new LockJson { LockVersion = CurrentVersion, Images = [.. _images.Values], Files = _files.Count == 0 ? null : [.. _files.Values] };
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(json, SpecJsonContext.Default.LockJson);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(json, Readable.LockJson);
         return [.. bytes, (byte)'\n'];
     }
+
+    /// <summary>Written for people to read and diff: '+' (v1.30.4+k3s1) stays '+', not \u002B; quotes and control characters are still escaped.</summary>
+    private static readonly SpecJsonContext Readable = new(new System.Text.Json.JsonSerializerOptions(SpecJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     internal sealed class LockJson
     {

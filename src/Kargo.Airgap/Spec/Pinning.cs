@@ -23,6 +23,14 @@ public static class Pinning
 {
     public delegate Task<LockedImage> Resolve(ImageReference reference, CancellationToken cancellationToken);
 
+    /// <summary>What --locked cannot build from, one per line, then the fix.</summary>
+    public static KargoException NotPinned(BundleSpec spec, string lockPath, IEnumerable<string> what)
+    {
+        var list = what.ToList();
+        return new KargoException($"--locked: {lockPath} does not pin {list.Count} of what the spec needs:\n  {string.Join("\n  ", list)}\n" +
+            $"Run 'kargo-bundle lock {spec.File} --lock {lockPath}' on a connected host, or build without --locked");
+    }
+
     /// <summary>Pins the spec's images, updating <paramref name="lockFile"/> with what was resolved.</summary>
     public static async Task<IReadOnlyList<PinnedImage>> PinAsync(BundleSpec spec, LockFile lockFile, string lockPath, PinMode mode, Resolve resolve, CancellationToken cancellationToken)
     {
@@ -31,8 +39,7 @@ public static class Pinning
             var unpinned = spec.Images.Where(i => i.Reference.Digest is null && lockFile.Find(i.Reference) is null).ToList();
             if (unpinned.Count > 0)
             {
-                var list = string.Join("; ", unpinned.Select(i => $"{i.Reference} ({spec.Where(i)})"));
-                throw new KargoException($"--locked: {lockPath} does not pin {list}. Run 'kargo-bundle lock {spec.File} --lock {lockPath}' on a connected host, or build without --locked");
+                throw NotPinned(spec, lockPath, unpinned.Select(i => $"{i.Reference} ({spec.Where(i)})"));
             }
         }
 
@@ -88,7 +95,7 @@ public static class FilePinning
             var unpinned = all.Where(x => x.File.IsUrl && lockFile.FindFile(x.File.Source) is null).ToList();
             if (unpinned.Count > 0)
             {
-                throw new KargoException($"--locked: {lockPath} does not pin {string.Join("; ", unpinned.Select(x => $"{x.File.Source} ({spec.Where(x.File.Line)})"))}. Run 'kargo-bundle lock {spec.File} --lock {lockPath}' on a connected host, or build without --locked");
+                throw Pinning.NotPinned(spec, lockPath, unpinned.Select(x => $"{x.File.Source} ({spec.Where(x.File.Line)})"));
             }
         }
         var pinned = new List<PinnedFile>();

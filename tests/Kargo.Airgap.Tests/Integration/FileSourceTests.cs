@@ -132,7 +132,7 @@ public sealed class FileSourceTests : IAsyncLifetime
         File.WriteAllText(_work.Lock, "{\"lockVersion\": 1, \"images\": []}");
         var unpinned = await _work.BuildAsync("--locked");
         Assert.Equal(1, unpinned.ExitCode);
-        Assert.Contains($"does not pin {_server.Url("files/virtctl-linux-amd64")} ({_work.Spec}:7)", unpinned.Stderr);
+        Assert.Contains($"does not pin 1 of what the spec needs:\n  {_server.Url("files/virtctl-linux-amd64")} ({_work.Spec}:7)\n", unpinned.Stderr);
         Assert.Equal(0, _server.RequestsFor("virtctl-linux-amd64"));
 
         AssertOk(await _work.LockAsync());

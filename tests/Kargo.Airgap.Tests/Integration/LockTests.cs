@@ -48,7 +48,7 @@ public sealed class LockTests : RegistryTest
         var result = await Work.BuildAsync("--locked");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"does not pin {Registry.Host}/b/app:1 ({Work.Spec}:10)", result.Stderr);
+        Assert.Contains($"does not pin 1 of what the spec needs:\n  {Registry.Host}/b/app:1 ({Work.Spec}:10)\n", result.Stderr);
         Assert.Contains("kargo-bundle lock", result.Stderr);
         Assert.False(File.Exists(Work.Output));
         Assert.Equal(lockBefore, File.ReadAllBytes(Work.Lock));

@@ -37,6 +37,19 @@ public sealed class LockFileTests : IDisposable
     }
 
     [Fact]
+    public void A_plus_in_a_version_stays_readable_in_the_lock()
+    {
+        var lockFile = new LockFile();
+        lockFile.Pin(Pin("docker.io/rancher/k3s:v1.30.4-k3s1", 'a'));
+        lockFile.Pin(new LockedFile { Url = "https://github.com/k3s-io/k3s/releases/download/v1.35.6+k3s1/k3s", Sha256 = new string('c', 64), Size = 10 });
+
+        var text = System.Text.Encoding.UTF8.GetString(lockFile.ToBytes());
+
+        Assert.Contains("v1.35.6+k3s1/k3s", text);
+        Assert.DoesNotContain("\\u002B", text);
+    }
+
+    [Fact]
     public void A_damaged_lock_names_file_and_line()
     {
         var path = _dir["images.lock"];
