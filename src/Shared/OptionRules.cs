@@ -12,7 +12,9 @@ internal static class OptionRules
         option.Validators.Add(result =>
         {
             var text = result.GetValueOrDefault<string>();
-            if (text is not null && (!IPEndPoint.TryParse(text, out var endpoint) || endpoint.Port == 0 && !anyPort))
+            // IPEndPoint also takes a bare address (port 0): a port must be written.
+            var hasPort = text is not null && text.LastIndexOf(':') > text.LastIndexOf(']') && (text.StartsWith('[') || text.Count(c => c == ':') == 1);
+            if (text is not null && (!hasPort || !IPEndPoint.TryParse(text, out var endpoint) || endpoint.Port == 0 && !anyPort))
             {
                 result.AddError($"{option.Name} '{text}' is not IP:PORT, such as 127.0.0.1:5000 or 0.0.0.0:5000");
             }
