@@ -70,7 +70,8 @@ kargo_offline verify "$bundle" --pub "$work/keys/builder.pub"
 kargo_offline unpack "$bundle" --pub "$work/keys/builder.pub" --to "$work/node"
 
 step "kargo-offline serve, and containerd's mirror config from registry-config"
-kargo_offline serve "$work/node" --addr 127.0.0.1:0 --no-access-log > "$work/serve.log" 2>&1 &
+# dotnet itself in the background (not the shell function), so the pid kept is the one to stop.
+dotnet "$work/bin/kargo-offline.dll" serve "$work/node" --addr 127.0.0.1:0 --no-access-log > "$work/serve.log" 2>&1 &
 echo $! > "$work/serve.pid"
 for _ in $(seq 100); do
   served=$(grep -o 'at http://127.0.0.1:[0-9]*' "$work/serve.log" | sed 's|at ||' || true)
