@@ -109,7 +109,8 @@ public sealed partial class BundleFiles
         }
         if (Sizes.Count < expectedParts)
         {
-            var missing = Enumerable.Range(Sizes.Count, expectedParts - Sizes.Count).Select(i => Path.GetFileName(PartedWriteStream.PartName(Name, i)));
+            // Reading stops at the first gap; parts after it may well be there and are not missing.
+            var missing = Enumerable.Range(Sizes.Count, expectedParts - Sizes.Count).Select(i => PartedWriteStream.PartName(Name, i)).Where(p => !File.Exists(p)).Select(Path.GetFileName);
             return $"the bundle has {expectedParts} parts; missing: {string.Join(", ", missing)}";
         }
         return $"the last part {Path.GetFileName(Paths[^1])} is truncated: the bundle is {total} bytes of {expected}";

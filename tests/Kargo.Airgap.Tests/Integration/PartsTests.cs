@@ -55,6 +55,20 @@ public sealed class PartsTests(SignedBundleFixture bundles) : IClassFixture<Sign
     }
 
     [Fact]
+    public async Task A_missing_middle_part_is_the_only_one_named()
+    {
+        var copy = bundles.CopyOf(bundles.Parted, _dir);
+        var parts = Parts(copy);
+        Assert.True(parts.Length >= 3, $"the fixture has {parts.Length} parts");
+        File.Delete(parts[1]);
+
+        var result = await OfflineAsync("verify", copy, "--pub", bundles.Pub);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"missing: {Path.GetFileName(parts[1])}\n", result.Stdout);
+    }
+
+    [Fact]
     public async Task A_truncated_part_is_named()
     {
         var copy = bundles.CopyOf(bundles.Parted, _dir);
