@@ -203,7 +203,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("cannot be trusted, nothing was installed", result.Stderr);
-        Assert.Contains("the signature does not match", result.Stderr);
+        Assert.Contains("signed by a key that is not trusted (sha256:", result.Stderr);
         Assert.False(Directory.Exists(Root));
     }
 
