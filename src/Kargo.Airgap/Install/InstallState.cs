@@ -23,6 +23,8 @@ public sealed class InstallState
 
     public bool IsDone(string step) => Steps.Any(s => s.Name == step && s.Status == StepRecord.Done);
 
+    public StepRecord? Find(string step) => Steps.FirstOrDefault(s => s.Name == step);
+
     public void Record(StepRecord record)
     {
         Steps.RemoveAll(s => s.Name == record.Name);
@@ -65,6 +67,11 @@ public sealed record StepRecord
 
     [JsonPropertyName("finishedAt")]
     public required DateTimeOffset FinishedAt { get; init; }
+
+    /// <summary>The options it ran with (<see cref="IInstallStep.Inputs"/>).</summary>
+    [JsonPropertyName("inputs")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public string? Inputs { get; init; }
 
     /// <summary>What the step did (files written, commands run), or why it failed.</summary>
     [JsonPropertyName("details")]

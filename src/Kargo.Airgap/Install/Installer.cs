@@ -57,9 +57,17 @@ public sealed class Installer(Func<Inventory, IReadOnlyList<IInstallStep>> steps
         }
         var context = new InstallContext(root, inventory, head, log);
         var outcomes = new List<StepOutcome>();
+        var changed = false;
         foreach (var step in steps)
         {
-            if (state.IsDone(step.Name))
+            var inputs = step.Inputs;
+            if (state.IsDone(step.Name) && !changed && (state.Find(step.Name)!.Inputs ?? "") != inputs)
+            {
+                // A re-run with other options: what the step wrote is out of date, and what follows may depend on it.
+                log($"'{step.Name}' ran with {Shown(state.Find(step.Name)!.Inputs)}; now {Shown(inputs)}: it runs again, and every step after it");
+                changed = true;
+            }
+            if (state.IsDone(step.Name) && !changed)
             {
                 outcomes.Add(new(step.Name, StepStatus.DoneBefore, state.Steps.Single(s => s.Name == step.Name).Details));
                 continue;
@@ -77,14 +85,16 @@ public sealed class Installer(Func<Inventory, IReadOnlyList<IInstallStep>> steps
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                state.Record(new StepRecord { Name = step.Name, Status = StepRecord.Failed, FinishedAt = DateTimeOffset.UtcNow, Details = [.. context.Details, e.Message] });
+                state.Record(new StepRecord { Name = step.Name, Status = StepRecord.Failed, FinishedAt = DateTimeOffset.UtcNow, Inputs = inputs, Details = [.. context.Details, e.Message] });
                 state.Save(statePath);
                 throw new KargoException($"step '{step.Name}' failed: {e.Message}\nFix that and run the same command again: it resumes at '{step.Name}' (progress is kept in {statePath}).", e);
             }
-            state.Record(new StepRecord { Name = step.Name, Status = StepRecord.Done, FinishedAt = DateTimeOffset.UtcNow, Details = [.. context.Details] });
+            state.Record(new StepRecord { Name = step.Name, Status = StepRecord.Done, FinishedAt = DateTimeOffset.UtcNow, Inputs = inputs, Details = [.. context.Details] });
             state.Save(statePath);
             outcomes.Add(new(step.Name, StepStatus.Ran, [.. context.Details]));
         }
         return new InstallResult(inventory, head, outcomes, summary(context));
     }
+
+    private static string Shown(string? inputs) => string.IsNullOrEmpty(inputs) ? "other options" : inputs;
 }

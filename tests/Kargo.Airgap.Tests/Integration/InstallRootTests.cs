@@ -244,5 +244,22 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.DoesNotContain("K10secret", everything + result.Output);
     }
 
+    [Fact]
+    public async Task A_re_run_with_new_values_applies_them_from_the_step_they_change()
+    {
+        File.WriteAllText(_dir["node-token"], "K10token::server:abc\n");
+        Task<ProcessResult> JoinAsync(string server, string registry) => OfflineAsync("join", bundle.Bundle, "--pub", bundle.Pub, "--root", Root,
+            "--server", server, "--token-file", _dir["node-token"], "--registry-addr", registry);
+        AssertOk(await JoinAsync("https://10.1.2.3:6443", "10.1.2.3:5000"));
+
+        var moved = AssertOk(await JoinAsync("https://10.9.9.9:6443", "10.9.9.9:5000"));
+
+        Assert.Contains("'k3s-agent' ran with server https://10.1.2.3:6443/", moved.Stdout + moved.Stderr);
+        Assert.Contains("server: \"https://10.9.9.9:6443\"", File.ReadAllText(OnNode("/etc/rancher/k3s/config.yaml")));
+        Assert.Contains("- http://10.9.9.9:5000\n", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
+        var again = AssertOk(await JoinAsync("https://10.9.9.9:6443", "10.9.9.9:5000"));
+        Assert.Contains("nothing to do", again.Stdout);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -34,6 +34,12 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
 {
     public string Name => role is K3sRole.Server ? "k3s" : "k3s-agent";
 
+    public string Inputs => role switch
+    {
+        K3sRole.Agent agent => $"server {agent.Url}, token file {agent.TokenFile}, registry {mirror}",
+        _ => $"registry {mirror}",
+    };
+
     private static string Arch => InstallContext.NodeArchitecture;
 
     private static string ImagesFile => $"k3s-airgap-images-{Arch}.tar.zst";

@@ -23,6 +23,8 @@ public static class Microk8sFiles
 /// </summary>
 public sealed class Microk8sStep(Uri mirror, TimeSpan timeout) : IInstallStep
 {
+    public string Inputs => $"registry {mirror}";
+
     public string Name => "microk8s";
 
     /// <summary>The bundled snaps in install order: bases (core20, snapd) before microk8s, which needs them.</summary>

@@ -14,6 +14,8 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
 
     public string Name => "platform";
 
+    public string Inputs => $"kubeconfig {options.Kubeconfig ?? "of the node"}, registry {TrustedRegistry()}";
+
     /// <summary>The manifests KubeVirt and CDI ship, in the order they depend on each other; others follow by name.</summary>
     private static readonly string[] PlatformManifests = ["kubevirt-operator.yaml", "kubevirt-cr.yaml", "cdi-operator.yaml", "cdi-cr.yaml"];
 

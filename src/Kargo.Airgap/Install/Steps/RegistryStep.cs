@@ -9,6 +9,8 @@ namespace Kargo.Airgap.Install.Steps;
 /// </summary>
 public sealed class RegistryStep(InstallOptions options) : IInstallStep
 {
+    public string Inputs => options.PushRegistry is { } push ? $"push into {push}" : $"serve on {options.RegistryAddress}";
+
     public const string ServiceName = "kargo-registry.service";
     public const string UnitPath = "/etc/systemd/system/" + ServiceName;
 

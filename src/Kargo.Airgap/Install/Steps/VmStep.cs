@@ -12,6 +12,8 @@ namespace Kargo.Airgap.Install.Steps;
 /// </summary>
 public sealed class VmStep(InstallOptions options) : IInstallStep
 {
+    public string Inputs => $"kubeconfig {options.Kubeconfig ?? "of the node"}";
+
     public const string VmsFile = HostRoot.StateFolder + "/vms.yaml";
     public const string Virtctl = "/usr/local/bin/virtctl";
     public const string Namespace = "default";
