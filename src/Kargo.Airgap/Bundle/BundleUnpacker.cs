@@ -38,8 +38,18 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
     /// <summary>Removes staging folders of unpacks that were killed (their lock is free); running ones stay.</summary>
     private static void RemoveAbandonedStaging(string root)
     {
-        foreach (var folder in Directory.EnumerateDirectories(root, StagingPrefix + "*"))
+        foreach (var folder in Directory.EnumerateFileSystemEntries(root, StagingPrefix + "*"))
         {
+            if (new FileInfo(folder).LinkTarget is not null)
+            {
+                // Not ours, whatever it points at: remove the name, never follow it.
+                File.Delete(folder);
+                continue;
+            }
+            if (!Directory.Exists(folder))
+            {
+                continue;
+            }
             try
             {
                 using (new FileStream(Path.Combine(folder, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
@@ -110,6 +120,12 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
     {
         var inventory = report.Inventory!;
         var record = Path.Combine("bundles", $"{inventory.Name}-{inventory.Version}");
+        // Every path is checked before the first is placed: a link found half-way would leave half a bundle.
+        foreach (var entry in _accepted.Where(e => _staged.ContainsKey(e.Path)))
+        {
+            FinalPath(entry.Path.StartsWith("spec/", StringComparison.Ordinal) ? Path.Combine(record, entry.Path) : entry.Path);
+        }
+        FinalPath(Path.Combine(record, Inventory.EntryName));
         foreach (var entry in _accepted)
         {
             if (!_staged.TryGetValue(entry.Path, out var staged))

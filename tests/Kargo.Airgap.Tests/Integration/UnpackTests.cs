@@ -97,4 +97,32 @@ public sealed class UnpackTests(SignedBundleFixture bundles) : IClassFixture<Sig
         Assert.Contains("is a symbolic link", result.Output);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_dir["elsewhere"]));
     }
+
+    [Fact]
+    public async Task A_bundles_folder_that_is_a_link_is_refused_before_anything_is_placed()
+    {
+        Directory.CreateDirectory(Destination);
+        Directory.CreateDirectory(_dir["elsewhere"]);
+        Directory.CreateSymbolicLink(Path.Combine(Destination, "bundles"), _dir["elsewhere"]);
+
+        var result = await OfflineAsync("unpack", bundles.Signed, "--pub", bundles.Pub, "--to", Destination);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("bundles is a symbolic link", result.Output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir["elsewhere"]));
+        Assert.False(Directory.Exists(Path.Combine(Destination, "oci")));
+    }
+
+    [Fact]
+    public async Task A_staging_name_that_is_a_link_is_removed_not_followed()
+    {
+        Directory.CreateDirectory(Destination);
+        Directory.CreateDirectory(_dir["elsewhere"]);
+        Directory.CreateSymbolicLink(Path.Combine(Destination, ".kargo-staging-evil"), _dir["elsewhere"]);
+
+        AssertOk(await OfflineAsync("unpack", bundles.Signed, "--pub", bundles.Pub, "--to", Destination));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir["elsewhere"]));
+        Assert.False(Path.Exists(Path.Combine(Destination, ".kargo-staging-evil")));
+    }
 }
