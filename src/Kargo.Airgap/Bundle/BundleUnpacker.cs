@@ -96,9 +96,10 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
         if (entry.Path.StartsWith("oci/blobs/", StringComparison.Ordinal))
         {
             var existing = new FileInfo(FinalPath(entry.Path));
-            if (existing.Exists && existing.Length == entry.Size && existing.LinkTarget is null)
+            // Content-addressed, so a blob in place is kept: once its bytes are checked, since a disk can change them.
+            if (existing.Exists && existing.Length == entry.Size && existing.LinkTarget is null && Digest.ComputeFile(existing.FullName).Hex == entry.Sha256)
             {
-                return null; // content-addressed: the same digest is the same bytes
+                return null;
             }
         }
         var staged = Path.Combine(_staging, "entry-" + _staged.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -22,11 +22,13 @@ public sealed partial class RegistryServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly LayoutCatalog _catalog;
+    private readonly CheckedBlobs _checked;
 
     private RegistryServer(WebApplication app, LayoutCatalog catalog)
     {
         _app = app;
         _catalog = catalog;
+        _checked = new CheckedBlobs(catalog.Layout);
     }
 
     /// <summary>The address actually bound (with the real port when 0 was asked).</summary>
@@ -158,6 +160,11 @@ public sealed partial class RegistryServer : IAsyncDisposable
             await ErrorAsync(context, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN", $"manifest {reference} is not in {repository.Name}");
             return;
         }
+        if (!await _checked.IsIntactAsync(descriptor.Digest))
+        {
+            await DamagedAsync(context, descriptor.Digest);
+            return;
+        }
         context.Response.Headers["Docker-Content-Digest"] = descriptor.Digest.ToString();
         context.Response.Headers.ETag = $"\"{descriptor.Digest}\"";
         await Results.File(_catalog.Layout.BlobPath(descriptor.Digest), descriptor.MediaType).ExecuteAsync(context);
@@ -175,11 +182,20 @@ public sealed partial class RegistryServer : IAsyncDisposable
             await ErrorAsync(context, HttpStatusCode.NotFound, "BLOB_UNKNOWN", $"blob {digest} is not in {repository.Name}");
             return;
         }
+        if (!await _checked.IsIntactAsync(digest))
+        {
+            await DamagedAsync(context, digest);
+            return;
+        }
         context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
         context.Response.Headers.ETag = $"\"{digest}\"";
         context.Response.Headers.CacheControl = "max-age=31536000";
         await Results.File(_catalog.Layout.BlobPath(digest), "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(context);
     }
+
+    /// <summary>A blob whose bytes no longer hash to its name: never sent; the client sees it as missing.</summary>
+    private Task DamagedAsync(HttpContext context, Digest digest) =>
+        ErrorAsync(context, HttpStatusCode.NotFound, "BLOB_UNKNOWN", $"{digest} is damaged on disk in {_catalog.Layout.Root} (its bytes no longer match their digest): unpack the bundle again");
 
     private static async Task ErrorAsync(HttpContext context, HttpStatusCode status, string code, string message)
     {

@@ -84,6 +84,27 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
     }
 
     [Fact]
+    public async Task A_blob_damaged_on_disk_is_never_served_and_a_second_unpack_repairs_it()
+    {
+        var layer = bundles.Layered.Blobs[^1];
+        var path = _dir[$"node/oci/blobs/sha256/{layer.Digest.Hex}"];
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0xff;
+        File.WriteAllBytes(path, bytes);
+
+        var damaged = await Curl("-w", "\n%{http_code}", $"http://{Host}/v2/signed/layered/blobs/{layer.Digest}");
+        Assert.EndsWith("\n404", damaged.Stdout);
+        Assert.Contains("BLOB_UNKNOWN", damaged.Stdout);
+        Assert.Contains("damaged on disk", damaged.Stdout);
+
+        AssertOk(await OfflineAsync("unpack", bundles.Signed, "--pub", bundles.Pub, "--to", _dir["node"]));
+        Assert.Equal(layer.Content, File.ReadAllBytes(path));
+        var repaired = await Curl("-o", _dir["fetched"], "-w", "%{http_code}", $"http://{Host}/v2/signed/layered/blobs/{layer.Digest}");
+        Assert.Equal("200", repaired.Stdout);
+        Assert.Equal(layer.Content, File.ReadAllBytes(_dir["fetched"]));
+    }
+
+    [Fact]
     public async Task A_layout_missing_a_blob_is_refused_at_start_up_naming_it()
     {
         var layer = bundles.Layered.Blobs[2];
