@@ -13,7 +13,21 @@ internal static class ServeCommand
         var address = new Option<string>("--addr") { HelpName = "IP:PORT", Description = "IP:PORT to listen on", DefaultValueFactory = _ => "127.0.0.1:5000" }.Endpoint(anyPort: true);
         var certificate = new Option<string?>("--tls-cert") { Description = "PEM certificate for HTTPS (with --tls-key)" };
         var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
-        var selfSigned = new Option<bool>("--tls-self-signed") { Description = "Serve HTTPS with a certificate from a local CA kept in DIR/tls/ (nodes trust DIR/tls/ca.pem)" };
+        var selfSigned = new Option<bool>("--tls-self-signed")
+        {
+            Description = "Serve HTTPS with a certificate from a local CA kept in DIR/tls/ (nodes trust DIR/tls/ca.pem; skopeo and podman take --cert-dir DIR/tls/certs). It names the address, or every address of this machine for 0.0.0.0, and is issued again under the same CA when they change",
+        };
+        var san = new Option<string[]>("--tls-san") { HelpName = "NAME|IP", Description = "Another name or address the self-signed certificate must cover, such as registry.lan (repeatable)" };
+        san.Validators.Add(result =>
+        {
+            foreach (var name in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (!System.Net.IPAddress.TryParse(name, out _) && !SelfSignedTls.IsDnsName(name))
+                {
+                    result.AddError($"--tls-san '{Kargo.Airgap.Terminal.Printable(name)}' is not a host name or an IP address");
+                }
+            }
+        });
         var quiet = new Option<bool>("--no-access-log") { Description = "Do not print a line per request" };
         var docker = new Option<bool>("--docker") { Description = "Instead: run the bundle's docker.io/library/registry image as a container (host network, restart unless stopped) through a Docker or Podman engine, push every image into it, and return" };
         var engine = new Option<string?>("--engine") { Description = "With --docker: the engine's API (default: DOCKER_HOST, then Docker's, then Podman's socket)" };
@@ -22,7 +36,7 @@ internal static class ServeCommand
             Images answer under their upstream repository names (kubevirt/virt-operator, library/busybox), also for the
             ?ns= that containerd mirrors send, so nodes pull quay.io/… and docker.io/… through it unchanged.
             """)
-        { folder, address, certificate, key, selfSigned, quiet, docker, engine };
+        { folder, address, certificate, key, selfSigned, san, quiet, docker, engine };
         var json = OutputOptions.Json("where it serves (one document, when it is listening)");
         command.Add(json);
         command.Validators.Add(result =>
@@ -56,8 +70,13 @@ internal static class ServeCommand
             System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null;
             if (parse.GetValue(selfSigned))
             {
-                (tls, var caFile) = SelfSignedTls.LoadOrCreate(Path.Combine(dir, "tls"), endpoint.Address);
-                await stderr.WriteLineAsync($"TLS: nodes trust {Path.GetFullPath(caFile)}");
+                var issued = SelfSignedTls.LoadOrCreate(Path.Combine(dir, "tls"), endpoint.Address, parse.GetValue(san));
+                tls = issued.Certificate;
+                if (issued.Issued is { } why)
+                {
+                    await stderr.WriteLineAsync($"TLS: issued {why}");
+                }
+                await stderr.WriteLineAsync($"TLS: the certificate names {string.Join(", ", issued.Names)}; nodes trust {Path.GetFullPath(issued.CaFile)} (skopeo, podman: --cert-dir {Path.GetFullPath(issued.CertDir)})");
             }
             else if (parse.GetValue(certificate) is { } certFile)
             {

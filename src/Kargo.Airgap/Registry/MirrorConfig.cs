@@ -13,21 +13,36 @@ public static class MirrorConfig
     public const string K3sRegistries = "etc/rancher/k3s/registries.yaml";
     public const string ContainerdCertsDir = "etc/containerd/certs.d";
 
+    /// <summary>Where the endpoint's CA is copied under the root, and named from both files: a path of this machine means nothing on a node.</summary>
+    public const string NodeCaFile = "/etc/kargo/registry-ca.crt";
+
     /// <summary>Writes both files under <paramref name="root"/> (/ on a node); returns what it wrote.</summary>
     /// <param name="registries">The upstream hosts to mirror (docker.io, quay.io, …).</param>
     /// <param name="endpoint">The local registry, such as http://127.0.0.1:5000.</param>
     /// <param name="root">The file system root to write under.</param>
-    /// <param name="caFile">The CA the endpoint's certificate chains to, for an https endpoint.</param>
+    /// <param name="caFile">The CA the endpoint's certificate chains to, for an https endpoint: copied to <see cref="NodeCaFile"/> under the root.</param>
     /// <param name="credential">Credentials for the endpoint (k3s only: the file is then readable by root alone).</param>
     /// <param name="skipVerify">Do not check the endpoint's certificate.</param>
     public static IReadOnlyList<string> Write(IEnumerable<string> registries, Uri endpoint, string root, string? caFile, Credential? credential = null, bool skipVerify = false)
     {
+        var written = new List<string>();
+        if (caFile is not null)
+        {
+            if (!File.Exists(caFile))
+            {
+                throw new KargoException($"--ca {Terminal.Printable(caFile)} does not exist: give the CA file the endpoint's certificate chains to (serve --tls-self-signed keeps it as DIR/tls/ca.pem)");
+            }
+            var copy = Path.Combine(root, NodeCaFile.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            AtomicFile.WriteAllBytes(copy, File.ReadAllBytes(caFile));
+            written.Add(copy);
+            caFile = NodeCaFile;
+        }
         if (endpoint.Scheme is not ("http" or "https") || endpoint.AbsolutePath != "/")
         {
             throw new KargoException($"--endpoint '{endpoint}' must be http(s)://HOST:PORT with no path");
         }
         var hosts = registries.Distinct().Order(StringComparer.Ordinal).ToList();
-        var written = new List<string>();
         var k3s = Path.Combine(root, K3sRegistries);
         Directory.CreateDirectory(Path.GetDirectoryName(k3s)!);
         AtomicFile.WriteAllBytes(k3s, Encoding.UTF8.GetBytes(RegistriesYaml(hosts, endpoint, caFile, credential, skipVerify)),

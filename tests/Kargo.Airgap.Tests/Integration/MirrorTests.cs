@@ -28,7 +28,8 @@ public sealed class MirrorTests : IDisposable
     [Fact]
     public async Task Registry_config_writes_a_mirror_for_every_registry_host()
     {
-        var result = AssertOk(await OfflineAsync("registry-config", _dir["node"], "--endpoint", "https://10.0.0.5:5000", "--root", _dir["root"], "--ca", "/var/lib/kargo/tls/ca.pem"));
+        File.WriteAllText(_dir["ca.pem"], "-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n");
+        var result = AssertOk(await OfflineAsync("registry-config", _dir["node"], "--endpoint", "https://10.0.0.5:5000", "--root", _dir["root"], "--ca", _dir["ca.pem"]));
 
         var yaml = new YamlStream();
         yaml.Load(new StringReader(File.ReadAllText(_dir["root/etc/rancher/k3s/registries.yaml"])));
@@ -37,12 +38,14 @@ public sealed class MirrorTests : IDisposable
         Assert.Equal(["docker.io", "quay.io"], mirrors.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
         Assert.Equal("https://10.0.0.5:5000", ((YamlScalarNode)((YamlSequenceNode)((YamlMappingNode)mirrors["quay.io"])["endpoint"])[0]).Value);
         var tls = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)root["configs"])["10.0.0.5:5000"])["tls"];
-        Assert.Equal("/var/lib/kargo/tls/ca.pem", ((YamlScalarNode)tls["ca_file"]).Value);
+        // The CA travels under the root, and both files name it where it is on the node, not on this machine.
+        Assert.Equal("/etc/kargo/registry-ca.crt", ((YamlScalarNode)tls["ca_file"]).Value);
+        Assert.Equal(File.ReadAllText(_dir["ca.pem"]), File.ReadAllText(_dir["root/etc/kargo/registry-ca.crt"]));
 
         var hosts = File.ReadAllText(_dir["root/etc/containerd/certs.d/docker.io/hosts.toml"]);
         Assert.Contains("server = \"https://registry-1.docker.io\"", hosts);
         Assert.Contains("[host.\"https://10.0.0.5:5000\"]", hosts);
-        Assert.Contains("ca = \"/var/lib/kargo/tls/ca.pem\"", hosts);
+        Assert.Contains("ca = \"/etc/kargo/registry-ca.crt\"", hosts);
         Assert.Contains("wrote", result.Stdout);
     }
 
@@ -66,7 +69,7 @@ public sealed class MirrorTests : IDisposable
     [Theory]
     [InlineData("--creds", "robot:pass\nword", "the password holds a control character")]
     [InlineData("--creds", "ro\u001bbot:password", "the username holds a control character")]
-    [InlineData("--ca", "/var/lib/kargo/tls/ca\n.pem", "the CA file's path holds a control character")]
+    [InlineData("--ca", "/var/lib/kargo/tls/ca\n.pem", "--ca /var/lib/kargo/tls/ca?.pem does not exist")]
     [InlineData("--endpoint", "https://user:secret@harbor.lan", "give them with --creds")]
     [InlineData("--endpoint", "https://[fe80::1%25eth0]:5000", "IPv6 address with a zone")]
     public async Task What_the_files_cannot_hold_as_it_is_is_refused_and_nothing_is_written(string option, string value, string expected)
@@ -85,17 +88,18 @@ public sealed class MirrorTests : IDisposable
     [Fact]
     public async Task Written_values_are_read_back_exactly_by_yaml_and_toml_parsers()
     {
+        File.WriteAllText(_dir["a \"quoted\" #ca.pem"], "stand-in CA\n");
         AssertOk(await OfflineAsync("registry-config", _dir["node"], "--endpoint", "https://harbor.lan:8443", "--root", _dir["root"],
-            "--creds", "robot:'#: \\\"{}[]&*", "--ca", "/etc/kargo/a \"quoted\" #ca.pem"));
+            "--creds", "robot:'#: \\\"{}[]&*", "--ca", _dir["a \"quoted\" #ca.pem"]));
 
         var yaml = new YamlStream();
         yaml.Load(new StringReader(File.ReadAllText(_dir["root/etc/rancher/k3s/registries.yaml"])));
         var config = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["configs"])["harbor.lan:8443"];
         Assert.Equal("'#: \\\"{}[]&*", ((YamlScalarNode)((YamlMappingNode)config["auth"])["password"]).Value);
-        Assert.Equal("/etc/kargo/a \"quoted\" #ca.pem", ((YamlScalarNode)((YamlMappingNode)config["tls"])["ca_file"]).Value);
+        Assert.Equal("/etc/kargo/registry-ca.crt", ((YamlScalarNode)((YamlMappingNode)config["tls"])["ca_file"]).Value);
         var toml = Tomlyn.TomlSerializer.Deserialize<Tomlyn.Model.TomlTable>(File.ReadAllText(_dir["root/etc/containerd/certs.d/quay.io/hosts.toml"]))!;
         var host = (Tomlyn.Model.TomlTable)((Tomlyn.Model.TomlTable)toml["host"])["https://harbor.lan:8443"];
-        Assert.Equal("/etc/kargo/a \"quoted\" #ca.pem", host["ca"]);
+        Assert.Equal("/etc/kargo/registry-ca.crt", host["ca"]);
         Assert.Equal("https://quay.io", toml["server"]);
     }
 

@@ -132,14 +132,14 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
     [Fact]
     public async Task Serve_over_tls_with_a_self_signed_ca_is_trusted_by_clients_given_the_ca()
     {
-        var (certificate, caFile) = SelfSignedTls.LoadOrCreate(_dir["tls"], IPAddress.Loopback);
-        await using var secure = await RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0), Certificate = certificate });
+        var issued = SelfSignedTls.LoadOrCreate(_dir["tls"], IPAddress.Loopback);
+        var caFile = issued.CaFile;
+        await using var secure = await RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0), Certificate = issued.Certificate });
         var host = $"127.0.0.1:{secure.Address.Port}";
         Assert.Equal("https", secure.Address.Scheme);
-        Directory.CreateDirectory(_dir["certs"]);
-        File.Copy(caFile, _dir["certs/ca.crt"]);
 
-        var trusted = await ProcessRunner.RunAsync("skopeo", ["inspect", "--raw", "--cert-dir", _dir["certs"], $"docker://{host}/signed/docker:1"]);
+        // The folder serve writes is one skopeo takes as it is.
+        var trusted = await ProcessRunner.RunAsync("skopeo", ["inspect", "--raw", "--cert-dir", issued.CertDir, $"docker://{host}/signed/docker:1"]);
         Assert.True(trusted.ExitCode == 0, trusted.Output);
         Assert.Equal(bundles.Docker.Digest, Digest.Compute(System.Text.Encoding.UTF8.GetBytes(trusted.Stdout)));
 
@@ -148,8 +148,32 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
         Assert.Contains("certificate", untrusted.Stderr);
 
         // The CA is kept: a restart serves the same certificate chain.
-        var (_, again) = SelfSignedTls.LoadOrCreate(_dir["tls"], IPAddress.Loopback);
-        Assert.Equal(File.ReadAllText(caFile), File.ReadAllText(again));
+        var again = SelfSignedTls.LoadOrCreate(_dir["tls"], IPAddress.Loopback);
+        Assert.Equal(File.ReadAllText(caFile), File.ReadAllText(again.CaFile));
+        Assert.Null(again.Issued);
+    }
+
+    [Fact]
+    public void A_wildcard_address_names_every_address_of_the_machine_and_new_names_reissue_under_the_same_ca()
+    {
+        var first = SelfSignedTls.LoadOrCreate(_dir["tls"], IPAddress.Loopback);
+        var ca = File.ReadAllText(first.CaFile);
+
+        var wildcard = SelfSignedTls.LoadOrCreate(_dir["tls"], IPAddress.Any, ["registry.lan", "10.9.8.7"]);
+
+        var machine = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address).Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        Assert.All(machine, a => Assert.Contains(a.ToString(), wildcard.Names));
+        Assert.Contains("registry.lan", wildcard.Names);
+        Assert.Contains("10.9.8.7", wildcard.Names);
+        Assert.Contains("not naming", wildcard.Issued);
+        Assert.Equal(ca, File.ReadAllText(wildcard.CaFile));
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(_dir["tls/server.pem"]));
+        var names = certificate.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectAlternativeNameExtension>().Single();
+        Assert.Contains("registry.lan", names.EnumerateDnsNames());
+        Assert.Contains(IPAddress.Parse("10.9.8.7"), names.EnumerateIPAddresses());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_dir["tls/ca.key"]));
+        Assert.Equal(["ca.crt"], Directory.GetFiles(wildcard.CertDir).Select(Path.GetFileName));
     }
 
     [Fact]
