@@ -35,6 +35,7 @@ internal static class PushCommand
                 InsecureRegistries = parse.GetValue(insecure) ? new HashSet<string>([host], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
                 CaFiles = parse.GetValue(ca) ?? [],
                 Credentials = credentials,
+                InsecureHint = "--insecure",
             };
             using var client = new RegistryClient(options);
             var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);

@@ -67,18 +67,36 @@ public static class BundleVerifier
             SignatureBytes = signatureBytes,
         };
 
-        using var stream = files.OpenRead();
+        using var stream = new TarFraming(files.OpenRead());
         using var tar = new TarReader(stream);
+        TarEntry? NextEntry()
+        {
+            stream.BeginFrame();
+            var entry = tar.GetNextEntry();
+            stream.EndFrame();
+            return entry;
+        }
+        // The first framing difference is reported when nothing more telling was found: a hand-made archive
+        // with a wrong path or a link fails for that, and a bundle with one changed header byte fails for this.
+        VerifyFailure? framing = null;
+        void CheckFrame(string path, long size)
+        {
+            if (!stream.FrameIs(path, size) && framing is null)
+            {
+                framing = new(path, $"the tar framing before it is not what kargo-bundle writes (a header's checksum, mode, owner, time or a padding byte was changed) ({files.Where(Math.Max(0, stream.Position - TarHeaders.BlockSize), stream.Position)})");
+            }
+        }
         try
         {
-            var first = tar.GetNextEntry();
+            var first = NextEntry();
             if (first is null || first.Name != Inventory.EntryName || !IsRegular(first) || first.Length > MaxInventoryBytes)
             {
                 failures.Add(new("bundle", $"not a kargo bundle: the first entry is '{first?.Name}', not {Inventory.EntryName}"));
                 return Report();
             }
+            CheckFrame(Inventory.EntryName, first.Length);
             inventoryBytes = ReadSmall(first);
-            var next = tar.GetNextEntry();
+            var next = NextEntry();
             if (next is { Name: Inventory.SignatureEntryName })
             {
                 if (!IsRegular(next) || next.Length > MaxSignatureBytes)
@@ -86,8 +104,9 @@ public static class BundleVerifier
                     failures.Add(new(Inventory.SignatureEntryName, "not a regular file of a signature's size"));
                     return Report();
                 }
+                CheckFrame(Inventory.SignatureEntryName, next.Length);
                 signatureBytes = ReadSmall(next);
-                next = tar.GetNextEntry();
+                next = NextEntry();
             }
 
             if (trusted is not null)
@@ -145,7 +164,7 @@ public static class BundleVerifier
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var expected = inventory.Entries[i];
-                var entry = i == 0 ? next : tar.GetNextEntry();
+                var entry = i == 0 ? next : NextEntry();
                 if (entry is null)
                 {
                     failures.Add(new(expected.Path, $"missing: the bundle ends after {i} of {inventory.Entries.Count} entries"));
@@ -169,6 +188,7 @@ public static class BundleVerifier
                     failures.Add(new(expected.Path, $"is {entry.Length} bytes; the inventory says {expected.Size} ({where})"));
                     return Report();
                 }
+                CheckFrame(expected.Path, expected.Size);
                 var start = stream.Position;
                 if (CheckEntry(entry, expected, sink, progress))
                 {
@@ -180,9 +200,17 @@ public static class BundleVerifier
                 }
                 bytes += expected.Size;
             }
-            if (tar.GetNextEntry() is { } extra)
+            if (NextEntry() is { } extra)
             {
                 failures.Add(new(Printable(extra.Name), "follows the last entry the inventory lists: something was appended"));
+            }
+            else if (!stream.EndIsClean() && framing is null)
+            {
+                framing = new("bundle", "the padding or end-of-archive blocks after the last entry are not zeros, as kargo-bundle writes them");
+            }
+            if (failures.Count == 0 && framing is not null)
+            {
+                failures.Add(framing);
             }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException)

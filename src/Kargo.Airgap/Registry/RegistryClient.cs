@@ -168,7 +168,11 @@ public sealed class RegistryClient : IDisposable
             }
             catch (Exception e) when (e is HttpRequestException or IOException)
             {
-                throw new RegistryException($"cannot reach registry {image.Registry} ({endpoint.GetLeftPart(UriPartial.Authority)}): {e.Message}. Check that it is up and reachable; a plain-HTTP registry needs --insecure-registry {image.Registry}", null, e);
+                // Plain HTTP is already tried for loopback and insecure hosts: there, the registry is down, not misnamed.
+                var hint = endpoint.Scheme == "https" && !IsLoopback(endpoint.Host) && !_options.InsecureRegistries.Contains(image.Registry)
+                    ? $"; if it serves plain HTTP, name it with {string.Format(System.Globalization.CultureInfo.InvariantCulture, _options.InsecureHint, image.Registry)}"
+                    : "";
+                throw new RegistryException($"cannot reach registry {image.Registry} ({endpoint.GetLeftPart(UriPartial.Authority)}): {e.Message}. Check that it is up and reachable{hint}", null, e);
             }
             var status = (int)response.StatusCode;
             if ((status >= 500 || status == 429) && attempt < _options.MaxAttempts)

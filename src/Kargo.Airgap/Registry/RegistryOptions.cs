@@ -15,4 +15,7 @@ public sealed record RegistryOptions
     public int MaxAttempts { get; init; } = 4;
 
     public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How the program that uses these options names a host as insecure, for the hint when one cannot be reached ({0} is the host).</summary>
+    public string InsecureHint { get; init; } = "--insecure-registry {0}";
 }

@@ -52,6 +52,37 @@ public sealed class TamperTests(SignedBundleFixture bundles) : IClassFixture<Sig
         await AssertRefusedAsync(copy, $"oci/blobs/sha256/{layer.Digest.Hex}: sha256 does not match the inventory");
     }
 
+    /// <summary>Bytes outside every entry's content, which a tar reader forgives and GNU tar does not.</summary>
+    public static TheoryData<string> FramingBytes => ["checksum", "mtime", "uid", "padding", "end"];
+
+    [Theory]
+    [MemberData(nameof(FramingBytes))]
+    public async Task A_changed_byte_of_the_tar_framing_is_refused(string where)
+    {
+        var copy = bundles.CopyOf(bundles.Signed, _dir);
+        var (inventory, _) = SigningTests.FirstTwoEntries(copy);
+        var afterInventory = 512L + (inventory.Length + 511) / 512 * 512;
+        // The signature entry's header: after the inventory's header, content and padding.
+        var offset = where switch
+        {
+            "checksum" => afterInventory + 150,
+            "mtime" => afterInventory + 140,
+            "uid" => afterInventory + 110,
+            "padding" => 512L + inventory.Length + 1,
+            _ => new FileInfo(copy).Length - 10,
+        };
+        Assert.True(where != "padding" || inventory.Length % 512 < 510, "the inventory fills its last block");
+        FlipByte(copy, offset);
+
+        var verify = await OfflineAsync("verify", copy, "--pub", bundles.Pub);
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Matches("tar framing|not zeros|archive is damaged", verify.Stdout);
+        var unpack = await OfflineAsync("unpack", copy, "--pub", bundles.Pub, "--to", Unpacked);
+        Assert.Equal(1, unpack.ExitCode);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Unpacked));
+    }
+
     [Fact]
     public async Task A_flipped_byte_in_the_inventory_breaks_the_signature()
     {
