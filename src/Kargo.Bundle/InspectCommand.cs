@@ -13,7 +13,7 @@ internal static partial class InspectCommand
 
     public static Command Create(TextWriter stdout)
     {
-        var bundle = new Argument<string>("BUNDLE") { Description = "A .kargo bundle file" };
+        var bundle = new Argument<string>("BUNDLE") { Description = "A .kargo bundle: its file, or any of its parts (NAME.kargo.000 …)" };
         var json = OutputOptions.Json("the summary");
         var command = new Command("inspect", "Show what a bundle holds: name, version, images with digests and sizes, total size.") { bundle, json };
         command.SetAction(async parse =>

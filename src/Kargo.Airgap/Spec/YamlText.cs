@@ -19,9 +19,18 @@ public static class YamlText
             stream.Load(parser);
             return stream;
         }
+        catch (YamlException e) when (FirstTabIndent(text) is { } tab && (e.InnerException?.Message ?? e.Message).Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            // YamlDotNet names the mapping the tab broke, often line 1: the tab itself is what to fix.
+            throw new SpecException(file, tab.Line, tab.Column, "not valid YAML: a tab indents this line; YAML indents with spaces only");
+        }
         catch (YamlException e)
         {
             throw new SpecException(file, (int)e.Start.Line, (int)e.Start.Column, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        catch (InvalidOperationException) when (FirstTabIndent(text) is { } tab)
+        {
+            throw new SpecException(file, tab.Line, tab.Column, "not valid YAML: a tab indents this line; YAML indents with spaces only");
         }
         catch (InvalidOperationException)
         {
@@ -30,5 +39,21 @@ public static class YamlText
             throw new SpecException(file, (int)at.Line, (int)at.Column,
                 "not valid YAML: the text after this point cannot be read (an unclosed { or [, or a quote?)");
         }
+    }
+
+    /// <summary>The first line whose indentation holds a tab, and the tab's column (1-based).</summary>
+    private static (int Line, int Column)? FirstTabIndent(string text)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
+            if (tab >= 0 && tab < indent)
+            {
+                return (i + 1, tab + 1);
+            }
+        }
+        return null;
     }
 }

@@ -94,6 +94,15 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
+    public void A_tab_in_the_indentation_is_named_at_its_line()
+    {
+        var error = Fails("kind: Bundle\nmetadata:\n  name: bad\n  version: \"1\"\nspec:\n\timages: [busybox]\n");
+
+        Assert.StartsWith("bundle-specs/demo.yaml:6:1:", error.Message);
+        Assert.Contains("a tab indents this line", error.Message);
+    }
+
+    [Fact]
     public void Platforms_default_to_linux_amd64()
     {
         var spec = Parse("""
