@@ -96,7 +96,8 @@ internal static class BuildCommand
             writer.WriteNumber("images", inventory.Images.Count);
             writer.WriteNumber("entries", inventory.Entries.Count);
             writer.WriteNumber("bytes", inventory.TotalSize);
-            writer.WriteString("signedBy", signer);
+            writer.WriteString("signature", signer is null ? "unsigned" : "signed");
+            writer.WriteString("signer", signer);
             DiffBaseJson.Write(writer, inventory.Base);
             writer.WriteNumber("blobsFetched", report.BlobsFetched);
             writer.WriteNumber("bytesFetched", report.BytesFetched);

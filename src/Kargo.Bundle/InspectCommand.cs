@@ -94,7 +94,8 @@ internal static partial class InspectCommand
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
-            writer.WriteBoolean("signed", summary.Signed);
+            // One vocabulary with verify, build and sign: "signature" says what there is, "signer" whose key (inspect checks no key).
+            writer.WriteString("signature", summary.Signed ? "signed" : "unsigned");
             if (summary.Signed && inventory.Signer is not null)
             {
                 writer.WriteString("signer", inventory.Signer);

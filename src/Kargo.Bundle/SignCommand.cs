@@ -24,7 +24,8 @@ internal static class SignCommand
                     writer.WriteStartArray("files");
                     files.ToList().ForEach(writer.WriteStringValue);
                     writer.WriteEndArray();
-                    writer.WriteString("signedBy", signingKey.Fingerprint);
+                    writer.WriteString("signature", "signed");
+                    writer.WriteString("signer", signingKey.Fingerprint);
                     writer.WriteEndObject();
                 })
                 : $"signed {string.Join(", ", files)} with {signingKey.Fingerprint}\n");

@@ -54,7 +54,7 @@ internal static class InstallCommand
                     Credentials = DockerConfigCredentials.Load(null),
                 },
                 Kubeconfig = parse.GetValue(kubeconfig),
-                Timeout = parse.GetValue(timeout),
+                Timeout = parse.GetValue(timeout)!.Value,
                 Launcher = Launcher(),
             };
             var result = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), progress =>

@@ -58,7 +58,7 @@ internal static class ReportWriter
             });
             if (report.SignedBy is not null)
             {
-                writer.WriteString("signedBy", report.SignedBy);
+                writer.WriteString("signer", report.SignedBy);
             }
             writer.WriteNumber("entriesVerified", report.EntriesVerified);
             writer.WriteNumber("bytesVerified", report.BytesVerified);

@@ -6,22 +6,28 @@ namespace Kargo.Offline;
 /// <summary>A duration option written as 90s, 15m or 1h.</summary>
 internal static class TimeoutOption
 {
-    public static Option<TimeSpan> Create(string description, string defaultValue) => new("--timeout")
+    public static Option<Duration> Create(string description, string defaultValue) => new("--timeout")
     {
         HelpName = "DURATION",
-        DefaultValueFactory = _ => Parse(defaultValue)!.Value,
+        DefaultValueFactory = _ => new Duration(Parse(defaultValue)!.Value, defaultValue),
         Description = $"{description}: 90s, 15m, 1h",
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : defaultValue;
             if (Parse(text) is { } value)
             {
-                return value;
+                return new Duration(value, text);
             }
             result.AddError($"--timeout '{text}' is not a duration: write it as 90s, 15m or 1h");
-            return TimeSpan.Zero;
+            return new Duration(TimeSpan.Zero, text);
         },
     };
+
+    /// <summary>A duration as the user wrote it: help shows [default: 15m], not 00:15:00.</summary>
+    public sealed record Duration(TimeSpan Value, string Text)
+    {
+        public override string ToString() => Text;
+    }
 
     private static TimeSpan? Parse(string text)
     {

@@ -210,7 +210,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         }
         Phases?.Complete("build");
         Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
-        Log?.Invoke($"bundle: {inventory.Entries.Count + 1} entries ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
+        Log?.Invoke($"bundle: {inventory.Entries.Count} entries after the inventory ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
         var script = binaries.Count > 0 ? InstallScript.Write(output, inventory) : null;
         return new BuildReport(output, written, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed, script);
     }

@@ -52,7 +52,8 @@ public sealed class OutputTests : RegistryTest, IAsyncLifetime
         Assert.Equal(Work.Output, buildJson.RootElement.GetProperty("bundle").GetString());
         Assert.Equal(1, buildJson.RootElement.GetProperty("images").GetInt32());
         Assert.Equal(new FileInfo(Work.Output).Length > 0, buildJson.RootElement.GetProperty("bytes").GetInt64() > 0);
-        Assert.Equal(JsonValueKind.Null, buildJson.RootElement.GetProperty("signedBy").ValueKind);
+        Assert.Equal(JsonValueKind.Null, buildJson.RootElement.GetProperty("signer").ValueKind);
+        Assert.Equal("unsigned", buildJson.RootElement.GetProperty("signature").GetString());
 
         using var pushJson = JsonDocument.Parse(push.Stdout);
         var image = Assert.Single(pushJson.RootElement.GetProperty("images").EnumerateArray());
@@ -73,7 +74,7 @@ public sealed class OutputTests : RegistryTest, IAsyncLifetime
         var fingerprint = key.RootElement.GetProperty("fingerprint").GetString();
         Assert.Equal(Work["keys/k.pub"], key.RootElement.GetProperty("publicKey").GetString());
         using var signed = JsonDocument.Parse(sign.Stdout);
-        Assert.Equal(fingerprint, signed.RootElement.GetProperty("signedBy").GetString());
+        Assert.Equal(fingerprint, signed.RootElement.GetProperty("signer").GetString());
         using var written = JsonDocument.Parse(config.Stdout);
         Assert.Equal([Registry.Host], written.RootElement.GetProperty("registries").EnumerateArray().Select(r => r.GetString()));
         Assert.All(written.RootElement.GetProperty("files").EnumerateArray(), f => Assert.True(File.Exists(f.GetString())));

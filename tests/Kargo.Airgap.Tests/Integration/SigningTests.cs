@@ -70,8 +70,8 @@ public sealed class SigningTests(SignedBundleFixture bundles) : IClassFixture<Si
 
         var inspect = AssertOk(await BundleAsync("inspect", bundles.Signed, "--json"));
         using var summary = JsonDocument.Parse(inspect.Stdout);
-        Assert.True(summary.RootElement.GetProperty("signed").GetBoolean());
-        Assert.Equal(report.RootElement.GetProperty("signedBy").GetString(), summary.RootElement.GetProperty("signer").GetString());
+        Assert.Equal("signed", summary.RootElement.GetProperty("signature").GetString());
+        Assert.Equal(report.RootElement.GetProperty("signer").GetString(), summary.RootElement.GetProperty("signer").GetString());
     }
 
     [Fact]
