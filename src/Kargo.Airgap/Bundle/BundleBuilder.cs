@@ -143,6 +143,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             }
         }
 
+        // vm/ entries in path order, as every folder of the bundle: not in the order the spec lists the disks.
+        fileItems = [.. fileItems.Where(i => !i.Path.StartsWith("vm/", StringComparison.Ordinal)), .. fileItems.Where(i => i.Path.StartsWith("vm/", StringComparison.Ordinal)).OrderBy(i => i.Path, StringComparer.Ordinal)];
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var downloads = BlobDownloads.Start(images, cache, plans, request.Parallelism, Log, Progress, stop.Token,

@@ -71,13 +71,20 @@ public static class NodeInstall
     {
         var inventory = context.Inventory;
         var distribution = ClusterDistributions.Of(inventory);
-        string Version(string name) => inventory.Components?.FirstOrDefault(c => c.Name == name)?.Version ?? "(not in the bundle)";
+        string? Version(string name) => inventory.Components?.FirstOrDefault(c => c.Name == name)?.Version;
+        // Only what the bundle brought: a bundle with no cluster names no k3s.
+        var installed = new[]
+        {
+            distribution == ClusterDistribution.Microk8s ? ("microk8s", Version("microk8s")) : ("k3s", Version("k3s")),
+            ("KubeVirt", Version("kubevirt")),
+            ("CDI", Version("cdi")),
+        }.Where(c => c.Item2 is not null).Select(c => $"{c.Item1} {c.Item2}").DefaultIfEmpty("its manifests and images");
         var registry = options.PushRegistry is { } pushed
             ? $"images: pushed into {pushed}; the node pulls them through it"
             : $"registry: http://{InstallContext.Reachable(options.RegistryAddress)}/ ({RegistryStep.ServiceName}, content in {HostRoot.RegistryFolder}); list it with 'curl http://{RegistryStep.MirrorEndpoint(options).Authority}/v2/_catalog'";
         var lines = new List<string>
         {
-            $"installed {inventory.Name} {inventory.Version}: {(distribution == ClusterDistribution.Microk8s ? $"microk8s {Version("microk8s")}" : $"k3s {Version("k3s")}")}, KubeVirt {Version("kubevirt")}, CDI {Version("cdi")}",
+            $"installed {inventory.Name} {inventory.Version}: {string.Join(", ", installed)}",
             distribution.Kubeconfig() is { } kubeconfig
                 ? $"kubeconfig: {kubeconfig} (root only): '{distribution.Kubectl()} get nodes'"
                 : $"cluster: {options.Kubeconfig ?? "none (--root)"}",

@@ -103,6 +103,27 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.Equal(folder, Kargo.Airgap.Install.Steps.K3sCniPaths.K3sPluginFolder(version));
 
     [Fact]
+    public async Task The_dry_run_plan_is_what_the_run_then_does()
+    {
+        var plan = AssertOk(await InstallAsync("--dry-run")).Stdout;
+        Assert.False(Directory.Exists(Root));
+
+        var run = AssertOk(await InstallAsync());
+
+        // Under --root without --kubeconfig nothing is applied or waited for, and the plan says so.
+        Assert.DoesNotContain("wait until KubeVirt", plan);
+        Assert.Contains("not applied (--root, no --kubeconfig)", plan);
+        Assert.Contains("not applied (--root, no --kubeconfig)", run.Stdout);
+        // Every file the plan says it writes is there after the run.
+        var written = System.Text.RegularExpressions.Regex.Matches(plan, @"write (/[^\s:,()]+)").Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.NotEmpty(written);
+        Assert.All(written, path => Assert.True(File.Exists(OnNode(path)) || Directory.Exists(OnNode(path)), $"planned but not written: {path}"));
+        Assert.Contains("write /usr/local/bin/virtctl", plan);
+        Assert.Contains("write /var/lib/kargo/vms.yaml: cirros", plan);
+        Assert.DoesNotContain("if the bundle carries", plan);
+    }
+
+    [Fact]
     public async Task A_second_run_changes_nothing_and_says_so()
     {
         AssertOk(await InstallAsync());
@@ -176,7 +197,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.Contains("[would run] k3s", plan.Stdout);
         Assert.Contains("write /usr/local/bin/k3s (files/k3s-amd64)", plan.Stdout);
         Assert.Contains("manifests/kubevirt-operator.yaml", plan.Stdout);
-        Assert.Contains("CRDs first, waiting until each is Established", plan.Stdout);
+        Assert.Contains("not applied (--root, no --kubeconfig): manifests/", plan.Stdout);
         Assert.Contains("write /var/lib/kargo/vms.yaml: cirros", plan.Stdout);
     }
 

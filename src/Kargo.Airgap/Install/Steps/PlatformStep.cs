@@ -41,11 +41,18 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
             {
                 return ["the bundle carries no manifests: nothing to apply"];
             }
-            return [$"apply to {target}: {string.Join(", ", manifests)}", "CRDs first, waiting until each is Established; then namespaces, operators and their custom resources",
-                $"write {SettingsFile}: KubeVirt feature gates, CDI's trust of the registry", "wait until KubeVirt and CDI are Available"];
+            return Kubeconfig(options, context) is null
+                ? [$"write {SettingsFile}: KubeVirt feature gates, CDI's trust of the registry", $"not applied (--root, no --kubeconfig): {string.Join(", ", manifests)}"]
+                : [$"apply to {target}: {string.Join(", ", manifests)}", "CRDs first, waiting until each is Established; then namespaces, operators and their custom resources",
+                    $"write {SettingsFile}: KubeVirt feature gates, CDI's trust of the registry", "wait until KubeVirt and CDI are Available"];
         }
         var plan = ApplyPlan.For(Objects(context));
-        return [$"apply to {target}", .. plan.Describe(), $"write {SettingsFile}: {string.Join("; ", SettingsSummary(context, plan))}", "wait until KubeVirt and CDI are Available"];
+        var settings = $"write {SettingsFile}: {string.Join("; ", SettingsSummary(context, plan))}";
+        if (Kubeconfig(options, context) is null)
+        {
+            return [settings, .. plan.Describe().Select(line => $"not applied (--root, no --kubeconfig): {line}")];
+        }
+        return [$"apply to {target}", .. plan.Describe(), settings, "wait until KubeVirt and CDI are Available"];
     }
 
     public async Task RunAsync(InstallContext context, CancellationToken cancellationToken)

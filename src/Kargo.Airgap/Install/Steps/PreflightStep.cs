@@ -52,6 +52,10 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
         if (registryAddress is not null)
         {
             checks.Add(Port(root, registryAddress, hostOutcome));
+            // The registry step writes a systemd unit: a node without systemd would stop there, after the unpack.
+            checks.Add(root.IsRecording ? new("systemd", CheckOutcome.Pass, "not needed: under --root the unit is written only")
+                : Directory.Exists("/run/systemd/system") ? new("systemd", CheckOutcome.Pass, "running: kargo-registry.service can start")
+                : new("systemd", CheckOutcome.Fail, "this node does not run systemd, which starts the registry: start 'kargo-offline serve' another way and install with --registry HOST:PORT --registry-insecure"));
         }
         checks.Add(root.IsRecording
             ? new("root", CheckOutcome.Pass, $"not needed: files go under {root.Root}, no command runs")
@@ -78,11 +82,12 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
     {
         var flags = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").Where(l => l.StartsWith("flags", StringComparison.Ordinal)).SelectMany(l => l.Split(' ')).ToHashSet() : [];
         var cpu = flags.Contains("vmx") ? "vmx (Intel VT-x)" : flags.Contains("svm") ? "svm (AMD-V)" : null;
-        var kvm = File.Exists("/dev/kvm");
-        if (kvm && (cpu is not null || InstallContext.NodeArchitecture == "arm64"))
+        // /dev/kvm is what KubeVirt uses, and what the platform step reads to choose emulation: the CPU flag only explains.
+        if (File.Exists("/dev/kvm"))
         {
-            return new("virtualisation", CheckOutcome.Pass, $"{cpu ?? "arm64"} and /dev/kvm");
+            return new("virtualisation", CheckOutcome.Pass, cpu is not null || InstallContext.NodeArchitecture == "arm64" ? $"{cpu ?? "arm64"} and /dev/kvm" : "/dev/kvm (the CPU flags show no vmx/svm: a nested or arm guest)");
         }
+        var kvm = false;
         var missing = string.Join(" and ", new[] { cpu is null ? "no vmx/svm CPU flag" : null, kvm ? null : "no /dev/kvm" }.OfType<string>());
         return new("virtualisation", CheckOutcome.Warn, $"{missing}: KubeVirt will emulate (slow); enable VT-x/AMD-V in the firmware and load kvm_intel or kvm_amd for real speed");
     }

@@ -20,7 +20,10 @@ public sealed class UnpackStep(TrustedKeys? trusted, string bundle, Func<string,
         {
             throw new KargoException($"{bundle} did not verify, nothing was placed:\n  {string.Join("\n  ", report.Failures.Select(f => $"{f.Entry}: {f.Problem}"))}");
         }
-        context.Did($"verified {report.EntriesVerified} entries ({report.BytesVerified} bytes) and placed them in {HostRoot.RegistryFolder}");
+        var placed = include is null ? report.EntriesVerified : report.Inventory!.Entries.Count(e => include(e.Path));
+        context.Did(include is null
+            ? $"verified {report.EntriesVerified} entries ({report.BytesVerified} bytes) and placed them in {HostRoot.RegistryFolder}"
+            : $"verified {report.EntriesVerified} entries ({report.BytesVerified} bytes) and placed the {placed} an agent needs (files/) in {HostRoot.RegistryFolder}");
         return Task.CompletedTask;
     }
 }

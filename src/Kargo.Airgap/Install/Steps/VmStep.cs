@@ -22,12 +22,19 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
 
     private static string VirtctlFile => $"virtctl-linux-{InstallContext.NodeArchitecture}";
 
-    public IEnumerable<string> Plan(InstallContext context) =>
-    [
-        $"write {Virtctl} if the bundle carries files/{VirtctlFile}",
-        $"write {VmsFile}: {string.Join(", ", Disks(context).Select(d => d.Name).DefaultIfEmpty("no VM disks"))}",
-        "apply it to the cluster, each VirtualMachine stopped",
-    ];
+    public IEnumerable<string> Plan(InstallContext context)
+    {
+        var disks = Disks(context);
+        var vms = disks.Where(d => d.Image is not null).Select(d => d.Name).ToList();
+        var carriesVirtctl = context.Inventory.Entries.Concat(context.Inventory.Base?.Entries ?? []).Any(e => e.Path == $"files/{VirtctlFile}");
+        return
+        [
+            carriesVirtctl ? $"write {Virtctl}" : $"no virtctl: the bundle carries no files/{VirtctlFile}",
+            $"write {VmsFile}: {string.Join(", ", vms.DefaultIfEmpty("no VirtualMachine"))}",
+            .. disks.Where(d => d.Image is null).Select(d => $"{d.Name}: carried as a file only, no VirtualMachine (upload it with 'virtctl image-upload')"),
+            PlatformStep.Kubeconfig(options, context) is null ? $"not applied (--root, no --kubeconfig): {VmsFile}" : "apply it to the cluster, each VirtualMachine stopped",
+        ];
+    }
 
     /// <summary>A bundled disk: its containerDisk image and, if carried as a file too, that file.</summary>
     public sealed record VmDisk(string Name, ImageReference? Image, string? File);
