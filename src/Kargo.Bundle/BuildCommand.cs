@@ -1,9 +1,9 @@
 using System.CommandLine;
+using Kargo.Airgap.Build;
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
 using Kargo.Airgap.Sources;
-
 using Kargo.Shared;
 
 namespace Kargo.Bundle;

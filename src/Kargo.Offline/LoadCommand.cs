@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Kargo.Airgap.Install;
+using Kargo.Airgap.Engine;
 using Kargo.Airgap.Registry;
 using Kargo.Shared;
 

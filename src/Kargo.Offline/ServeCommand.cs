@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Kargo.Airgap.Install;
+using Kargo.Airgap.Engine;
 using Kargo.Airgap.Registry;
 using Kargo.Shared;
 
@@ -60,6 +60,10 @@ internal static class ServeCommand
             var dir = parse.GetValue(folder)!;
             var endpoint = ServerOptions.ParseAddress(parse.GetValue(address)!);
             var catalog = LayoutCatalog.Load(dir);
+            foreach (var skipped in catalog.Skipped)
+            {
+                await stderr.WriteLineAsync($"not served: {Kargo.Airgap.Terminal.Printable(skipped)}");
+            }
             if (parse.GetValue(docker))
             {
                 var uri = parse.GetValue(engine) is { } given ? new Uri(given) : EngineClient.DefaultEngine();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Kargo.Airgap.Bundle;
+using Kargo.Airgap;
 using Spectre.Console;
 
 namespace Kargo.Shared;

@@ -177,7 +177,7 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
     }
 
     private static string? RefName(Descriptor descriptor) =>
-        descriptor.Annotations is { } annotations && annotations.TryGetValue(BundleBuilder.RefNameAnnotation, out var name) ? name : null;
+        descriptor.Annotations is { } annotations && annotations.TryGetValue(Annotations.RefName, out var name) ? name : null;
 
     private void MoveIntoPlace(string staged, string relative)
     {

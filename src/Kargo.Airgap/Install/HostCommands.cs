@@ -58,7 +58,17 @@ public sealed class HostCommands(HostRoot root)
         {
             var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
             var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
+            try
+            {
+                await process.WaitForExitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C stops what the install started too, not only the install (an install script left running keeps going).
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+                throw;
+            }
             var output = await stdout;
             if (process.ExitCode != 0)
             {

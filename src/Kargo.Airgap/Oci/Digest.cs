@@ -38,7 +38,7 @@ public readonly partial record struct Digest
         {
             return false;
         }
-        digest = new Digest(match.Groups[1].Value, match.Groups[2].Value);
+        digest = match.Groups["sha256"].Success ? new Digest("sha256", match.Groups["sha256"].Value) : new Digest("sha512", match.Groups["sha512"].Value);
         return true;
     }
 
@@ -70,6 +70,7 @@ public readonly partial record struct Digest
         }
     }
 
-    [GeneratedRegex("^(sha256|sha512):([a-f0-9]{64}|[a-f0-9]{128})$")]
+    /// <summary>Each algorithm with its own length: sha256 is 64 hex digits, never 128.</summary>
+    [GeneratedRegex("^(?:sha256:(?<sha256>[a-f0-9]{64})|sha512:(?<sha512>[a-f0-9]{128}))$")]
     private static partial Regex DigestPattern();
 }

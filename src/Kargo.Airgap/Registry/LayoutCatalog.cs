@@ -25,6 +25,11 @@ public sealed class LayoutCatalog
     private readonly Dictionary<string, CatalogRepository> _byName = new(StringComparer.Ordinal);
     private readonly List<(ImageReference Reference, Descriptor Top)> _images = [];
 
+    /// <summary>index.json entries that name no image this catalog can serve (another tool's, or a reference of no valid shape), with why.</summary>
+    public IReadOnlyList<string> Skipped => _skipped;
+
+    private readonly List<string> _skipped = [];
+
     /// <summary>Every image the index names, by tag or, where it has none, by digest.</summary>
     public IReadOnlyList<(ImageReference Reference, Descriptor Top)> Images => _images;
 
@@ -61,8 +66,9 @@ public sealed class LayoutCatalog
         var catalog = new LayoutCatalog(layout);
         foreach (var entry in index.Manifests)
         {
-            if (entry.Annotations?.GetValueOrDefault(Bundle.BundleBuilder.RefNameAnnotation) is not { } refName)
+            if (entry.Annotations?.GetValueOrDefault(Annotations.RefName) is not { } refName)
             {
+                catalog._skipped.Add($"{entry.Digest}: no {Annotations.RefName} annotation names it");
                 continue;
             }
             ImageReference reference;
@@ -70,9 +76,11 @@ public sealed class LayoutCatalog
             {
                 reference = ImageReference.Parse(refName);
             }
-            catch (KargoException)
+            catch (KargoException e)
             {
-                continue; // an entry some other tool wrote, named in its own way
+                // An entry some other tool wrote, named in its own way: said, not served.
+                catalog._skipped.Add($"{entry.Digest}: {e.Message}");
+                continue;
             }
             var repository = catalog.Repository(reference.Registry, reference.Repository);
             if (reference.Tag is { } tag)

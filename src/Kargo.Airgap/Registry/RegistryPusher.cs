@@ -28,7 +28,7 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
     public long ChunkSize { get; init; } = 64L << 20;
 
     /// <summary>The "push" phase: each blob's bytes once it is in the registry (uploaded, mounted or there already).</summary>
-    public Bundle.IPhaseProgress? Phases { get; init; }
+    public IPhaseProgress? Phases { get; init; }
 
     private readonly Dictionary<Digest, string> _pushedIn = [];
     private IProgress<long>? _progress;

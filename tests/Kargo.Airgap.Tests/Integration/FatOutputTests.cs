@@ -1,3 +1,4 @@
+using Kargo.Airgap.Build;
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;

@@ -105,6 +105,18 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
     }
 
     [Fact]
+    public void An_index_entry_of_another_tool_is_not_served_and_says_why()
+    {
+        var folder = _dir["mixed/oci"];
+        TestLayout.Write(folder, ("docker.io/library/busybox:1.36", TestImages.Image("mixed-busybox")), ("Not A/Valid Reference", TestImages.Image("mixed-other")));
+
+        var catalog = LayoutCatalog.Load(_dir["mixed"]);
+
+        Assert.Single(catalog.Images);
+        Assert.Contains("invalid image reference 'Not A/Valid Reference'", Assert.Single(catalog.Skipped));
+    }
+
+    [Fact]
     public async Task A_layout_missing_a_blob_is_refused_at_start_up_naming_it()
     {
         var layer = bundles.Layered.Blobs[2];
@@ -121,7 +133,7 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
     public async Task Podmans_docker_api_pulls_an_image_from_serve()
     {
         using var podman = new TestPodman(Host);
-        using var engine = await Kargo.Airgap.Install.EngineClient.ConnectAsync(podman.Endpoint, default);
+        using var engine = await Kargo.Airgap.Engine.EngineClient.ConnectAsync(podman.Endpoint, default);
 
         await engine.Images.CreateImageAsync(new Docker.DotNet.Models.ImagesCreateParameters { FromImage = $"{Host}/signed/layered", Tag = "1" }, null, new Progress<Docker.DotNet.Models.JSONMessage>(), default);
 

@@ -25,6 +25,26 @@ public sealed class HostCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task An_interrupted_install_stops_the_command_it_started_and_its_children()
+    {
+        using var stop = new CancellationTokenSource();
+        var pidFile = _dir["child.pid"];
+        var running = new HostCommands(new HostRoot("/")).RunAsync(new HostCommand("sh", ["-c", $"sleep 60 & echo $! > {pidFile}; wait"]), _ => { }, stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!File.Exists(pidFile) || new FileInfo(pidFile).Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the command did not start");
+            await Task.Delay(20);
+        }
+        var child = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+        Assert.False(Directory.Exists($"/proc/{child}") && !File.ReadAllText($"/proc/{child}/stat").Contains(") Z ", StringComparison.Ordinal), $"sleep ({child}) still runs");
+    }
+
+    [Fact]
     public async Task Under_root_a_command_is_recorded_as_a_shell_line_and_not_run()
     {
         var root = new HostRoot(_dir["node"]);

@@ -6,6 +6,16 @@ namespace Kargo.Airgap.Tests.Unit;
 public sealed class OciCoreTests
 {
     [Fact]
+    public void A_digest_has_the_length_of_its_algorithm()
+    {
+        Assert.False(Digest.TryParse("sha256:" + new string('a', 128), out _));
+        Assert.False(Digest.TryParse("sha512:" + new string('a', 64), out _));
+        Assert.True(Digest.TryParse("sha256:" + new string('a', 64), out var sha256));
+        Assert.Equal("sha256", sha256.Algorithm);
+        Assert.Equal("sha512", Digest.Parse("sha512:" + new string('b', 128)).Algorithm);
+    }
+
+    [Fact]
     public void Digest_computes_and_round_trips()
     {
         var digest = Digest.Compute(Encoding.ASCII.GetBytes("abc"));

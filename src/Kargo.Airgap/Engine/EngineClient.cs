@@ -1,6 +1,6 @@
 using Docker.DotNet;
 
-namespace Kargo.Airgap.Install;
+namespace Kargo.Airgap.Engine;
 
 /// <summary>A client for a Docker or Podman engine's API, checked to answer before use.</summary>
 public static class EngineClient

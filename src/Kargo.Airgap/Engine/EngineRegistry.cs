@@ -3,7 +3,7 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using Kargo.Airgap.Registry;
 
-namespace Kargo.Airgap.Install;
+namespace Kargo.Airgap.Engine;
 
 /// <summary>
 /// <c>kargo-offline serve --docker</c>: runs the CNCF distribution <c>registry</c> image from the

@@ -1,11 +1,10 @@
 using System.Formats.Tar;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Kargo.Airgap.Install;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Spec;
 
-namespace Kargo.Airgap.Sources;
+namespace Kargo.Airgap.Engine;
 
 /// <summary>
 /// Images the user built himself (spec.images with source: docker), read through a Docker or

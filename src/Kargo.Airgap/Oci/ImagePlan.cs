@@ -1,6 +1,5 @@
-using Kargo.Airgap.Oci;
 
-namespace Kargo.Airgap.Sources;
+namespace Kargo.Airgap.Oci;
 
 /// <summary>
 /// One image ready to go into a bundle: its manifests are in the cache; <see cref="Blobs"/>

@@ -1,6 +1,7 @@
 using Kargo.Airgap.Oci;
+using Kargo.Airgap.Sources;
 
-namespace Kargo.Airgap.Sources;
+namespace Kargo.Airgap.Build;
 
 /// <summary>What a set of downloads did.</summary>
 public sealed record FetchTotals(int Fetched, long Bytes, int Cached, int Resumed);

@@ -9,7 +9,7 @@ using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
 using Descriptor = Kargo.Airgap.Oci.Descriptor;
 
-namespace Kargo.Airgap.Install;
+namespace Kargo.Airgap.Engine;
 
 /// <summary>One image loaded into the engine: its name there and its image ID (the config digest).</summary>
 public sealed record LoadedImage(string Name, string Id);

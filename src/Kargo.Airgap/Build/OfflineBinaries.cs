@@ -1,6 +1,7 @@
+using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Oci;
 
-namespace Kargo.Airgap.Bundle;
+namespace Kargo.Airgap.Build;
 
 /// <summary>
 /// The self-contained kargo-offline for each platform of a bundle, carried as

@@ -1,10 +1,12 @@
 using System.Text.Json;
+using Kargo.Airgap.Bundle;
+using Kargo.Airgap.Engine;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources;
 using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
-namespace Kargo.Airgap.Bundle;
+namespace Kargo.Airgap.Build;
 
 public sealed record BuildRequest
 {
@@ -63,9 +65,6 @@ public sealed record BuildReport(
 /// </summary>
 public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSource? files = null)
 {
-    public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
-    public const string ContainerdNameAnnotation = "io.containerd.image.name";
-
     /// <summary>Where a build tells what it is doing, one line at a time.</summary>
     public Action<string>? Log { get; init; }
 
@@ -93,7 +92,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         }
         var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
         var binaries = await BinaryItemsAsync(request, spec, cancellationToken);
-        K3sRelease.Check(spec, fileItems);
+        K3sChecksums.Check(spec, fileItems);
         var componentOf = spec.Manifests.ToDictionary(m => $"manifests/{m.Name}", m => m.Component, StringComparer.Ordinal);
         spec = spec with { Images = ManifestImages.WithManifestImages(spec, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
         using var engine = EngineImages.For(spec, request.Engine, cache);
@@ -288,8 +287,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             {
                 Annotations = new(p.Top.Annotations ?? [])
                 {
-                    [RefNameAnnotation] = p.Reference.RefName,
-                    [ContainerdNameAnnotation] = p.Reference.RefName,
+                    [Annotations.RefName] = p.Reference.RefName,
+                    [Annotations.ContainerdName] = p.Reference.RefName,
                 },
             })],
         };

@@ -1,8 +1,10 @@
+using Kargo.Airgap.Engine;
 using Kargo.Airgap.Oci;
+using Kargo.Airgap.Sources;
 using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
-namespace Kargo.Airgap.Sources;
+namespace Kargo.Airgap.Build;
 
 /// <summary>What <c>lock</c> did to one image or file; for an image, the rule that found it (<see cref="ImageRules.Key"/>) and where.</summary>
 public sealed record LockChange(string Reference, string Digest, string? PreviousDigest, string? FoundBy = null, string? Origin = null)

@@ -1,4 +1,6 @@
-namespace Kargo.Airgap.Bundle;
+using Kargo.Airgap.Bundle;
+
+namespace Kargo.Airgap.Build;
 
 /// <summary>
 /// The small install.sh written beside a bundle that carries kargo-offline: it checks the signature

@@ -1,4 +1,4 @@
-namespace Kargo.Airgap.Bundle;
+namespace Kargo.Airgap;
 
 /// <summary>
 /// Where a long job says how far it is, phase by phase, in bytes (writing a bundle, verifying one).

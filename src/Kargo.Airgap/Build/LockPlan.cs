@@ -1,8 +1,9 @@
 using Kargo.Airgap.Oci;
+using Kargo.Airgap.Sources;
 using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
-namespace Kargo.Airgap.Sources;
+namespace Kargo.Airgap.Build;
 
 /// <summary>An image <c>lock</c> will resolve, and where it comes from (spec.images, or a manifest and the rule that finds it there).</summary>
 public sealed record PlannedImage(string Reference, string FoundBy, string Origin);
