@@ -11,9 +11,12 @@ internal static class InstallCommand
     {
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle file, its first part, or its base name" };
         var root = new Option<string>("--root") { HelpName = "DIR", Description = "Write the node's files under DIR instead of /, and record the commands instead of running them (for review, images and tests)", DefaultValueFactory = _ => "/" };
-        var address = new Option<string>("--registry-addr") { HelpName = "IP:PORT", Description = "IP:PORT the embedded registry listens on", DefaultValueFactory = _ => "0.0.0.0:5000" }.Endpoint();
+        var address = new Option<string>("--addr") { HelpName = "IP:PORT", Description = "IP:PORT the embedded registry listens on", DefaultValueFactory = _ => "0.0.0.0:5000" }.Endpoint();
+        var oldAddress = new Renamed<string>("--registry-addr", "--addr");
+        oldAddress.Option.Endpoint();
         var registry = new Option<string?>("--registry") { HelpName = "URL", Description = "Push into this existing registry (https://HOST[:PORT], http://HOST[:PORT] or HOST[:PORT]) instead of running the embedded one" };
-        var insecure = new Option<bool>("--registry-insecure") { Description = "With --registry: plain HTTP, or HTTPS without certificate checks" };
+        var insecure = new Option<string[]>("--insecure-registry") { HelpName = "HOST[:PORT]", Description = "With --registry: that registry over plain HTTP, or HTTPS without certificate checks" };
+        var oldInsecure = new Renamed<bool>("--registry-insecure", "--insecure-registry HOST");
         var ca = new Option<string[]>("--registry-ca") { HelpName = "FILE", Description = "With --registry: a PEM CA to trust for its certificate (repeatable)" };
         var kubeconfig = new Option<string?>("--kubeconfig") { HelpName = "FILE", Description = $"The cluster to apply KubeVirt, CDI and the VMs to (default: k3s's {Airgap.Install.Steps.K3sFiles.Kubeconfig}; none under --root)" };
         var timeout = TimeoutOption.Create("How long to wait for the API, KubeVirt and CDI to become ready", "15m");
@@ -34,7 +37,7 @@ internal static class InstallCommand
               platform  KubeVirt and CDI by server-side apply, in dependency order, until both are Available
               vms       an example VirtualMachine per bundled disk, stopped; virtctl in /usr/local/bin
             """)
-        { bundle, root, address, registry, insecure, ca, kubeconfig, timeout, dryRun, json, quiet };
+        { bundle, root, address, oldAddress.Option, registry, insecure, oldInsecure.Option, ca, kubeconfig, timeout, dryRun, json, quiet };
         trust.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -45,11 +48,12 @@ internal static class InstallCommand
                 Bundle = parse.GetValue(bundle)!,
                 Trusted = keys,
                 Root = parse.GetValue(root)!,
-                RegistryAddress = ServerOptions.ParseAddress(parse.GetValue(address)!),
+                RegistryAddress = ServerOptions.ParseAddress(oldAddress.Used(parse, stderr) ? parse.GetValue(oldAddress.Option)! : parse.GetValue(address)!),
                 PushRegistry = push,
                 PushOptions = new RegistryOptions
                 {
-                    InsecureRegistries = push is not null && (plainHttp || parse.GetValue(insecure)) ? new HashSet<string>([push], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
+                    InsecureRegistries = push is not null && (plainHttp || (parse.GetValue(insecure) ?? []).Contains(push, StringComparer.OrdinalIgnoreCase) || oldInsecure.Used(parse, stderr))
+                        ? new HashSet<string>([push], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
                     CaFiles = parse.GetValue(ca) ?? [],
                     Credentials = DockerConfigCredentials.Load(null),
                 },

@@ -11,7 +11,8 @@ internal static class JoinCommand
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle the first node was installed from" };
         var server = new Option<string>("--server") { HelpName = "URL", Description = "The first node's API, https://HOST:6443", Required = true };
         var token = new Option<string>("--token-file") { HelpName = "FILE", Description = "A copy of the first node's /var/lib/rancher/k3s/server/node-token (kept mode 0600, never printed)", Required = true };
-        var registry = new Option<string>("--registry-addr") { HelpName = "HOST:PORT", Description = "The first node's registry, HOST:PORT (its install prints it)", Required = true };
+        var registry = new Option<string?>("--addr") { HelpName = "HOST:PORT", Description = "The first node's registry, HOST:PORT (its install prints it)" };
+        var oldRegistry = new Renamed<string?>("--registry-addr", "--addr");
         var root = new Option<string>("--root") { HelpName = "DIR", Description = "Write the node's files under DIR instead of /, and record the commands instead of running them", DefaultValueFactory = _ => "/" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan; change nothing" };
         var json = OutputOptions.Json();
@@ -22,7 +23,7 @@ internal static class JoinCommand
             link between them: the k3s agent from the same bundle, its mirrors pointed at the first node's registry.
             Resumable like install (state in /var/lib/kargo/join-state.json).
             """)
-        { bundle, server, token, registry, root, dryRun, json, quiet };
+        { bundle, server, token, registry, oldRegistry.Option, root, dryRun, json, quiet };
         trust.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -30,14 +31,18 @@ internal static class JoinCommand
             {
                 result.AddError($"--server '{url}' must be the first node's API, https://HOST:6443");
             }
+            if (result.GetValue(registry) is null && result.GetValue(oldRegistry.Option) is null)
+            {
+                result.AddError("--addr HOST:PORT of the first node's registry is required (its install prints it)");
+            }
         });
         command.SetAction(async (parse, ct) =>
         {
             using var keys = trust.Load(parse, stderr);
-            var address = parse.GetValue(registry)!;
+            var address = oldRegistry.Used(parse, stderr) ? parse.GetValue(oldRegistry.Option)! : parse.GetValue(registry)!;
             if (Uri.CheckHostName(address.Split(':')[0]) == UriHostNameType.Unknown || !address.Contains(':', StringComparison.Ordinal))
             {
-                throw new Airgap.KargoException($"--registry-addr '{address}' must be HOST:PORT of the first node's registry, such as 192.168.1.10:5000");
+                throw new Airgap.KargoException($"--addr '{address}' must be HOST:PORT of the first node's registry, such as 192.168.1.10:5000");
             }
             var options = new JoinOptions(parse.GetValue(bundle)!, keys, parse.GetValue(root)!, new Uri(parse.GetValue(server)!), parse.GetValue(token)!, address);
             var result = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), progress =>

@@ -10,7 +10,8 @@ internal static class PushCommand
     {
         var folder = new Argument<string>("DIR") { Description = "A folder a bundle was unpacked into (or an OCI layout)" };
         var registry = new Option<string>("--registry") { HelpName = "HOST[:PORT]", Description = "The registry to push into, HOST[:PORT] (Harbor, Zot, distribution)", Required = true };
-        var insecure = new Option<bool>("--insecure") { Description = "Plain HTTP, or HTTPS without certificate checks" };
+        var insecure = new Option<string[]>("--insecure-registry") { HelpName = "HOST[:PORT]", Description = "The --registry over plain HTTP, or HTTPS without certificate checks" };
+        var oldInsecure = new Renamed<bool>("--insecure", "--insecure-registry HOST");
         var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD for the registry (else from the docker config); never printed" };
         var dockerConfig = new Option<string?>("--docker-config") { Description = "Docker config.json with credentials (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)" };
         var json = OutputOptions.Json("what was pushed");
@@ -21,7 +22,7 @@ internal static class PushCommand
             (quay.io/kubevirt/virt-api goes to HOST/kubevirt/virt-api), keeping every digest. Blobs the registry has
             are skipped, shared ones mounted; a second push transfers nothing.
             """)
-        { folder, registry, insecure, creds, dockerConfig, ca, json, quiet };
+        { folder, registry, insecure, oldInsecure.Option, creds, dockerConfig, ca, json, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var host = parse.GetValue(registry)!;
@@ -32,10 +33,10 @@ internal static class PushCommand
             }
             var options = new RegistryOptions
             {
-                InsecureRegistries = parse.GetValue(insecure) ? new HashSet<string>([host], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
+                InsecureRegistries = (parse.GetValue(insecure) ?? []).Contains(host, StringComparer.OrdinalIgnoreCase) || oldInsecure.Used(parse, stderr)
+                    ? new HashSet<string>([host], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
                 CaFiles = parse.GetValue(ca) ?? [],
                 Credentials = credentials,
-                InsecureHint = "--insecure",
             };
             using var client = new RegistryClient(options);
             var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);

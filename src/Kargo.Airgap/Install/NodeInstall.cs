@@ -100,7 +100,7 @@ public static class NodeInstall
         }
         else if (distribution == ClusterDistribution.K3s)
         {
-            lines.Add($"another node: 'kargo-offline join BUNDLE --pub KEY.pub --server https://{InstallContext.Reachable(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 6443))} --token-file node-token --registry-addr {InstallContext.Reachable(options.RegistryAddress)}' with node-token copied from /var/lib/rancher/k3s/server/node-token");
+            lines.Add($"another node: 'kargo-offline join BUNDLE --pub KEY.pub --server https://{InstallContext.Reachable(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 6443))} --token-file node-token --addr {InstallContext.Reachable(options.RegistryAddress)}' with node-token copied from /var/lib/rancher/k3s/server/node-token");
         }
         lines.AddRange(RootNote(context.Root));
         return lines;

@@ -20,7 +20,7 @@ public sealed class InstallMicrok8sTests(Microk8sBundleFixture bundle) : IClassF
     {
         var address = new IPEndPoint(IPAddress.Loopback, Loopback.FreePort());
 
-        var result = AssertOk(await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--registry-addr", address.ToString(), "--timeout", "10m"));
+        var result = AssertOk(await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--addr", address.ToString(), "--timeout", "10m"));
 
         const string files = "/var/lib/kargo/registry/files/";
         Assert.Equal(
@@ -70,7 +70,7 @@ public sealed class InstallMicrok8sTests(Microk8sBundleFixture bundle) : IClassF
     {
         File.WriteAllText(_dir["token"], "t");
 
-        var result = await OfflineAsync("join", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--server", "https://10.0.0.1:6443", "--token-file", _dir["token"], "--registry-addr", "10.0.0.1:5000");
+        var result = await OfflineAsync("join", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--server", "https://10.0.0.1:6443", "--token-file", _dir["token"], "--addr", "10.0.0.1:5000");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("installs microk8s, which joins its own way", result.Stderr);

@@ -24,7 +24,7 @@ public sealed class InstallOfflineTests(PlatformBundleFixture bundle) : IClassFi
     {
         var address = new IPEndPoint(IPAddress.Loopback, Loopback.FreePort());
         await using var api = await KubernetesApiDouble.StartAsync();
-        AssertOk(await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--registry-addr", address.ToString(), "--kubeconfig", api.Kubeconfig));
+        AssertOk(await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--addr", address.ToString(), "--kubeconfig", api.Kubeconfig));
 
         // What kargo-registry.service runs: serve over the layout the unpack step placed.
         await using var registry = await RegistryServer.StartAsync(LayoutCatalog.Load(OnNode("/var/lib/kargo/registry")), new ServerOptions { Address = address });
@@ -68,7 +68,7 @@ public sealed class InstallOfflineTests(PlatformBundleFixture bundle) : IClassFi
 
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var program = typeof(Kargo.Offline.OfflineCli).Assembly.Location;
-        var result = await ns.RunAsync(dotnet, program, "install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--registry-addr", "127.0.0.1:5000");
+        var result = await ns.RunAsync(dotnet, program, "install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--addr", "127.0.0.1:5000");
 
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("installed kargo-platform 1", result.Stdout);

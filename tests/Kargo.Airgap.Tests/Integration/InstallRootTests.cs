@@ -27,7 +27,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
     [Fact]
     public async Task Install_writes_every_file_a_node_needs_and_records_the_commands_it_would_run()
     {
-        var result = AssertOk(await InstallAsync("--registry-addr", "0.0.0.0:5000"));
+        var result = AssertOk(await InstallAsync("--addr", "0.0.0.0:5000"));
 
         Assert.Equal(bundle.Release.K3sBinary, File.ReadAllBytes(OnNode("/usr/local/bin/k3s")));
         Assert.Equal(HostRoot.Executable, File.GetUnixFileMode(OnNode("/usr/local/bin/k3s")));
@@ -121,6 +121,16 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.Contains("write /usr/local/bin/virtctl", plan);
         Assert.Contains("write /var/lib/kargo/vms.yaml: cirros", plan);
         Assert.DoesNotContain("if the bundle carries", plan);
+    }
+
+    [Fact]
+    public async Task An_old_option_name_still_works_for_a_release_and_says_the_new_one()
+    {
+        var result = AssertOk(await InstallAsync("--registry-addr", "0.0.0.0:5001"));
+
+        Assert.Contains("warning: --registry-addr is deprecated and goes in a later release: use --addr", result.Stderr);
+        Assert.Contains("--addr 0.0.0.0:5001", File.ReadAllText(OnNode("/etc/systemd/system/kargo-registry.service")));
+        Assert.DoesNotContain("--registry-addr", (await OfflineAsync("install", "--help")).Stdout);
     }
 
     [Fact]
@@ -248,7 +258,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         File.WriteAllText(_dir["node-token"], "K10secret-token::server:abc\n");
 
         var result = AssertOk(await OfflineAsync("join", bundle.Bundle, "--pub", bundle.Pub, "--root", Root,
-            "--server", "https://10.1.2.3:6443", "--token-file", _dir["node-token"], "--registry-addr", "10.1.2.3:5000"));
+            "--server", "https://10.1.2.3:6443", "--token-file", _dir["node-token"], "--addr", "10.1.2.3:5000"));
 
         Assert.Contains("- http://10.1.2.3:5000\n", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
         var config = File.ReadAllText(OnNode("/etc/rancher/k3s/config.yaml"));
@@ -270,7 +280,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
     {
         File.WriteAllText(_dir["node-token"], "K10token::server:abc\n");
         Task<ProcessResult> JoinAsync(string server, string registry) => OfflineAsync("join", bundle.Bundle, "--pub", bundle.Pub, "--root", Root,
-            "--server", server, "--token-file", _dir["node-token"], "--registry-addr", registry);
+            "--server", server, "--token-file", _dir["node-token"], "--addr", registry);
         AssertOk(await JoinAsync("https://10.1.2.3:6443", "10.1.2.3:5000"));
 
         var moved = AssertOk(await JoinAsync("https://10.9.9.9:6443", "10.9.9.9:5000"));

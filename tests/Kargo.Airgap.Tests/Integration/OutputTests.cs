@@ -41,7 +41,7 @@ public sealed class OutputTests : RegistryTest, IAsyncLifetime
         var build = AssertOk(await Work.BuildAsync("--locked", "--json", "-q"));
         AssertOk(await OfflineAsync("unpack", Work.Output, "--insecure-skip-signature", "--to", Work["node"], "-q"));
         using var target = new TestRegistry();
-        var push = AssertOk(await OfflineAsync("push", Work["node"], "--registry", target.Host, "--insecure", "--json"));
+        var push = AssertOk(await OfflineAsync("push", Work["node"], "--registry", target.Host, "--insecure-registry", target.Host, "--json"));
 
         using var lockJson = JsonDocument.Parse(locked.Stdout);
         var pin = Assert.Single(lockJson.RootElement.EnumerateArray());

@@ -37,7 +37,7 @@ public sealed class ProgramTests
     [InlineData("kargo-bundle", "build x.yaml -o out --parallel 0", "--parallel 0 is out of range")]
     [InlineData("kargo-bundle", "build x.yaml -o out --parallel -1", "--parallel -1 is out of range")]
     [InlineData("kargo-offline", "serve /tmp --addr 5000", "--addr '5000' is not IP:PORT")]
-    [InlineData("kargo-offline", "install b.kargo --pub k.pub --registry-addr localhost:x", "--registry-addr 'localhost:x' is not IP:PORT")]
+    [InlineData("kargo-offline", "install b.kargo --pub k.pub --addr localhost:x", "--addr 'localhost:x' is not IP:PORT")]
     public async Task A_value_of_the_wrong_shape_is_a_usage_error(string program, string arguments, string expected)
     {
         var result = await RunAsync(program, arguments.Split(' '));

@@ -55,7 +55,7 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
             // The registry step writes a systemd unit: a node without systemd would stop there, after the unpack.
             checks.Add(root.IsRecording ? new("systemd", CheckOutcome.Pass, "not needed: under --root the unit is written only")
                 : Directory.Exists("/run/systemd/system") ? new("systemd", CheckOutcome.Pass, "running: kargo-registry.service can start")
-                : new("systemd", CheckOutcome.Fail, "this node does not run systemd, which starts the registry: start 'kargo-offline serve' another way and install with --registry HOST:PORT --registry-insecure"));
+                : new("systemd", CheckOutcome.Fail, "this node does not run systemd, which starts the registry: start 'kargo-offline serve' another way and install with --registry HOST:PORT --insecure-registry HOST:PORT"));
         }
         checks.Add(root.IsRecording
             ? new("root", CheckOutcome.Pass, $"not needed: files go under {root.Root}, no command runs")
@@ -120,7 +120,7 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
             {
                 return new("registry port", CheckOutcome.Pass, $"{address} is held by kargo-registry.service, which restarts with this bundle");
             }
-            return new("registry port", busy, $"{address} is in use by another program: stop it, or choose --registry-addr");
+            return new("registry port", busy, $"{address} is in use by another program: stop it, or choose --addr");
         }
     }
 

@@ -57,7 +57,7 @@ public sealed class RegistryStep(InstallOptions options) : IInstallStep
         }
         if (!context.Root.IsRecording && !Directory.Exists("/run/systemd/system"))
         {
-            throw new KargoException($"this node does not run systemd, so {ServiceName} cannot start: start the registry another way ({ExecStart()}) and install with --registry {Reachable()} --registry-insecure");
+            throw new KargoException($"this node does not run systemd, so {ServiceName} cannot start: start the registry another way ({ExecStart()}) and install with --registry {Reachable()} --insecure-registry {Reachable()}");
         }
         context.Write(UnitPath, Unit(), HostRoot.Readable);
         foreach (var command in Commands())
