@@ -126,7 +126,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         foreach (var vm in spec.VmImages)
         {
             var pin = pinnedFiles.Single(f => f.Folder == "vm" && f.File == vm.Download).Pin!;
-            var disk = await files!.FetchAsync(pin, cancellationToken);
+            var disk = await Files.FetchAsync(pin, cancellationToken);
             DiskFormats.Check(disk, vm);
             if (vm.Delivery.HasFlag(DiskDelivery.File))
             {
@@ -248,8 +248,10 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
     private static string SpecEntry(BundleSpec spec) => $"spec/{spec.Name}.yaml";
 
     /// <summary>Every entry after the inventory, in the fixed order of the bundle format.</summary>
-    private Task<LockedFile> ResolveFileAsync(SpecFile file, CancellationToken cancellationToken) =>
-        (files ?? throw new KargoException("this build has no file source for spec.files and spec.manifests URLs")).ResolveAsync(file, cancellationToken);
+    private Task<LockedFile> ResolveFileAsync(SpecFile file, CancellationToken cancellationToken) => Files.ResolveAsync(file, cancellationToken);
+
+    /// <summary>Files by URL (release assets, manifests, VM disks) need a file source; a builder made without one says so.</summary>
+    private FileSource Files => files ?? throw new KargoException("this build has no file source for spec.files, spec.manifests and spec.vmImages URLs");
 
     /// <summary>spec.files and spec.manifests as bundle entries: URLs from the cache (fetched if missing), paths beside the spec.</summary>
     private async Task<List<BundleItem>> FileItemsAsync(BundleSpec spec, IReadOnlyList<PinnedFile> pinned, CancellationToken cancellationToken)
@@ -260,7 +262,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             var entry = $"{file.Folder}/{file.File.Name}";
             if (file.Pin is { } pin)
             {
-                var path = await files!.FetchAsync(pin, cancellationToken);
+                var path = await Files.FetchAsync(pin, cancellationToken);
                 items.Add(BundleItem.FromFile(entry, path, pin.Size, pin.Sha256));
                 continue;
             }

@@ -316,8 +316,21 @@ public sealed class RegistryClient : IDisposable
     /// The base URL of a registry. HTTPS everywhere, except that loopback hosts and
     /// --insecure-registry hosts fall back to plain HTTP when they do not speak TLS.
     /// </summary>
-    internal Task<Uri> EndpointAsync(string registry, CancellationToken cancellationToken) =>
-        _endpoints.GetOrAdd(registry, host => ChooseEndpointAsync(host, cancellationToken));
+    internal async Task<Uri> EndpointAsync(string registry, CancellationToken cancellationToken)
+    {
+        // Shared by every caller, so it runs on no caller's token: one cancelled request must not cancel the choice for the rest.
+        var choice = _endpoints.GetOrAdd(registry, host => ChooseEndpointAsync(host, CancellationToken.None));
+        try
+        {
+            return await choice.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (choice.IsFaulted)
+        {
+            // A failed probe is tried again by the next request, not remembered for the client's lifetime.
+            _endpoints.TryRemove(new KeyValuePair<string, Task<Uri>>(registry, choice));
+            throw;
+        }
+    }
 
     private async Task<Uri> ChooseEndpointAsync(string registry, CancellationToken cancellationToken)
     {

@@ -134,6 +134,21 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
     }
 
     [Fact]
+    public async Task Under_root_kvm_is_the_nodes_not_this_machines()
+    {
+        AssertOk(await InstallAsync());
+        Assert.Contains("useEmulation: true", File.ReadAllText(OnNode("/var/lib/kargo/platform-settings.yaml")));
+
+        var withKvm = _dir["node-kvm"];
+        Directory.CreateDirectory(Path.Combine(withKvm, "dev"));
+        File.WriteAllText(Path.Combine(withKvm, "dev/kvm"), "");
+        var result = AssertOk(await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", withKvm));
+
+        Assert.DoesNotContain("useEmulation", File.ReadAllText(Path.Combine(withKvm, "var/lib/kargo/platform-settings.yaml")));
+        Assert.Contains("PASS virtualisation", result.Stdout);
+    }
+
+    [Fact]
     public async Task A_second_run_changes_nothing_and_says_so()
     {
         AssertOk(await InstallAsync());

@@ -11,6 +11,28 @@ public sealed class RegistryAuthTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
+    public async Task A_cancelled_first_request_does_not_cancel_the_endpoint_choice_for_the_next()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var host = $"127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
+        // Answers each connection by closing it: not TLS, so plain HTTP.
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+            }
+        });
+        using var registry = new RegistryClient(new RegistryOptions());
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => registry.EndpointAsync(host, new CancellationToken(canceled: true)));
+        var endpoint = await registry.EndpointAsync(host, CancellationToken.None);
+
+        Assert.Equal($"http://{host}/", endpoint.ToString());
+    }
+
+    [Fact]
     public void Challenge_parameters_parse_quoted_values_with_commas()
     {
         var parameters = AuthChallenge.ParseParameters("realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:library/ubuntu:pull,push\"");

@@ -111,14 +111,17 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
         return inventory.ManifestNamespaces ?? new Dictionary<string, string>();
     }
 
-    private static bool HasKvm => File.Exists("/dev/kvm");
+    /// <summary>The node's /dev/kvm: under --root, DIR/dev/kvm, never the machine the install runs on.</summary>
+    private static bool HasKvm(InstallContext context) => File.Exists(context.Root.Map(KvmDevice));
+
+    public const string KvmDevice = "/dev/kvm";
 
     private IEnumerable<string> SettingsSummary(InstallContext context, ApplyPlan plan)
     {
         var gates = FeatureGates(context);
         foreach (var kubevirt in plan.CustomResources.Where(r => r.Kind == "KubeVirt"))
         {
-            yield return $"{kubevirt}: feature gates [{string.Join(", ", gates)}]{(HasKvm ? "" : ", software emulation (no /dev/kvm)")}";
+            yield return $"{kubevirt}: feature gates [{string.Join(", ", gates)}]{(HasKvm(context) ? "" : ", software emulation (no /dev/kvm)")}";
         }
         foreach (var cdi in plan.CustomResources.Where(r => r.Kind == "CDI"))
         {
@@ -148,7 +151,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
                   configuration:
                     developerConfiguration:
                       featureGates: [{string.Join(", ", FeatureGates(context).Select(g => $"\"{g}\""))}]
-                {(HasKvm ? "" : "      useEmulation: true\n")}
+                {(HasKvm(context) ? "" : "      useEmulation: true\n")}
                 """);
         }
         var insecure = options.PushRegistry is null || options.PushOptions.InsecureRegistries.Contains(options.PushRegistry);

@@ -47,7 +47,7 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
         // Under --root the machine is not the node: what is wrong with it only warns.
         var hostOutcome = root.IsRecording ? CheckOutcome.Warn : CheckOutcome.Fail;
         var checks = new List<PreflightCheck> { Architecture(context) };
-        checks.Add(Virtualisation());
+        checks.Add(Virtualisation(context));
         checks.Add(Disk(context));
         if (registryAddress is not null)
         {
@@ -78,12 +78,12 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
             : new("architecture", CheckOutcome.Fail, $"this node is {node} but the bundle carries only {string.Join(", ", platforms)}: build one with linux/{node} in spec.platforms");
     }
 
-    private static PreflightCheck Virtualisation()
+    private static PreflightCheck Virtualisation(InstallContext context)
     {
         var flags = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").Where(l => l.StartsWith("flags", StringComparison.Ordinal)).SelectMany(l => l.Split(' ')).ToHashSet() : [];
         var cpu = flags.Contains("vmx") ? "vmx (Intel VT-x)" : flags.Contains("svm") ? "svm (AMD-V)" : null;
         // /dev/kvm is what KubeVirt uses, and what the platform step reads to choose emulation: the CPU flag only explains.
-        if (File.Exists("/dev/kvm"))
+        if (File.Exists(context.Root.Map(PlatformStep.KvmDevice)))
         {
             return new("virtualisation", CheckOutcome.Pass, cpu is not null || InstallContext.NodeArchitecture == "arm64" ? $"{cpu ?? "arm64"} and /dev/kvm" : "/dev/kvm (the CPU flags show no vmx/svm: a nested or arm guest)");
         }
