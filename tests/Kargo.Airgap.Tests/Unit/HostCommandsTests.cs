@@ -45,6 +45,30 @@ public sealed class HostCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task One_slow_answer_of_the_registry_is_a_try_that_failed_not_the_end_of_waiting()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        _ = Task.Run(async () =>
+        {
+            // The first connection gets no answer at all; the next ones a 200.
+            var silent = await listener.AcceptTcpClientAsync();
+            while (true)
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                _ = await stream.ReadAsync(new byte[4096]); // the request line is enough: any request gets the answer
+                await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"u8.ToArray());
+            }
+        });
+
+        var answered = await Kargo.Airgap.Install.Steps.RegistryStep.AnswersAsync(new Uri($"http://127.0.0.1:{port}/v2/"), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(500), CancellationToken.None);
+
+        Assert.True(answered);
+    }
+
+    [Fact]
     public async Task Under_root_a_command_is_recorded_as_a_shell_line_and_not_run()
     {
         var root = new HostRoot(_dir["node"]);

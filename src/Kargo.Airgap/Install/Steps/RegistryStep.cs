@@ -105,9 +105,22 @@ public sealed class RegistryStep(InstallOptions options) : IInstallStep
 
     private async Task WaitForRegistryAsync(InstallContext context, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var probe = new Uri(MirrorEndpoint(options), "/v2/");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        if (!await AnswersAsync(probe, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5), cancellationToken))
+        {
+            throw new KargoException($"{ServiceName} did not answer at {probe} within a minute: see 'journalctl -u {ServiceName}'");
+        }
+        context.Did($"{ServiceName} answers at {probe}");
+    }
+
+    /// <summary>
+    /// Whether the URL answers 2xx within <paramref name="within"/>, asking again every half second.
+    /// One slow answer (past <paramref name="perTry"/>) is a try that failed, not the end of waiting.
+    /// </summary>
+    internal static async Task<bool> AnswersAsync(Uri probe, TimeSpan within, TimeSpan perTry, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = perTry };
+        var deadline = DateTime.UtcNow + within;
         while (true)
         {
             try
@@ -115,17 +128,16 @@ public sealed class RegistryStep(InstallOptions options) : IInstallStep
                 using var response = await http.GetAsync(probe, cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
-                    context.Did($"{ServiceName} answers at {probe}");
-                    return;
+                    return true;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException || e is TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                // not listening yet
+                // not listening yet, or too slow this time
             }
             if (DateTime.UtcNow >= deadline)
             {
-                throw new KargoException($"{ServiceName} did not answer at {probe} within a minute: see 'journalctl -u {ServiceName}'");
+                return false;
             }
             await Task.Delay(500, cancellationToken);
         }
