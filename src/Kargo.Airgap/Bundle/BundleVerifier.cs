@@ -213,6 +213,10 @@ public static class BundleVerifier
                 failures.Add(framing);
             }
         }
+        catch (DestinationException e)
+        {
+            failures.Add(new("destination", e.Message));
+        }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException)
         {
             failures.Add(new("bundle", $"the archive is damaged near {files.Where(stream.Position, stream.Position + 1)}: {e.Message}"));
@@ -248,10 +252,17 @@ public static class BundleVerifier
             while (data is not null && (read = data.Read(buffer, 0, BufferSize)) > 0)
             {
                 hash.AppendData(buffer, 0, read);
-                target?.Write(buffer, 0, read);
+                Write(target, buffer, read, expected);
                 progress?.Report(read);
             }
-            target?.Dispose();
+            try
+            {
+                target?.Dispose();
+            }
+            catch (IOException e)
+            {
+                throw new DestinationException(expected, e);
+            }
             var ok = Convert.ToHexStringLower(hash.GetHashAndReset()) == expected.Sha256;
             if (sink is not null)
             {
@@ -272,6 +283,22 @@ public static class BundleVerifier
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>A write to the destination that fails (a full disk, a read-only folder) is the destination's fault, not the bundle's.</summary>
+    private static void Write(Stream? target, byte[] buffer, int count, InventoryEntry entry)
+    {
+        try
+        {
+            target?.Write(buffer, 0, count);
+        }
+        catch (IOException e)
+        {
+            throw new DestinationException(entry, e);
+        }
+    }
+
+    private sealed class DestinationException(InventoryEntry entry, IOException inner)
+        : KargoException($"cannot write {entry.Path} where it is placed: {inner.Message}. The bundle is not at fault: free some space, or check the folder's permissions, and run it again", inner);
 
     private static byte[] ReadSmall(TarEntry entry)
     {

@@ -84,6 +84,37 @@ public sealed class TamperTests(SignedBundleFixture bundles) : IClassFixture<Sig
     }
 
     [Fact]
+    public void A_full_disk_while_placing_is_the_destinations_fault_not_the_bundles()
+    {
+        var report = Kargo.Airgap.Bundle.BundleVerifier.Verify(bundles.Signed, Kargo.Airgap.Bundle.TrustedKeys.Load([bundles.Pub]), new FullDisk());
+
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("destination", failure.Entry);
+        Assert.Contains("No space left on device", failure.Problem);
+        Assert.Contains("The bundle is not at fault", failure.Problem);
+        Assert.DoesNotContain("damaged", failure.Problem);
+    }
+
+    /// <summary>A destination whose every write fails as a full disk does.</summary>
+    private sealed class FullDisk : Kargo.Airgap.Bundle.IEntrySink
+    {
+        public Stream? Open(Kargo.Airgap.Bundle.InventoryEntry entry) => new Full();
+
+        public void Accept(Kargo.Airgap.Bundle.InventoryEntry entry)
+        {
+        }
+
+        public void Reject(Kargo.Airgap.Bundle.InventoryEntry entry)
+        {
+        }
+
+        private sealed class Full : MemoryStream
+        {
+            public override void Write(byte[] buffer, int offset, int count) => throw new IOException("No space left on device");
+        }
+    }
+
+    [Fact]
     public async Task A_flipped_byte_in_the_inventory_breaks_the_signature()
     {
         var copy = bundles.CopyOf(bundles.Signed, _dir);
