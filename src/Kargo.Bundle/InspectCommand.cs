@@ -50,7 +50,7 @@ internal static partial class InspectCommand
             text.AppendLine((image.Component is { } component ? $"  [{component}] {image.Reference}" : $"  {image.Reference}") + found);
             text.AppendLine($"    {image.Digest}  {Sizes.Human(image.Size),10}  {string.Join(", ", image.Platforms)}");
         }
-        var carried = inventory.Entries.Where(e => !e.Path.StartsWith("oci/", StringComparison.Ordinal) && !e.Path.StartsWith("spec/", StringComparison.Ordinal)).ToList();
+        var carried = inventory.Entries.Where(e => !BundleLayout.IsIn(e.Path, BundleLayout.OciFolder) && !BundleLayout.IsIn(e.Path, BundleLayout.SpecFolder)).ToList();
         if (carried.Count > 0)
         {
             text.AppendLine($"files ({carried.Count}):");
@@ -85,7 +85,7 @@ internal static partial class InspectCommand
             }
             writer.WriteEndArray();
             writer.WriteStartArray("files");
-            foreach (var entry in inventory.Entries.Where(e => !e.Path.StartsWith("oci/", StringComparison.Ordinal) && !e.Path.StartsWith("spec/", StringComparison.Ordinal)))
+            foreach (var entry in inventory.Entries.Where(e => !BundleLayout.IsIn(e.Path, BundleLayout.OciFolder) && !BundleLayout.IsIn(e.Path, BundleLayout.SpecFolder)))
             {
                 writer.WriteStartObject();
                 writer.WriteString("path", entry.Path);

@@ -93,8 +93,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
         var binaries = await BinaryItemsAsync(request, spec, cancellationToken);
         K3sChecksums.Check(spec, fileItems);
-        var componentOf = spec.Manifests.ToDictionary(m => $"manifests/{m.Name}", m => m.Component, StringComparer.Ordinal);
-        spec = spec with { Images = ManifestImages.WithManifestImages(spec, fileItems.Where(i => i.Path.StartsWith("manifests/", StringComparison.Ordinal)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
+        var componentOf = spec.Manifests.ToDictionary(m => BundleLayout.Manifest(m.Name), m => m.Component, StringComparer.Ordinal);
+        spec = spec with { Images = ManifestImages.WithManifestImages(spec, fileItems.Where(i => BundleLayout.IsIn(i.Path, BundleLayout.ManifestsFolder)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
         using var engine = EngineImages.For(spec, request.Engine, cache);
         var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, EngineImages.Or(engine, images.ResolveAsync), cancellationToken);
         var newlyPinned = pinned.Where(p => p.NewlyResolved).ToList();
@@ -130,7 +130,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             DiskFormats.Check(disk, vm);
             if (vm.Delivery.HasFlag(DiskDelivery.File))
             {
-                fileItems.Add(BundleItem.FromFile($"vm/{vm.FileName}", disk, pin.Size, pin.Sha256));
+                fileItems.Add(BundleItem.FromFile(BundleLayout.Disk(vm.FileName), disk, pin.Size, pin.Sha256));
             }
             if (vm.Delivery.HasFlag(DiskDelivery.ContainerDisk))
             {
@@ -143,11 +143,11 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         }
 
         // vm/ entries in path order, as every folder of the bundle: not in the order the spec lists the disks.
-        fileItems = [.. fileItems.Where(i => !i.Path.StartsWith("vm/", StringComparison.Ordinal)), .. fileItems.Where(i => i.Path.StartsWith("vm/", StringComparison.Ordinal)).OrderBy(i => i.Path, StringComparer.Ordinal)];
+        fileItems = [.. fileItems.Where(i => !BundleLayout.IsIn(i.Path, BundleLayout.VmFolder)), .. fileItems.Where(i => BundleLayout.IsIn(i.Path, BundleLayout.VmFolder)).OrderBy(i => i.Path, StringComparer.Ordinal)];
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var downloads = BlobDownloads.Start(images, cache, plans, request.Parallelism, Log, Progress, stop.Token,
-            since is null ? null : blob => !since.Has($"oci/blobs/sha256/{blob.Digest.Hex}", blob.Digest.Hex));
+            since is null ? null : blob => !since.Has(BundleLayout.Blob(blob.Digest), blob.Digest.Hex));
         var all = Items(spec, lockFile, plans, downloads, fileItems, binaries);
         // The binaries travel in every bundle that has an install.sh: the script takes them from the bundle itself.
         bool FromBase(BundleItem item) => since is not null && !binaries.Contains(item) && since.Has(item.Path, item.Sha256);
@@ -232,20 +232,20 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         return items;
     }
 
-    private const string LockEntry = "spec/images.lock";
+    private const string LockEntry = BundleLayout.Lock;
 
     private static SortedDictionary<string, string>? ManifestNamespaces(BundleSpec spec)
     {
         var namespaces = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var manifest in spec.Manifests.Where(m => m.Namespace is not null))
         {
-            namespaces[$"manifests/{manifest.Name}"] = manifest.Namespace!;
+            namespaces[BundleLayout.Manifest(manifest.Name)] = manifest.Namespace!;
         }
         return namespaces.Count == 0 ? null : namespaces;
     }
 
     /// <summary>Named after metadata.name, which is always a safe entry name; the file's own name may not be.</summary>
-    private static string SpecEntry(BundleSpec spec) => $"spec/{spec.Name}.yaml";
+    private static string SpecEntry(BundleSpec spec) => BundleLayout.Spec(spec.Name);
 
     /// <summary>Every entry after the inventory, in the fixed order of the bundle format.</summary>
     private Task<LockedFile> ResolveFileAsync(SpecFile file, CancellationToken cancellationToken) => Files.ResolveAsync(file, cancellationToken);
@@ -297,11 +297,11 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         // The binaries first: install.sh takes them out with tar --occurrence, which stops reading there.
         var items = new List<BundleItem>(binaries)
         {
-            BundleItem.FromBytes("oci/oci-layout", JsonSerializer.SerializeToUtf8Bytes(new OciLayoutMarker(), OciJsonContext.Default.OciLayoutMarker)),
-            BundleItem.FromBytes("oci/index.json", JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Default.OciIndexJson)),
+            BundleItem.FromBytes(BundleLayout.OciLayoutFile, JsonSerializer.SerializeToUtf8Bytes(new OciLayoutMarker(), OciJsonContext.Default.OciLayoutMarker)),
+            BundleItem.FromBytes(BundleLayout.OciIndex, JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Default.OciIndexJson)),
         };
         var blobs = plans.SelectMany(p => p.Manifests.Concat(p.Blobs)).DistinctBy(d => d.Digest).OrderBy(d => d.Digest.Hex, StringComparer.Ordinal);
-        items.AddRange(blobs.Select(b => BundleItem.FromFile($"oci/blobs/sha256/{b.Digest.Hex}", cache.BlobPath(b.Digest), b.Size, b.Digest.Hex) with
+        items.AddRange(blobs.Select(b => BundleItem.FromFile(BundleLayout.Blob(b.Digest), cache.BlobPath(b.Digest), b.Size, b.Digest.Hex) with
         {
             Downloading = downloads.ReadyOf(b.Digest),
         }));

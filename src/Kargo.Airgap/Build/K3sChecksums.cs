@@ -15,9 +15,9 @@ public static class K3sChecksums
             return;
         }
         var byEntry = items.ToDictionary(i => i.Path, StringComparer.Ordinal);
-        foreach (var sums in items.Where(i => i.Path.StartsWith("files/k3s-sha256sum-", StringComparison.Ordinal)))
+        foreach (var sums in items.Where(i => i.Path.StartsWith(BundleLayout.File("k3s-sha256sum-"), StringComparison.Ordinal)))
         {
-            var arch = sums.Path["files/k3s-sha256sum-".Length..^".txt".Length];
+            var arch = sums.Path[BundleLayout.File("k3s-sha256sum-").Length..^".txt".Length];
             var listed = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var line in System.IO.File.ReadLines(sums.SourceFile!))
             {
@@ -27,7 +27,7 @@ public static class K3sChecksums
                     listed[fields[1].TrimStart('*')] = fields[0].ToLowerInvariant();
                 }
             }
-            foreach (var (asset, entry) in new[] { (K3sRelease.Binary(arch), $"files/k3s-{arch}"), (K3sRelease.AirgapImages(arch), $"files/{K3sRelease.AirgapImages(arch)}") })
+            foreach (var (asset, entry) in new[] { (K3sRelease.Binary(arch), BundleLayout.File($"k3s-{arch}")), (K3sRelease.AirgapImages(arch), BundleLayout.File(K3sRelease.AirgapImages(arch))) })
             {
                 if (!listed.TryGetValue(asset, out var expected))
                 {

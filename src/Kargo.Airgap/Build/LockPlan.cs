@@ -1,3 +1,4 @@
+using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources;
 using Kargo.Airgap.Sources.Releases;
@@ -39,11 +40,11 @@ public sealed record LockPlan(IReadOnlyList<string> Urls, IReadOnlyList<PlannedI
         {
             if (!manifest.IsUrl)
             {
-                manifests.Add(($"manifests/{manifest.Name}", Path.GetFullPath(manifest.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!), manifest.Component));
+                manifests.Add((BundleLayout.Manifest(manifest.Name), Path.GetFullPath(manifest.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!), manifest.Component));
             }
             else if (lockFile.FindFile(manifest.Source) is { } pin && Digest.TryParse("sha256:" + pin.Sha256, out var digest) && cache.Contains(digest, pin.Size))
             {
-                manifests.Add(($"manifests/{manifest.Name}", cache.BlobPath(digest), manifest.Component));
+                manifests.Add((BundleLayout.Manifest(manifest.Name), cache.BlobPath(digest), manifest.Component));
             }
             else
             {

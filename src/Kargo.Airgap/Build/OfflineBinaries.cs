@@ -14,7 +14,7 @@ public static class OfflineBinaries
     public const string Program = "kargo-offline";
 
     /// <summary>The bundle entry of the binary for a platform.</summary>
-    public static string EntryFor(string architecture) => $"bin/linux-{architecture}/{Program}";
+    public static string EntryFor(string architecture) => $"{BundleLayout.BinFolder}/linux-{architecture}/{Program}";
 
     /// <summary>The .NET runtime identifier publish.sh names the platform's folder after.</summary>
     public static string RuntimeIdentifier(string architecture) => architecture switch

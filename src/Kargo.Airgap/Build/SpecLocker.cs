@@ -1,3 +1,4 @@
+using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Engine;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources;
@@ -26,7 +27,7 @@ public static class SpecLocker
         foreach (var file in pinnedFiles.Where(f => f.Folder == "manifests"))
         {
             var path = file.Pin is { } pin ? await files.FetchAsync(pin, cancellationToken) : Path.GetFullPath(file.File.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!);
-            manifests.Add(($"manifests/{file.File.Name}", path, file.File.Component));
+            manifests.Add((BundleLayout.Manifest(file.File.Name), path, file.File.Component));
         }
         spec = spec with { Images = ManifestImages.WithManifestImages(spec, manifests) };
         using var engineImages = EngineImages.For(spec, engine, cache);

@@ -124,7 +124,7 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
         // Every path is checked before the first is placed: a link found half-way would leave half a bundle.
         foreach (var entry in _accepted.Where(e => _staged.ContainsKey(e.Path)))
         {
-            FinalPath(entry.Path.StartsWith("spec/", StringComparison.Ordinal) ? Path.Combine(record, entry.Path) : entry.Path);
+            FinalPath(BundleLayout.IsIn(entry.Path, BundleLayout.SpecFolder) ? Path.Combine(record, entry.Path) : entry.Path);
         }
         FinalPath(Path.Combine(record, Inventory.EntryName));
         foreach (var entry in _accepted)
@@ -135,13 +135,13 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
             }
             switch (entry.Path)
             {
-                case "oci/index.json":
+                case BundleLayout.OciIndex:
                     MergeIndex(staged);
                     break;
-                case "oci/oci-layout" when File.Exists(FinalPath(entry.Path)):
+                case BundleLayout.OciLayoutFile when File.Exists(FinalPath(entry.Path)):
                     break;
                 default:
-                    var relative = entry.Path.StartsWith("spec/", StringComparison.Ordinal) ? Path.Combine(record, entry.Path) : entry.Path;
+                    var relative = BundleLayout.IsIn(entry.Path, BundleLayout.SpecFolder) ? Path.Combine(record, entry.Path) : entry.Path;
                     MoveIntoPlace(staged, relative);
                     break;
             }
@@ -156,12 +156,12 @@ public sealed class BundleUnpacker : IEntrySink, IDisposable
     private void MergeIndex(string staged)
     {
         var incoming = ReadIndex(staged);
-        var target = FinalPath("oci/index.json");
+        var target = FinalPath(BundleLayout.OciIndex);
         var existing = File.Exists(target) ? ReadIndex(target) : new OciIndexJson();
         var names = incoming.Manifests.Select(RefName).Where(n => n is not null).ToHashSet(StringComparer.Ordinal);
         var kept = existing.Manifests.Where(m => RefName(m) is not { } name ? !incoming.Manifests.Any(i => i.Digest == m.Digest) : !names.Contains(name));
         var merged = new OciIndexJson { Manifests = [.. kept.Concat(incoming.Manifests).OrderBy(m => RefName(m) ?? m.Digest.ToString(), StringComparer.Ordinal)] };
-        WriteIntoPlace("oci/index.json", JsonSerializer.SerializeToUtf8Bytes(merged, OciJsonContext.Default.OciIndexJson));
+        WriteIntoPlace(BundleLayout.OciIndex, JsonSerializer.SerializeToUtf8Bytes(merged, OciJsonContext.Default.OciIndexJson));
     }
 
     private static OciIndexJson ReadIndex(string path)

@@ -39,7 +39,7 @@ public sealed class DiffBase
 
     /// <summary>True when the base has this entry, byte for byte, and it need not travel again.</summary>
     public bool Has(string path, string sha256) =>
-        !path.StartsWith("spec/", StringComparison.Ordinal) && path is not ("oci/index.json" or "oci/oci-layout")
+        !BundleLayout.IsIn(path, BundleLayout.SpecFolder) && path is not (BundleLayout.OciIndex or BundleLayout.OciLayoutFile)
         && _present.TryGetValue(path, out var present) && present == sha256;
 
     public InventoryBase Describe(IEnumerable<InventoryEntry> taken) =>

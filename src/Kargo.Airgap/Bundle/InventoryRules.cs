@@ -41,7 +41,7 @@ public static class InventoryRules
         }
         foreach (var source in new[] { inventory.Source.Spec, inventory.Source.Lock })
         {
-            if (!source.StartsWith("spec/", StringComparison.Ordinal) || EntryPaths.Problem([new InventoryEntry(source, 0, new string('0', 64))]) is not null)
+            if (!BundleLayout.IsIn(source, BundleLayout.SpecFolder) || EntryPaths.Problem([new InventoryEntry(source, 0, new string('0', 64))]) is not null)
             {
                 return $"source '{Shown(source)}' is not an entry under spec/";
             }
@@ -55,7 +55,7 @@ public static class InventoryRules
         }
         foreach (var (entry, ns) in inventory.ManifestNamespaces ?? new Dictionary<string, string>())
         {
-            if (!entry.StartsWith("manifests/", StringComparison.Ordinal) || !Names.FileName().IsMatch(entry["manifests/".Length..]) || !Names.Namespace().IsMatch(ns))
+            if (!BundleLayout.IsIn(entry, BundleLayout.ManifestsFolder) || !Names.FileName().IsMatch(BundleLayout.NameIn(entry, BundleLayout.ManifestsFolder)) || !Names.Namespace().IsMatch(ns))
             {
                 return $"manifest namespace '{Shown(entry)}: {Shown(ns)}' is not a manifest entry and a namespace name";
             }

@@ -60,7 +60,7 @@ public static class NodeInstall
             new PreflightStep(null),
             new VerifyStep(),
             // An agent needs the k3s files only: its images come from the first node's registry.
-            new UnpackStep(options.Trusted, options.Bundle, path => path.StartsWith("files/", StringComparison.Ordinal), options.Phases),
+            new UnpackStep(options.Trusted, options.Bundle, path => BundleLayout.IsIn(path, BundleLayout.FilesFolder), options.Phases),
             new K3sStep(new K3sRole.Agent(options.Server, options.TokenFile), new Uri($"http://{options.Registry}/"), TimeSpan.Zero),
         ],
         ClusterDistribution.Microk8s => throw new KargoException($"{inventory.Name} {inventory.Version} installs microk8s, which joins its own way: install the bundle on this node with 'kargo-offline install', run 'sudo microk8s add-node' on the first node and the 'microk8s join' line it prints here"),

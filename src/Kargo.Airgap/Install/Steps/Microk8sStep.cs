@@ -1,3 +1,4 @@
+using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Kubernetes;
 using Kargo.Airgap.Registry;
 
@@ -31,8 +32,8 @@ public sealed class Microk8sStep(Uri mirror, TimeSpan timeout) : IInstallStep
     public static IReadOnlyList<string> Snaps(InstallContext context) =>
     [
         .. context.Inventory.Entries.Select(e => e.Path)
-            .Where(p => p.StartsWith("files/", StringComparison.Ordinal) && p.EndsWith(".snap", StringComparison.Ordinal))
-            .Select(p => p["files/".Length..])
+            .Where(p => BundleLayout.IsIn(p, BundleLayout.FilesFolder) && p.EndsWith(".snap", StringComparison.Ordinal))
+            .Select(p => BundleLayout.NameIn(p, BundleLayout.FilesFolder))
             .OrderBy(p => p.StartsWith("microk8s_", StringComparison.Ordinal))
             .ThenBy(p => p, StringComparer.Ordinal),
     ];

@@ -1,3 +1,4 @@
+using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Kubernetes;
 
 namespace Kargo.Airgap.Install.Steps;
@@ -33,10 +34,10 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
     public IEnumerable<string> Plan(InstallContext context)
     {
         var target = Kubeconfig(options, context) is { } kubeconfig ? $"the cluster of {kubeconfig}" : "no cluster (--root without --kubeconfig: written only)";
-        if (!Directory.Exists(Path.Combine(context.Content, "manifests")))
+        if (!Directory.Exists(Path.Combine(context.Content, BundleLayout.ManifestsFolder)))
         {
             // Not unpacked yet: the inventory names the manifests; their objects are known after the unpack.
-            var manifests = context.Inventory.Entries.Concat(context.Inventory.Base?.Entries ?? []).Select(e => e.Path).Where(p => p.StartsWith("manifests/", StringComparison.Ordinal)).ToList();
+            var manifests = context.Inventory.Entries.Concat(context.Inventory.Base?.Entries ?? []).Select(e => e.Path).Where(p => BundleLayout.IsIn(p, BundleLayout.ManifestsFolder)).ToList();
             if (manifests.Count == 0)
             {
                 return ["the bundle carries no manifests: nothing to apply"];
@@ -86,7 +87,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
 
     private static IReadOnlyList<ManifestObject> Objects(InstallContext context)
     {
-        var folder = Path.Combine(context.Content, "manifests");
+        var folder = Path.Combine(context.Content, BundleLayout.ManifestsFolder);
         if (!Directory.Exists(folder))
         {
             return [];
@@ -95,7 +96,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
             .OrderBy(f => Array.IndexOf(PlatformManifests, Path.GetFileName(f)) is var i && i >= 0 ? i : PlatformManifests.Length)
             .ThenBy(f => f, StringComparer.Ordinal);
         var namespaces = ManifestNamespaces(context.Inventory);
-        return [.. files.SelectMany(f => ManifestObject.Read(f, namespaces.GetValueOrDefault($"manifests/{Path.GetFileName(f)}")))];
+        return [.. files.SelectMany(f => ManifestObject.Read(f, namespaces.GetValueOrDefault(BundleLayout.Manifest(Path.GetFileName(f)))))];
     }
 
     /// <summary>The inventory's spec.manifests namespaces, each checked as a namespace name (signed is not the same as safe).</summary>
@@ -103,7 +104,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
     {
         foreach (var (entry, ns) in inventory.ManifestNamespaces ?? new Dictionary<string, string>())
         {
-            if (!entry.StartsWith("manifests/", StringComparison.Ordinal) || !Spec.Names.Namespace().IsMatch(ns))
+            if (!BundleLayout.IsIn(entry, BundleLayout.ManifestsFolder) || !Spec.Names.Namespace().IsMatch(ns))
             {
                 throw new KargoException($"the bundle's inventory gives manifest '{Terminal.Printable(entry)}' the namespace '{Terminal.Printable(ns)}', which is not a manifest and a namespace name: the bundle is damaged or was not written by kargo-bundle");
             }

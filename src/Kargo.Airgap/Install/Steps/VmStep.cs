@@ -1,3 +1,4 @@
+using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Kubernetes;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources;
@@ -26,7 +27,7 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
     {
         var disks = Disks(context);
         var vms = disks.Where(d => d.Image is not null).Select(d => d.Name).ToList();
-        var carriesVirtctl = context.Inventory.Entries.Concat(context.Inventory.Base?.Entries ?? []).Any(e => e.Path == $"files/{VirtctlFile}");
+        var carriesVirtctl = context.Inventory.Entries.Concat(context.Inventory.Base?.Entries ?? []).Any(e => e.Path == BundleLayout.File(VirtctlFile));
         return
         [
             carriesVirtctl ? $"write {Virtctl}" : $"no virtctl: the bundle carries no files/{VirtctlFile}",
@@ -43,7 +44,7 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
     {
         var images = context.Inventory.Images.Where(i => i.Component == "vm").Select(i => ImageReference.Parse(i.Reference))
             .ToDictionary(r => r.Repository["vm/".Length..], r => r);
-        var files = context.Inventory.Entries.Where(e => e.Path.StartsWith("vm/", StringComparison.Ordinal))
+        var files = context.Inventory.Entries.Where(e => BundleLayout.IsIn(e.Path, BundleLayout.VmFolder))
             .ToDictionary(e => Path.GetFileNameWithoutExtension(e.Path), e => e.Path);
         return [.. images.Keys.Union(files.Keys).Order(StringComparer.Ordinal)
             .Select(name => new VmDisk(name, images.GetValueOrDefault(name), files.TryGetValue(name, out var f) ? Path.Combine(context.Content, f) : null))];
