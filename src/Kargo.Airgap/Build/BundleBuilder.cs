@@ -86,43 +86,98 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var mode = request.Locked ? PinMode.LockedOnly : PinMode.ResolveMissing;
         // Files first: the manifests among them name images too.
         var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, request.LockPath, mode, ResolveFileAsync, cancellationToken);
-        foreach (var file in pinnedFiles.Where(f => f.NewlyResolved))
-        {
-            Log?.Invoke($"downloaded {file.File.Source} (sha256 {file.Pin!.Sha256}, {file.Pin.Size} bytes): it was not in {request.LockPath}, now added");
-        }
         var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
         var binaries = await BinaryItemsAsync(request, spec, cancellationToken);
         K3sChecksums.Check(spec, fileItems);
-        var componentOf = spec.Manifests.ToDictionary(m => BundleLayout.Manifest(m.Name), m => m.Component, StringComparer.Ordinal);
-        spec = spec with { Images = ManifestImages.WithManifestImages(spec, fileItems.Where(i => BundleLayout.IsIn(i.Path, BundleLayout.ManifestsFolder)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)))) };
+        spec = spec with { Images = ManifestImages.WithManifestImages(spec, ManifestFiles(spec, fileItems)) };
         using var engine = EngineImages.For(spec, request.Engine, cache);
         var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, EngineImages.Or(engine, images.ResolveAsync), cancellationToken);
+        var newlyPinned = SaveNewPins(request.LockPath, lockFile, pinnedFiles, pinned);
+
+        var set = await PlanImagesAsync(spec, pinned, engine, request.RewriteIndex, cancellationToken);
+        fileItems = await AddDisksAsync(spec, pinnedFiles, fileItems, set, cancellationToken);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var downloads = BlobDownloads.Start(images, cache, set.Plans, request.Parallelism, Log, Progress, stop.Token,
+            since is null ? null : blob => !since.Has(BundleLayout.Blob(blob.Digest), blob.Digest.Hex));
+        var (items, taken) = Carried(since, Items(spec, lockFile, set.Plans, downloads, fileItems, binaries), binaries);
+        var inventory = InventoryOf(spec, set, items, taken);
+        var split = PrepareOutput(output, request.SplitSize);
+        var (written, totals) = await WriteAsync(output, split, inventory, request.Key, items, downloads, stop);
+        Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
+        Log?.Invoke($"bundle: {inventory.Entries.Count} entries after the inventory ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
+        var script = binaries.Count > 0 ? InstallScript.Write(output, inventory) : null;
+        return new BuildReport(output, written, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed, script);
+    }
+
+    /// <summary>The images of a bundle, with the component and the rule of each (by the name index.json gives it).</summary>
+    private sealed class ImageSet
+    {
+        public List<ImagePlan> Plans { get; } = [];
+        public Dictionary<string, string> Components { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, ImageRule> FoundBy { get; } = new(StringComparer.Ordinal);
+
+        public void Add(ImagePlan plan, string? component, ImageRule rule, bool replace = false)
+        {
+            Plans.Add(plan);
+            if (replace)
+            {
+                FoundBy[plan.Reference.RefName] = rule;
+            }
+            else
+            {
+                FoundBy.TryAdd(plan.Reference.RefName, rule);
+            }
+            if (component is not null)
+            {
+                Components[plan.Reference.RefName] = component;
+            }
+        }
+    }
+
+    /// <summary>The bundle's manifests as discovery reads them: entry name, file, component.</summary>
+    private static IEnumerable<(string Entry, string Path, string? Component)> ManifestFiles(BundleSpec spec, IEnumerable<BundleItem> fileItems)
+    {
+        var componentOf = spec.Manifests.ToDictionary(m => BundleLayout.Manifest(m.Name), m => m.Component, StringComparer.Ordinal);
+        return fileItems.Where(i => BundleLayout.IsIn(i.Path, BundleLayout.ManifestsFolder)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)));
+    }
+
+    /// <summary>Says what the lock lacked and now pins, and saves it when anything was added.</summary>
+    private List<PinnedImage> SaveNewPins(string lockPath, LockFile lockFile, IReadOnlyList<PinnedFile> pinnedFiles, IReadOnlyList<PinnedImage> pinned)
+    {
+        foreach (var file in pinnedFiles.Where(f => f.NewlyResolved))
+        {
+            Log?.Invoke($"downloaded {file.File.Source} (sha256 {file.Pin!.Sha256}, {file.Pin.Size} bytes): it was not in {lockPath}, now added");
+        }
         var newlyPinned = pinned.Where(p => p.NewlyResolved).ToList();
         foreach (var pin in newlyPinned)
         {
-            Log?.Invoke($"resolved {pin.Pin.Reference} to {pin.Pin.Digest}: it was not in {request.LockPath}, now added");
+            Log?.Invoke($"resolved {pin.Pin.Reference} to {pin.Pin.Digest}: it was not in {lockPath}, now added");
         }
         if (newlyPinned.Count > 0 || pinnedFiles.Any(f => f.NewlyResolved))
         {
-            lockFile.Save(request.LockPath);
+            lockFile.Save(lockPath);
         }
+        return newlyPinned;
+    }
 
-
-        var plans = new List<ImagePlan>();
-        var components = new Dictionary<string, string>(StringComparer.Ordinal);
-        var foundBy = new Dictionary<string, ImageRule>(StringComparer.Ordinal);
+    private async Task<ImageSet> PlanImagesAsync(BundleSpec spec, IReadOnlyList<PinnedImage> pinned, EngineImages? engine, bool rewriteIndex, CancellationToken cancellationToken)
+    {
+        var set = new ImageSet();
         foreach (var pin in pinned)
         {
             var plan = engine?.Handles(pin.Image.Reference) == true
                 ? await engine.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, cancellationToken)
-                : await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, request.RewriteIndex, cancellationToken);
-            plans.Add(plan);
-            foundBy.TryAdd(plan.Reference.RefName, pin.Image.FoundBy);
-            if (pin.Image.Component is { } component)
-            {
-                components[plan.Reference.RefName] = component;
-            }
+                : await images.PlanAsync(pin.Image.Reference, pin.Pin, spec.Platforms, rewriteIndex, cancellationToken);
+            set.Add(plan, pin.Image.Component, pin.Image.FoundBy);
         }
+        return set;
+    }
+
+    /// <summary>Each VM disk as a vm/ file and as a containerDisk image, as the spec delivers it; vm/ entries in path order like every folder.</summary>
+    private async Task<List<BundleItem>> AddDisksAsync(BundleSpec spec, IReadOnlyList<PinnedFile> pinnedFiles, List<BundleItem> fileItems, ImageSet set, CancellationToken cancellationToken)
+    {
+        var disks = new List<BundleItem>();
         foreach (var vm in spec.VmImages)
         {
             var pin = pinnedFiles.Single(f => f.Folder == "vm" && f.File == vm.Download).Pin!;
@@ -130,36 +185,35 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             DiskFormats.Check(disk, vm);
             if (vm.Delivery.HasFlag(DiskDelivery.File))
             {
-                fileItems.Add(BundleItem.FromFile(BundleLayout.Disk(vm.FileName), disk, pin.Size, pin.Sha256));
+                disks.Add(BundleItem.FromFile(BundleLayout.Disk(vm.FileName), disk, pin.Size, pin.Sha256));
             }
             if (vm.Delivery.HasFlag(DiskDelivery.ContainerDisk))
             {
-                var plan = await ContainerDisk.BuildAsync(cache, vm, disk, pin.Sha256, spec.Platforms, cancellationToken);
-                plans.Add(plan);
-                components[plan.Reference.RefName] = "vm";
-                foundBy[plan.Reference.RefName] = ImageRule.ContainerDisk;
+                set.Add(await ContainerDisk.BuildAsync(cache, vm, disk, pin.Sha256, spec.Platforms, cancellationToken), "vm", ImageRule.ContainerDisk, replace: true);
                 Log?.Invoke($"wrapped {vm.FileName} as containerDisk {vm.Image.RefName}");
             }
         }
+        return [.. fileItems, .. disks.OrderBy(i => i.Path, StringComparer.Ordinal)];
+    }
 
-        // vm/ entries in path order, as every folder of the bundle: not in the order the spec lists the disks.
-        fileItems = [.. fileItems.Where(i => !BundleLayout.IsIn(i.Path, BundleLayout.VmFolder)), .. fileItems.Where(i => BundleLayout.IsIn(i.Path, BundleLayout.VmFolder)).OrderBy(i => i.Path, StringComparer.Ordinal)];
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var downloads = BlobDownloads.Start(images, cache, plans, request.Parallelism, Log, Progress, stop.Token,
-            since is null ? null : blob => !since.Has(BundleLayout.Blob(blob.Digest), blob.Digest.Hex));
-        var all = Items(spec, lockFile, plans, downloads, fileItems, binaries);
-        // The binaries travel in every bundle that has an install.sh: the script takes them from the bundle itself.
-        bool FromBase(BundleItem item) => since is not null && !binaries.Contains(item) && since.Has(item.Path, item.Sha256);
-        var items = since is null ? all : [.. all.Where(i => !FromBase(i))];
-        var taken = since?.Describe(all.Where(FromBase).Select(i => i.ToEntry()));
-        if (since is not null)
+    /// <summary>What this bundle carries: all, or with --since what the base lacks (the binaries always: install.sh takes them from the bundle itself).</summary>
+    private (List<BundleItem> Items, InventoryBase? Taken) Carried(DiffBase? since, List<BundleItem> all, IReadOnlyList<BundleItem> binaries)
+    {
+        if (since is null)
         {
-            Log?.Invoke($"--since {since.Inventory.Name} {since.Inventory.Version}: carrying {items.Count} of {all.Count} entries ({items.Sum(i => i.Size)} of {all.Sum(i => i.Size)} bytes); the rest is taken from it");
+            return (all, null);
         }
+        bool FromBase(BundleItem item) => !binaries.Contains(item) && since.Has(item.Path, item.Sha256);
+        var items = all.Where(i => !FromBase(i)).ToList();
+        Log?.Invoke($"--since {since.Inventory.Name} {since.Inventory.Version}: carrying {items.Count} of {all.Count} entries ({items.Sum(i => i.Size)} of {all.Sum(i => i.Size)} bytes); the rest is taken from it");
+        return (items, since.Describe(all.Where(FromBase).Select(i => i.ToEntry())));
+    }
+
+    private static Inventory InventoryOf(BundleSpec spec, ImageSet set, List<BundleItem> items, InventoryBase? taken)
+    {
         var inventory = new Inventory
         {
-            FormatVersion = since is null ? Inventory.CurrentFormatVersion : Inventory.DiffFormatVersion,
+            FormatVersion = taken is null ? Inventory.CurrentFormatVersion : Inventory.DiffFormatVersion,
             Base = taken,
             Name = spec.Name,
             Version = spec.Version,
@@ -167,41 +221,51 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             Components = spec.Components.Count == 0 ? null : [.. spec.Components.Select(c => new InventoryComponent(c.Name, c.Version, c.FeatureGates.Count == 0 ? null : c.FeatureGates))],
             Source = new InventorySource(SpecEntry(spec), LockEntry),
             ManifestNamespaces = ManifestNamespaces(spec),
-            Images = [.. plans.OrderBy(p => p.Reference.RefName, StringComparer.Ordinal).Select(p => new InventoryImage
+            Images = [.. set.Plans.OrderBy(p => p.Reference.RefName, StringComparer.Ordinal).Select(p => new InventoryImage
             {
                 Reference = p.Reference.RefName,
                 Digest = p.Top.Digest,
                 MediaType = p.Top.MediaType,
                 Platforms = [.. p.Platforms.Select(x => x.ToString())],
                 Size = p.Size,
-                Component = components.GetValueOrDefault(p.Reference.RefName),
-                FoundBy = foundBy.TryGetValue(p.Reference.RefName, out var rule) ? rule.Key() : null,
+                Component = set.Components.GetValueOrDefault(p.Reference.RefName),
+                FoundBy = set.FoundBy.TryGetValue(p.Reference.RefName, out var rule) ? rule.Key() : null,
             })],
             Entries = [.. items.Select(i => i.ToEntry())],
         };
-        if (InventoryRules.Problem(inventory) is { } problem)
-        {
-            throw new KargoException($"the bundle's inventory would hold what no reader accepts: {problem}");
-        }
-        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        return InventoryRules.Problem(inventory) is { } problem
+            ? throw new KargoException($"the bundle's inventory would hold what no reader accepts: {problem}")
+            : inventory;
+    }
+
+    /// <summary>The output's folder, cleared of what killed builds left; the part size (FAT cannot hold 4 GiB).</summary>
+    private long? PrepareOutput(string output, long? split)
+    {
+        var folder = Path.GetDirectoryName(output)!;
+        Directory.CreateDirectory(folder);
         foreach (var abandoned in PartedWriteStream.RemoveAbandoned(output))
         {
             Log?.Invoke($"removed {abandoned}, left by a build that was killed");
         }
-        var split = request.SplitSize;
-        if (split is null && PartSize.IsFat(FileSystemOf(Path.GetDirectoryName(output)!)))
+        if (split is null && PartSize.IsFat(FileSystemOf(folder)))
         {
             split = PartSize.Fat32Limit;
-            Log?.Invoke($"{Path.GetDirectoryName(output)} is on a FAT file system, which cannot hold a file of 4 GiB: writing parts of at most {split} bytes (choose with --split)");
+            Log?.Invoke($"{folder} is on a FAT file system, which cannot hold a file of 4 GiB: writing parts of at most {split} bytes (choose with --split)");
         }
-        FetchTotals totals;
-        IReadOnlyList<string> written;
+        return split;
+    }
+
+    /// <summary>The bundle, written while blobs download: each is copied as soon as it lands. A failure stops the downloads too.</summary>
+    private async Task<(IReadOnlyList<string> Written, FetchTotals Totals)> WriteAsync(string output, long? split, Inventory inventory, SigningKey? key,
+        IReadOnlyList<BundleItem> items, BlobDownloads downloads, CancellationTokenSource stop)
+    {
         try
         {
-            // The bundle is written while blobs download: each is copied as soon as it lands.
             var writing = Phases?.Begin("build", inventory.TotalSize);
-            written = await BundleWriter.WriteAsync(output, split, inventory, request.Key, items, writing is null ? Progress : new BothProgress(Progress, writing), stop.Token);
-            totals = await downloads.Completion;
+            var written = await BundleWriter.WriteAsync(output, split, inventory, key, items, writing is null ? Progress : new BothProgress(Progress, writing), stop.Token);
+            var totals = await downloads.Completion;
+            Phases?.Complete("build");
+            return (written, totals);
         }
         catch
         {
@@ -209,11 +273,6 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             await downloads.Completion.ContinueWith(_ => { }, TaskScheduler.Default);
             throw;
         }
-        Phases?.Complete("build");
-        Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
-        Log?.Invoke($"bundle: {inventory.Entries.Count} entries after the inventory ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
-        var script = binaries.Count > 0 ? InstallScript.Write(output, inventory) : null;
-        return new BuildReport(output, written, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed, script);
     }
 
     private async Task<IReadOnlyList<BundleItem>> BinaryItemsAsync(BuildRequest request, BundleSpec spec, CancellationToken cancellationToken)
