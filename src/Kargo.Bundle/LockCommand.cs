@@ -44,7 +44,7 @@ internal static class LockCommand
             foreach (var change in changes)
             {
                 var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";
-                var found = change.FoundBy is null or "spec" ? "" : $", found by {change.FoundBy} in {change.Origin}";
+                var found = change.FoundBy is null or "spec" ? "" : $", found by {change.FoundBy} in {Kargo.Airgap.Terminal.Printable(change.Origin ?? "")}";
                 await stdout.WriteLineAsync($"{change.Reference} {change.Digest} ({note}{found})");
             }
             await stderr.WriteLineAsync($"wrote {parse.GetValue(lockPath)}: {changes.Count} images, {changes.Count(c => c.Changed)} changed");
@@ -59,7 +59,8 @@ internal static class LockCommand
         text.AppendLine($"urls ({plan.Urls.Count}):");
         plan.Urls.ToList().ForEach(u => text.AppendLine($"  {u}"));
         text.AppendLine($"images ({plan.Images.Count}):");
-        plan.Images.ToList().ForEach(i => text.AppendLine($"  {i.Reference}  ({i.FoundBy}: {i.Origin})"));
+        // Origins are names read from downloaded manifests: shown as printable text only.
+        plan.Images.ToList().ForEach(i => text.AppendLine($"  {i.Reference}  ({i.FoundBy}: {Kargo.Airgap.Terminal.Printable(i.Origin)})"));
         if (plan.NotCached.Count > 0)
         {
             text.AppendLine($"images named by these manifests are known once they are downloaded (run lock or build once; the cache keeps them):");
