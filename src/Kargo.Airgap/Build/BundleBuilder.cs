@@ -189,7 +189,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
             }
             if (vm.Delivery.HasFlag(DiskDelivery.ContainerDisk))
             {
-                set.Add(await ContainerDisk.BuildAsync(cache, vm, disk, pin.Sha256, spec.Platforms, cancellationToken), "vm", ImageRule.ContainerDisk, replace: true);
+                set.Add(await ContainerDisk.BuildAsync(cache, vm, disk, pin.Sha256, spec.Platforms, cancellationToken), ComponentNames.Vm, ImageRule.ContainerDisk, replace: true);
                 Log?.Invoke($"wrapped {vm.FileName} as containerDisk {vm.Image.RefName}");
             }
         }

@@ -10,7 +10,7 @@ public static class K3sChecksums
     /// <summary>Checks the binary and airgap images against the release's own sha256sum-ARCH.txt, downloaded beside them.</summary>
     public static void Check(BundleSpec spec, IReadOnlyList<BundleItem> items)
     {
-        if (spec.Components.FirstOrDefault(c => c.Name == "k3s") is not { } k3s)
+        if (spec.Component(ComponentNames.K3s) is not { } k3s)
         {
             return;
         }

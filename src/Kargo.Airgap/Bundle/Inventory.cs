@@ -63,6 +63,9 @@ public sealed record Inventory
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public InventoryBase? Base { get; init; }
 
+    /// <summary>The component under this name (k3s, kubevirt, …), if the bundle carries it.</summary>
+    public InventoryComponent? Component(string name) => Components?.FirstOrDefault(c => c.Name == name);
+
     /// <summary>Bytes of content in the bundle, every entry counted once.</summary>
     [JsonIgnore]
     public long TotalSize => Entries.Sum(e => e.Size);

@@ -1,5 +1,6 @@
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Steps;
+using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Install;
 
@@ -17,7 +18,7 @@ public static class ClusterDistributions
     public static ClusterDistribution Of(Inventory inventory)
     {
         var names = inventory.Components?.Select(c => c.Name).ToList() ?? [];
-        return names.Contains("k3s") ? ClusterDistribution.K3s : names.Contains("microk8s") ? ClusterDistribution.Microk8s : ClusterDistribution.None;
+        return names.Contains(ComponentNames.K3s) ? ClusterDistribution.K3s : names.Contains(ComponentNames.Microk8s) ? ClusterDistribution.Microk8s : ClusterDistribution.None;
     }
 
     /// <summary>The kubeconfig the distribution leaves on the node; none when the bundle carries no cluster.</summary>

@@ -1,5 +1,6 @@
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Steps;
+using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Install;
 
@@ -71,13 +72,13 @@ public static class NodeInstall
     {
         var inventory = context.Inventory;
         var distribution = ClusterDistributions.Of(inventory);
-        string? Version(string name) => inventory.Components?.FirstOrDefault(c => c.Name == name)?.Version;
+        string? Version(string name) => inventory.Component(name)?.Version;
         // Only what the bundle brought: a bundle with no cluster names no k3s.
         var installed = new[]
         {
-            distribution == ClusterDistribution.Microk8s ? ("microk8s", Version("microk8s")) : ("k3s", Version("k3s")),
-            ("KubeVirt", Version("kubevirt")),
-            ("CDI", Version("cdi")),
+            distribution == ClusterDistribution.Microk8s ? ("microk8s", Version(ComponentNames.Microk8s)) : ("k3s", Version(ComponentNames.K3s)),
+            ("KubeVirt", Version(ComponentNames.KubeVirt)),
+            ("CDI", Version(ComponentNames.Cdi)),
         }.Where(c => c.Item2 is not null).Select(c => $"{c.Item1} {c.Item2}").DefaultIfEmpty("its manifests and images");
         var registry = options.PushRegistry is { } pushed
             ? $"images: pushed into {pushed}; the node pulls them through it"

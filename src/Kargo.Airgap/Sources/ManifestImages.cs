@@ -28,7 +28,7 @@ public static partial class ManifestImages
     public static IReadOnlyList<SpecImage> WithManifestImages(BundleSpec spec, IEnumerable<(string Entry, string Path, string? Component)> manifests)
     {
         var loaded = manifests.Select(m => (m.Entry, m.Component, Roots: Load(File.ReadAllText(m.Path), m.Entry))).ToList();
-        var target = Target(spec.Components.FirstOrDefault(c => c.Name == "kubevirt"), loaded.SelectMany(l => l.Roots));
+        var target = Target(spec.Component(ComponentNames.KubeVirt), loaded.SelectMany(l => l.Roots));
         var images = spec.Images.ToList();
         var seen = images.Select(i => i.Reference.ToString()).ToHashSet(StringComparer.Ordinal);
         foreach (var (entry, component, roots) in loaded)

@@ -25,6 +25,9 @@ public sealed record BundleSpec
     /// <summary>The platform components asked for by version (spec.cluster.k3s, spec.kubevirt, spec.cdi).</summary>
     public IReadOnlyList<SpecComponent> Components { get; init; } = [];
 
+    /// <summary>The component asked for under this name (<see cref="ComponentNames"/>), if any.</summary>
+    public SpecComponent? Component(string name) => Components.FirstOrDefault(c => c.Name == name);
+
     /// <summary>Where in the file something stands, as <c>file:line</c>.</summary>
     public string Where(int line) => $"{File}:{line}";
 

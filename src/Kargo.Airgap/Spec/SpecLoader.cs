@@ -224,12 +224,12 @@ public static partial class SpecLoader
         var components = new List<SpecComponent>();
         if (reader.Optional(spec, "cluster") is { } cluster)
         {
-            var distributions = reader.Mapping(cluster, "spec.cluster", "k3s", "microk8s");
-            if (reader.Optional(distributions, "k3s") is { } node)
+            var distributions = reader.Mapping(cluster, "spec.cluster", ComponentNames.K3s, ComponentNames.Microk8s);
+            if (reader.Optional(distributions, ComponentNames.K3s) is { } node)
             {
-                components.Add(Component(reader, node, "k3s", "spec.cluster.k3s"));
+                components.Add(Component(reader, node, ComponentNames.K3s, "spec.cluster.k3s"));
             }
-            if (reader.Optional(distributions, "microk8s") is { } microk8s)
+            if (reader.Optional(distributions, ComponentNames.Microk8s) is { } microk8s)
             {
                 if (components.Count > 0)
                 {
@@ -238,7 +238,7 @@ public static partial class SpecLoader
                 components.Add(Microk8s(reader, microk8s));
             }
         }
-        foreach (var name in new[] { "kubevirt", "cdi" })
+        foreach (var name in new[] { ComponentNames.KubeVirt, ComponentNames.Cdi })
         {
             if (reader.Optional(spec, name) is { } node)
             {
@@ -250,7 +250,7 @@ public static partial class SpecLoader
 
     private static SpecComponent Component(NodeReader reader, YamlNode node, string name, string where)
     {
-        var mapping = name == "kubevirt" ? reader.Mapping(node, where, "version", "featureGates", "optionalComponents") : reader.Mapping(node, where, "version");
+        var mapping = name == ComponentNames.KubeVirt ? reader.Mapping(node, where, "version", "featureGates", "optionalComponents") : reader.Mapping(node, where, "version");
         var version = reader.RequiredScalar(mapping, where, "version");
         if (!Names.ReleaseVersion().IsMatch(version.Value))
         {
@@ -301,7 +301,7 @@ public static partial class SpecLoader
         {
             throw reader.Error(snapsNode, $"{where}.snaps has no microk8s_REVISION.snap: run 'snap download microk8s --channel={channel.Value}'");
         }
-        return new SpecComponent("microk8s", channel.Value, (int)node.Start.Line, []) { Snaps = snaps };
+        return new SpecComponent(ComponentNames.Microk8s, channel.Value, (int)node.Start.Line, []) { Snaps = snaps };
     }
 
 

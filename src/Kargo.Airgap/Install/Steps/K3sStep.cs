@@ -1,5 +1,6 @@
 using Kargo.Airgap.Install.Kubernetes;
 using Kargo.Airgap.Registry;
+using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Install.Steps;
 
@@ -79,7 +80,7 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
         }
     }
 
-    private static string? K3sVersion(InstallContext context) => context.Inventory.Components?.FirstOrDefault(c => c.Name == "k3s")?.Version;
+    private static string? K3sVersion(InstallContext context) => context.Inventory.Component(ComponentNames.K3s)?.Version;
 
     private static string Bundled(InstallContext context, string name)
     {

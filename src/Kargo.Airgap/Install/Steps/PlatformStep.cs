@@ -1,5 +1,6 @@
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Kubernetes;
+using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Install.Steps;
 
@@ -131,7 +132,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
     }
 
     private static List<string> FeatureGates(InstallContext context) =>
-        [.. context.Inventory.Components?.FirstOrDefault(c => c.Name == "kubevirt")?.FeatureGates ?? []];
+        [.. context.Inventory.Component(ComponentNames.KubeVirt)?.FeatureGates ?? []];
 
     /// <summary>The registry as pods reach it: CDI imports from it over plain HTTP unless it is a TLS registry given by --registry.</summary>
     private string TrustedRegistry() => options.PushRegistry ?? InstallContext.Reachable(options.RegistryAddress);

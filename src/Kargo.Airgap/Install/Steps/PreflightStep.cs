@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Install.Steps;
 
@@ -143,7 +144,7 @@ public sealed class PreflightStep(IPEndPoint? registryAddress, string? kubeconfi
                 return new("cluster", conflict, "microk8s is installed and this bundle installs k3s: one node runs one distribution; remove it ('snap remove microk8s') or install a microk8s bundle");
             case ClusterDistribution.K3s when k3s:
                 var bundled = context.ContentFile($"k3s-{InstallContext.NodeArchitecture}");
-                var version = context.Inventory.Components?.FirstOrDefault(c => c.Name == "k3s")?.Version ?? "the bundled version";
+                var version = context.Inventory.Component(ComponentNames.K3s)?.Version ?? "the bundled version";
                 return File.Exists(bundled) && HostRoot.SameContent(bundled, root.Map(K3sFiles.Binary))
                     ? new("cluster", CheckOutcome.Pass, $"k3s {version} is installed already: kept, its configuration refreshed")
                     : new("cluster", CheckOutcome.Warn, $"another k3s is installed at {K3sFiles.Binary}: it is upgraded in place to {version} (stop it first with k3s-killall.sh to avoid that)");

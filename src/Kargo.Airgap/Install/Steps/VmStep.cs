@@ -2,6 +2,7 @@ using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Kubernetes;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources;
+using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Install.Steps;
 
@@ -42,7 +43,7 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
 
     public static IReadOnlyList<VmDisk> Disks(InstallContext context)
     {
-        var images = context.Inventory.Images.Where(i => i.Component == "vm").Select(i => ImageReference.Parse(i.Reference))
+        var images = context.Inventory.Images.Where(i => i.Component == ComponentNames.Vm).Select(i => ImageReference.Parse(i.Reference))
             .ToDictionary(r => r.Repository["vm/".Length..], r => r);
         var files = context.Inventory.Entries.Where(e => BundleLayout.IsIn(e.Path, BundleLayout.VmFolder))
             .ToDictionary(e => Path.GetFileNameWithoutExtension(e.Path), e => e.Path);

@@ -10,7 +10,7 @@ public sealed class CdiRelease : IComponentRelease
 {
     private const string Repository = "kubevirt/containerized-data-importer";
 
-    public string Name => "cdi";
+    public string Name => ComponentNames.Cdi;
 
     public (IReadOnlyList<SpecFile> Files, IReadOnlyList<SpecFile> Manifests) Assets(SpecComponent component, IReadOnlyList<string> architectures, ReleaseHosts hosts)
     {

@@ -11,7 +11,7 @@ public sealed class K3sRelease : IComponentRelease
 {
     private const string Repository = "k3s-io/k3s";
 
-    public string Name => "k3s";
+    public string Name => ComponentNames.K3s;
 
     /// <summary>The release's binary: k3s for amd64, k3s-armhf for 32-bit arm, k3s-ARCH otherwise.</summary>
     public static string Binary(string arch) => arch switch

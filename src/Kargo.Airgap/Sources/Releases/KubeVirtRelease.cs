@@ -10,7 +10,7 @@ public sealed class KubeVirtRelease : IComponentRelease
 {
     private const string Repository = "kubevirt/kubevirt";
 
-    public string Name => "kubevirt";
+    public string Name => ComponentNames.KubeVirt;
 
     public (IReadOnlyList<SpecFile> Files, IReadOnlyList<SpecFile> Manifests) Assets(SpecComponent component, IReadOnlyList<string> architectures, ReleaseHosts hosts)
     {

@@ -9,7 +9,7 @@ namespace Kargo.Airgap.Sources.Releases;
 /// </summary>
 public sealed class Microk8sRelease : IComponentRelease
 {
-    public string Name => "microk8s";
+    public string Name => ComponentNames.Microk8s;
 
     public (IReadOnlyList<SpecFile> Files, IReadOnlyList<SpecFile> Manifests) Assets(SpecComponent component, IReadOnlyList<string> architectures, ReleaseHosts hosts)
     {
