@@ -16,7 +16,7 @@ internal static class SignCommand
         command.SetAction(async (parse, ct) =>
         {
             using var signingKey = KeygenCommand.LoadKey(parse.GetValue(key))!;
-            var files = BundleSigner.Sign(parse.GetValue(bundle)!, signingKey, ct);
+            var files = await BundleSigner.SignAsync(parse.GetValue(bundle)!, signingKey, ct);
             await stdout.WriteAsync(parse.GetValue(json)
                 ? JsonOutput.Of(writer =>
                 {

@@ -7,7 +7,7 @@ namespace Kargo.Airgap.Bundle;
 /// </summary>
 public static class BundleSigner
 {
-    public static IReadOnlyList<string> Sign(string path, SigningKey key, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<string>> SignAsync(string path, SigningKey key, CancellationToken cancellationToken = default)
     {
         var check = BundleVerifier.Verify(path, trusted: null, sink: null, cancellationToken);
         if (!check.Ok)
@@ -15,18 +15,24 @@ public static class BundleSigner
             var first = check.Failures[0];
             throw new KargoException($"{path} does not verify, so it is not signed: {first.Entry}: {first.Problem}");
         }
-        var inventory = check.Inventory! with { Signer = null };
-        var files = BundleFiles.Locate(path);
-        var skip = EntryLength(Inventory.EntryName, check.InventoryBytes!.Length)
+        var oldHead = EntryLength(Inventory.EntryName, check.InventoryBytes!.Length)
             + (check.SignatureBytes is { } old ? EntryLength(Inventory.SignatureEntryName, old.Length) : 0);
+        var signedInventory = (check.Inventory! with { Signer = key.Fingerprint }).ToBytes();
+        return await RewriteAsync(BundleFiles.Locate(path), oldHead, signedInventory, key, cancellationToken);
+    }
 
-        using var source = files.OpenRead();
-        Skip(source, skip);
+    /// <summary>
+    /// Writes the new inventory and signature, then the bundle's bytes after its old head, into new
+    /// files that replace the old ones only when all is written: a cancelled copy leaves the bundle as it was.
+    /// </summary>
+    internal static async Task<IReadOnlyList<string>> RewriteAsync(BundleFiles files, long oldHead, byte[] signedInventory, SigningKey key, CancellationToken cancellationToken)
+    {
+        await using var source = files.OpenRead();
+        await SkipAsync(source, oldHead, cancellationToken);
         using var output = new PartedWriteStream(files.Name, files.IsSplit ? files.Sizes[0] : null);
-        var signedBytes = (inventory with { Signer = key.Fingerprint }).ToBytes();
-        WriteSmall(output, Inventory.EntryName, signedBytes);
-        WriteSmall(output, Inventory.SignatureEntryName, key.Sign(signedBytes));
-        source.CopyTo(output, 1 << 20);
+        WriteSmall(output, Inventory.EntryName, signedInventory);
+        WriteSmall(output, Inventory.SignatureEntryName, key.Sign(signedInventory));
+        await source.CopyToAsync(output, 1 << 20, cancellationToken);
         output.Commit();
         return output.Files;
     }
@@ -34,12 +40,12 @@ public static class BundleSigner
     private static long EntryLength(string name, long size) => TarHeaders.ForFile(name, size, BundleItem.RegularMode).Length + size + TarHeaders.PaddingAfter(size);
 
     /// <summary>Reads and drops exactly <paramref name="count"/> bytes.</summary>
-    private static void Skip(Stream source, long count)
+    private static async Task SkipAsync(Stream source, long count, CancellationToken cancellationToken)
     {
         var buffer = new byte[81920];
         while (count > 0)
         {
-            var read = source.Read(buffer, 0, (int)Math.Min(buffer.Length, count));
+            var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), cancellationToken);
             if (read == 0)
             {
                 throw new KargoException("the bundle ended early");

@@ -61,48 +61,79 @@ internal sealed class ReadAheadStream : ReadOnlyStream
         }
     }
 
+    /// <summary>The synchronous read blocks until the background task has filled the next buffer.</summary>
     public override int Read(Span<byte> buffer)
     {
         if (buffer.Length == 0 || _ended)
         {
             return 0;
         }
-        if (_current.Buffer is null || _current.Offset == _current.Length)
+        if (NeedsChunk && !Accept(NextChunkAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()))
         {
-            if (_current.Buffer is not null)
-            {
-                _empty.Writer.TryWrite(_current.Buffer);
-            }
-            (byte[] Buffer, int Length) next;
-            try
-            {
-                next = _filled.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
-            }
-            catch (ChannelClosedException e) when (e.InnerException is { } failure)
-            {
-                // The disk read failed on the background task: report that failure, not the channel's.
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-                throw;
-            }
-            if (next.Length == 0)
-            {
-                _ended = true;
-                return 0;
-            }
-            _current = (next.Buffer, next.Length, 0);
+            return 0;
         }
+        return CopyOut(buffer);
+    }
+
+    /// <summary>Waits for the next buffer without holding a thread, and stops waiting when the caller cancels.</summary>
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.Length == 0 || _ended)
+        {
+            return 0;
+        }
+        if (NeedsChunk && !Accept(await NextChunkAsync(cancellationToken)))
+        {
+            return 0;
+        }
+        return CopyOut(buffer.Span);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private bool NeedsChunk => _current.Buffer is null || _current.Offset == _current.Length;
+
+    /// <summary>Hands the used buffer back to the reader task and takes the next filled one.</summary>
+    private async ValueTask<(byte[] Buffer, int Length)> NextChunkAsync(CancellationToken cancellationToken)
+    {
+        if (_current.Buffer is not null)
+        {
+            _empty.Writer.TryWrite(_current.Buffer);
+            _current = default;
+        }
+        try
+        {
+            return await _filled.Reader.ReadAsync(cancellationToken);
+        }
+        catch (ChannelClosedException e) when (e.InnerException is { } failure)
+        {
+            // The disk read failed on the background task: report that failure, not the channel's.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            throw;
+        }
+    }
+
+    /// <summary>Makes <paramref name="next"/> the current buffer; false at the end of the stream.</summary>
+    private bool Accept((byte[] Buffer, int Length) next)
+    {
+        if (next.Length == 0)
+        {
+            _ended = true;
+            return false;
+        }
+        _current = (next.Buffer, next.Length, 0);
+        return true;
+    }
+
+    private int CopyOut(Span<byte> buffer)
+    {
         var count = Math.Min(buffer.Length, _current.Length - _current.Offset);
         _current.Buffer.AsSpan(_current.Offset, count).CopyTo(buffer);
         _current.Offset += count;
         _position += count;
         return count;
     }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Read(buffer.Span));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(buffer.AsSpan(offset, count)));
 
     /// <summary>Bytes handed to the consumer so far: where in the bundle it is.</summary>
     public override long Position { get => _position; set => throw new NotSupportedException(); }

@@ -115,6 +115,23 @@ public sealed class SigningTests(SignedBundleFixture bundles) : IClassFixture<Si
     }
 
     [Fact]
+    public async Task A_sign_cancelled_while_copying_leaves_the_bundle_as_it_was_and_no_temporary_files()
+    {
+        var copy = bundles.CopyOf(bundles.Unsigned, _dir);
+        var before = File.ReadAllBytes(copy);
+        var inventory = FirstEntry(copy);
+        using var key = SigningKey.Load(bundles.Key, null);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            BundleSigner.RewriteAsync(BundleFiles.Locate(copy), 512 + Padded(inventory.Length), inventory, key, cancelled.Token));
+
+        Assert.Equal(before, File.ReadAllBytes(copy));
+        Assert.Equal([copy], Directory.GetFiles(Path.GetDirectoryName(copy)!));
+    }
+
+    [Fact]
     public async Task Skipping_the_signature_is_possible_but_said_loudly()
     {
         var result = AssertOk(await OfflineAsync("verify", bundles.Unsigned, "--insecure-skip-signature"));
@@ -141,6 +158,13 @@ public sealed class SigningTests(SignedBundleFixture bundles) : IClassFixture<Si
     }
 
     private static int Padded(int size) => (size + 511) / 512 * 512;
+
+    private static byte[] FirstEntry(string bundle)
+    {
+        using var file = File.OpenRead(bundle);
+        using var tar = new System.Formats.Tar.TarReader(file);
+        return BuildTests.ReadAll(tar.GetNextEntry()!.DataStream!);
+    }
 
     internal static (byte[] Inventory, byte[] Signature) FirstTwoEntries(string bundle)
     {
