@@ -261,10 +261,10 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
     {
         try
         {
-            var writing = Phases?.Begin("build", inventory.TotalSize);
+            var writing = Phases?.Begin(PhaseNames.Build, inventory.TotalSize);
             var written = await BundleWriter.WriteAsync(output, split, inventory, key, items, writing is null ? Progress : new BothProgress(Progress, writing), stop.Token);
             var totals = await downloads.Completion;
-            Phases?.Complete("build");
+            Phases?.Complete(PhaseNames.Build);
             return (written, totals);
         }
         catch

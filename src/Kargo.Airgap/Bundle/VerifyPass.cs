@@ -55,7 +55,7 @@ internal sealed class VerifyPass : IDisposable
         {
             if (ReadHead() && CheckSignature() && ReadInventory() && CheckSize() && !headOnly)
             {
-                _progress = _phases?.Begin("verify", _inventory!.TotalSize);
+                _progress = _phases?.Begin(PhaseNames.Verify, _inventory!.TotalSize);
                 if (CheckEntries())
                 {
                     CheckEnd();
@@ -76,7 +76,7 @@ internal sealed class VerifyPass : IDisposable
         }
         if (_progress is not null)
         {
-            _phases?.Complete("verify");
+            _phases?.Complete(PhaseNames.Verify);
         }
         return new VerifyReport
         {

@@ -36,14 +36,14 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
     public async Task<IReadOnlyList<PushedImage>> PushAllAsync(Action<PushedImage>? onImage, CancellationToken cancellationToken)
     {
         var results = new List<PushedImage>();
-        _progress = Phases?.Begin("push", catalog.Repositories.Sum(r => r.Blobs.Sum(d => new FileInfo(catalog.Layout.BlobPath(d)).Length)));
+        _progress = Phases?.Begin(PhaseNames.Push, catalog.Repositories.Sum(r => r.Blobs.Sum(d => new FileInfo(catalog.Layout.BlobPath(d)).Length)));
         foreach (var repository in catalog.Repositories)
         {
             var result = await PushAsync(repository, cancellationToken);
             onImage?.Invoke(result);
             results.Add(result);
         }
-        Phases?.Complete("push");
+        Phases?.Complete(PhaseNames.Push);
         return results;
     }
 
