@@ -4,8 +4,9 @@ namespace Kargo.Airgap.Build;
 
 /// <summary>
 /// The small install.sh written beside a bundle that carries kargo-offline: it checks the signature
-/// with openssl, then the binary's sha256 against the signed inventory, and only then runs it.
-/// The stick is all the node needs.
+/// with openssl, then the binary's sha256 against the one written into the script and, as a value,
+/// in the signed inventory, and only then runs it. It never parses JSON, so no layout of the
+/// inventory's text can mislead it. The stick is all the node needs.
 /// </summary>
 public static class InstallScript
 {
@@ -34,7 +35,8 @@ public static class InstallScript
         #   tar -xf {{bundleFile}} --occurrence=1 kargo-bundle.json kargo-bundle.json.sig     (in parts: cat {{bundleFile}}.??? | tar -xf - …)
         #   base64 -d kargo-bundle.json.sig > sig.der
         #   openssl dgst -sha256 -verify builder.pub -signature sig.der kargo-bundle.json
-        #   grep -A2 '"bin/linux-amd64/kargo-offline"' kargo-bundle.json                      (the sha256 the binary must have)
+        #   tar -xf {{bundleFile}} --occurrence=1 bin/linux-amd64/kargo-offline && sha256sum bin/linux-amd64/kargo-offline
+        #   (it must be the "want" named for the node's machine below, which kargo-bundle.json lists too)
         set -eu
         here=$(cd "$(dirname "$0")" && pwd)
         bundle="$here/{{bundleFile}}"
@@ -54,10 +56,14 @@ public static class InstallScript
           exit 2
         fi
         case $(uname -m) in
-          x86_64|amd64) arch=amd64 ;;
-          aarch64|arm64) arch=arm64 ;;
+          x86_64|amd64) arch=amd64; want={{Sha256Of(inventory, "amd64")}} ;;
+          aarch64|arm64) arch=arm64; want={{Sha256Of(inventory, "arm64")}} ;;
           *) echo "this node is $(uname -m); the bundle carries kargo-offline for {{string.Join(", ", inventory.Platforms)}}" >&2; exit 1 ;;
         esac
+        if [ -z "$want" ]; then
+          echo "the bundle carries no kargo-offline for linux/$arch; it carries one for {{string.Join(", ", CarriedArchitectures(inventory))}}" >&2
+          exit 1
+        fi
         entry="bin/linux-$arch/kargo-offline"
         read_bundle() {
           if [ -f "$bundle" ]; then cat "$bundle"; else cat "$bundle".[0-9][0-9][0-9]; fi
@@ -83,10 +89,13 @@ public static class InstallScript
           fi
           echo "signature verified with $verified" >&2
         fi
-        want=$(grep -A2 "\"path\": \"$entry\"" "$work/kargo-bundle.json" | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p')
         got=$(sha256sum "$work/$entry" | cut -d' ' -f1)
-        if [ -z "$want" ] || [ "$want" != "$got" ]; then
-          echo "$entry hashes to $got but the inventory says ${want:-nothing}: nothing was run" >&2
+        if [ "$got" != "$want" ]; then
+          echo "$entry hashes to $got but the bundle was built with $want: nothing was run" >&2
+          exit 1
+        fi
+        if ! grep -q -F "\"$got\"" "$work/kargo-bundle.json"; then
+          echo "$entry hashes to $got, which the bundle's inventory does not list: nothing was run" >&2
           exit 1
         fi
         chmod 0755 "$work/$entry"
@@ -95,4 +104,11 @@ public static class InstallScript
         exit $status
 
         """;
+
+    /// <summary>The sha256 of the kargo-offline carried for an architecture, or nothing.</summary>
+    private static string? Sha256Of(Inventory inventory, string architecture) =>
+        inventory.Entries.FirstOrDefault(e => e.Path == OfflineBinaries.EntryFor(architecture))?.Sha256;
+
+    private static IEnumerable<string> CarriedArchitectures(Inventory inventory) =>
+        new[] { "amd64", "arm64" }.Where(a => Sha256Of(inventory, a) is not null).Select(a => $"linux/{a}");
 }

@@ -55,6 +55,31 @@ public sealed class PublishedBinaryTests(PublishedOffline published) : RegistryT
     }
 
     [Fact]
+    public async Task Install_sh_runs_nothing_when_the_carried_binary_was_altered_under_a_good_signature()
+    {
+        var script = await BuildWithBinaryAsync();
+        var (inventory, signature) = SigningTests.FirstTwoEntries(Work.Output);
+        var binaryAt = 512 + Padded(inventory.Length) + 512 + Padded(signature.Length) + 512;
+        var binary = File.ReadAllBytes(published.Binary);
+        using (var bundle = File.Open(Work.Output, FileMode.Open, FileAccess.ReadWrite))
+        {
+            var original = new byte[64];
+            bundle.Position = binaryAt + 4096;
+            bundle.ReadExactly(original);
+            Assert.Equal(binary.AsSpan(4096, 64).ToArray(), original);
+            bundle.Position = binaryAt + 4096;
+            bundle.WriteByte((byte)(original[0] ^ 0x01));
+        }
+
+        var result = await published.RunBareAsync("sh", script, "--pub", Work["keys/builder.pub"], "--root", Work["node"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("signature verified with", result.Stderr);
+        Assert.Contains($"but the bundle was built with {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(binary))}: nothing was run", result.Stderr);
+        Assert.False(Directory.Exists(Work["node"]));
+    }
+
+    [Fact]
     public async Task Install_sh_runs_nothing_when_the_signature_is_not_the_trusted_keys()
     {
         var script = await BuildWithBinaryAsync();
@@ -69,4 +94,6 @@ public sealed class PublishedBinaryTests(PublishedOffline published) : RegistryT
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("--pub KEY.pub", missing.Stderr);
     }
+
+    private static int Padded(int size) => (size + 511) / 512 * 512;
 }
