@@ -157,76 +157,20 @@ public sealed class OciLayout
         var partial = Path.Combine(ingest, partialName + ".partial");
 
         var file = await OpenPartialAsync(partial, cancellationToken);
-        if (expected is { } known && (size is { } length0 ? Contains(known, length0) : File.Exists(BlobPath(known))))
+        if (expected is { } known && await FetchedMeanwhileAsync(file, partial, known, size))
         {
-            // Another process fetched it while this one waited: nothing to do.
-            var empty = file.Length == 0;
-            await file.DisposeAsync();
-            if (empty)
-            {
-                File.Delete(partial);
-            }
             return (known, new FileInfo(BlobPath(known)).Length, default);
         }
 
-        long resumedFrom = 0;
-        long transferred = 0;
+        BlobWriteResult result;
         Digest actual;
-        KargoException? refused = null;
+        KargoException? refused;
         using (file)
         using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
-            if (file.Length > (size ?? long.MaxValue) || await HashExistingAsync(file, hash, cancellationToken) == 0)
-            {
-                hash.GetHashAndReset();
-                file.SetLength(0);
-            }
-            for (var attempt = 0; ; attempt++)
-            {
-                var start = file.Length;
-                if (start == size && attempt == 0 && start > 0)
-                {
-                    break; // an earlier run got every byte but was stopped before the rename
-                }
-                try
-                {
-                    using var source = await open(start, cancellationToken);
-                    if (source.Offset != start)
-                    {
-                        // The server sent the whole content: start over so the hash covers every byte once.
-                        hash.GetHashAndReset();
-                        file.SetLength(0);
-                        start = 0;
-                    }
-                    else if (start > 0)
-                    {
-                        resumedFrom = start;
-                    }
-                    try
-                    {
-                        await CopyAsync(source.Content, file, hash, size, what, progress, cancellationToken);
-                    }
-                    finally
-                    {
-                        transferred += file.Length - start;
-                    }
-                    break;
-                }
-                catch (Exception e) when (IsTransient(e) && attempt < MidStreamRetries && !cancellationToken.IsCancellationRequested)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 << attempt), cancellationToken);
-                }
-            }
-
-            if (size is { } declared && file.Length != declared)
-            {
-                refused = new KargoException($"{what}: received {file.Length} bytes, expected {declared}");
-            }
+            result = await TransferAsync(file, hash, size, what, open, progress, cancellationToken);
             actual = Digest.FromSha256(hash.GetHashAndReset());
-            if (refused is null && expected is { } wanted && actual != wanted)
-            {
-                refused = new DigestMismatchException(wanted, actual);
-            }
+            refused = Refusal(what, file.Length, size, expected, actual);
         }
         if (refused is not null)
         {
@@ -236,8 +180,79 @@ public sealed class OciLayout
         }
         var length = new FileInfo(partial).Length;
         File.Move(partial, BlobPath(actual), overwrite: true);
-        return (actual, length, new BlobWriteResult(transferred, resumedFrom));
+        return (actual, length, result);
     }
+
+    /// <summary>Another process fetched the content while this one waited for the partial file's lock: nothing to do.</summary>
+    private async Task<bool> FetchedMeanwhileAsync(FileStream file, string partial, Digest known, long? size)
+    {
+        if (!(size is { } length ? Contains(known, length) : File.Exists(BlobPath(known))))
+        {
+            return false;
+        }
+        var empty = file.Length == 0;
+        await file.DisposeAsync();
+        if (empty)
+        {
+            File.Delete(partial);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Hashes what the partial file already holds, then copies the rest into it, opening the
+    /// source again from where a dropped stream stopped.
+    /// </summary>
+    private static async Task<BlobWriteResult> TransferAsync(FileStream file, IncrementalHash hash, long? size, string what,
+        OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        if (file.Length > (size ?? long.MaxValue) || await HashExistingAsync(file, hash, cancellationToken) == 0)
+        {
+            hash.GetHashAndReset();
+            file.SetLength(0);
+        }
+        long resumedFrom = 0;
+        long transferred = 0;
+        for (var attempt = 0; ; attempt++)
+        {
+            var start = file.Length;
+            if (start == size && attempt == 0 && start > 0)
+            {
+                return default; // an earlier run got every byte but was stopped before the rename
+            }
+            try
+            {
+                using var source = await open(start, cancellationToken);
+                if (source.Offset != start)
+                {
+                    // The server sent the whole content: start over so the hash covers every byte once.
+                    hash.GetHashAndReset();
+                    file.SetLength(0);
+                    start = 0;
+                }
+                resumedFrom = start > 0 ? start : resumedFrom;
+                try
+                {
+                    await CopyAsync(source.Content, file, hash, size, what, progress, cancellationToken);
+                }
+                finally
+                {
+                    transferred += file.Length - start;
+                }
+                return new BlobWriteResult(transferred, resumedFrom);
+            }
+            catch (Exception e) when (IsTransient(e) && attempt < MidStreamRetries && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 << attempt), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Why the received content is refused, or null when it is what was asked for.</summary>
+    private static KargoException? Refusal(string what, long received, long? size, Digest? expected, Digest actual) =>
+        size is { } declared && received != declared ? new KargoException($"{what}: received {received} bytes, expected {declared}")
+        : expected is { } wanted && actual != wanted ? new DigestMismatchException(wanted, actual)
+        : null;
 
     /// <summary>EWOULDBLOCK: .NET takes FileShare.None as an flock another open file holds.</summary>
     private const int LockedElsewhere = 11;
