@@ -77,30 +77,26 @@ public sealed class OciLayout
     }
 
     /// <summary>Stores a stream of unknown digest (a layer read from an engine): hashed as it is written, named by its digest.</summary>
-    public async Task<Descriptor> PutBlobAsync(Stream content, string mediaType, CancellationToken cancellationToken)
+    public Task<Descriptor> PutBlobAsync(Stream content, string mediaType, CancellationToken cancellationToken) =>
+        PutBlobAsync(mediaType, (target, token) => content.CopyToAsync(target, 1 << 20, token), cancellationToken);
+
+    /// <summary>
+    /// Stores what <paramref name="write"/> produces (a tar made here): written under a temporary
+    /// name while hashed, then renamed to its digest, so a stopped write leaves no blob behind.
+    /// </summary>
+    public async Task<Descriptor> PutBlobAsync(string mediaType, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
-        var ingest = Path.Combine(Root, "ingest");
-        Directory.CreateDirectory(ingest);
-        var temp = Path.Combine(ingest, $"put-{Guid.NewGuid():N}.partial");
+        Directory.CreateDirectory(IngestFolder);
+        var temp = Path.Combine(IngestFolder, $"put-{Guid.NewGuid():N}.partial");
         try
         {
-            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
-            long size = 0;
-            try
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size;
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            await using (var hashing = new HashingWriteStream(file, hash))
             {
-                await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-                int read;
-                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    hash.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                    size += read;
-                }
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                await write(hashing, cancellationToken);
+                size = hashing.Written;
             }
             var digest = Digest.FromSha256(hash.GetHashAndReset());
             Directory.CreateDirectory(Path.GetDirectoryName(BlobPath(digest))!);
@@ -112,6 +108,31 @@ public sealed class OciLayout
             File.Delete(temp);
         }
     }
+
+    /// <summary>A blob made here from other content, found again by a key naming that content (see <see cref="RememberDerived"/>).</summary>
+    public Descriptor? Derived(string madeFrom, string mediaType)
+    {
+        var note = DerivedNote(madeFrom);
+        if (File.Exists(note) && Digest.TryParse(File.ReadAllText(note).Trim(), out var known) && new FileInfo(BlobPath(known)) is { Exists: true } blob)
+        {
+            return new Descriptor { MediaType = mediaType, Digest = known, Size = blob.Length };
+        }
+        return null;
+    }
+
+    /// <summary>Notes which blob was made from the content <paramref name="madeFrom"/> names, so the next build skips making it.</summary>
+    public void RememberDerived(string madeFrom, Digest digest)
+    {
+        Directory.CreateDirectory(IngestFolder);
+        AtomicFile.WriteAllBytes(DerivedNote(madeFrom), System.Text.Encoding.ASCII.GetBytes(digest.ToString()));
+    }
+
+    private string IngestFolder => Path.Combine(Root, "ingest");
+
+    private string DerivedNote(string madeFrom) =>
+        madeFrom.Length > 0 && madeFrom[0] != '.' && madeFrom.IndexOfAny(['/', '\0']) < 0
+            ? Path.Combine(IngestFolder, madeFrom + ".digest")
+            : throw new ArgumentException($"'{madeFrom}' is not a file name", nameof(madeFrom));
 
     public void WriteIndex(IEnumerable<Descriptor> manifests)
     {
@@ -152,9 +173,8 @@ public sealed class OciLayout
     private async Task<(Digest Digest, long Size, BlobWriteResult Result)> IngestCoreAsync(string partialName, long? size, Digest? expected, string what,
         OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var ingest = Path.Combine(Root, "ingest");
-        Directory.CreateDirectory(ingest);
-        var partial = Path.Combine(ingest, partialName + ".partial");
+        Directory.CreateDirectory(IngestFolder);
+        var partial = Path.Combine(IngestFolder, partialName + ".partial");
 
         var file = await OpenPartialAsync(partial, cancellationToken);
         if (expected is { } known && await FetchedMeanwhileAsync(file, partial, known, size))

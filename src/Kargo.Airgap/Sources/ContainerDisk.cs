@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Kargo.Airgap.Oci;
@@ -63,42 +62,25 @@ public static class ContainerDisk
         return new ImagePlan(image.Image.WithDigest(top.Digest), top, platforms, all, blobs.DistinctBy(b => b.Digest).ToList());
     }
 
-    /// <summary>The layer, from the cache when this disk was wrapped before (a small note records its digest).</summary>
+    /// <summary>The layer, from the cache when this disk was wrapped before (the cache remembers what it made from which disk).</summary>
     private static async Task<Descriptor> LayerAsync(OciLayout cache, SpecVmImage image, string diskPath, string diskSha256, CancellationToken cancellationToken)
     {
-        var note = Path.Combine(cache.Root, "ingest", $"containerdisk-{diskSha256}-{image.FileName}.digest");
-        if (File.Exists(note) && Digest.TryParse(File.ReadAllText(note).Trim(), out var known) && File.Exists(cache.BlobPath(known)))
+        var madeFrom = $"containerdisk-{diskSha256}-{image.FileName}";
+        if (cache.Derived(madeFrom, LayerMediaType) is { } known)
         {
-            return new Descriptor { MediaType = LayerMediaType, Digest = known, Size = new FileInfo(cache.BlobPath(known)).Length };
+            return known;
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(note)!);
-        var temp = Path.Combine(cache.Root, "ingest", $"layer-{Guid.NewGuid():N}.partial");
-        try
+        var layer = await cache.PutBlobAsync(LayerMediaType, async (target, token) =>
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long size;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            await using (var hashing = new HashingStream(file, hash))
-            {
-                await using (var tar = new TarWriter(hashing, TarEntryFormat.Gnu, leaveOpen: true))
-                {
-                    await tar.WriteEntryAsync(Entry(TarEntryType.Directory, "disk/", 0b111_101_101), cancellationToken);
-                    await using var disk = File.OpenRead(diskPath);
-                    var entry = Entry(TarEntryType.RegularFile, $"disk/{image.FileName}", 0b110_100_100);
-                    entry.DataStream = disk;
-                    await tar.WriteEntryAsync(entry, cancellationToken);
-                }
-                size = hashing.Written;
-            }
-            var digest = Digest.FromSha256(hash.GetHashAndReset());
-            File.Move(temp, cache.BlobPath(digest), overwrite: true);
-            AtomicFile.WriteAllBytes(note, Encoding.ASCII.GetBytes(digest.ToString()));
-            return new Descriptor { MediaType = LayerMediaType, Digest = digest, Size = size };
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+            await using var tar = new TarWriter(target, TarEntryFormat.Gnu, leaveOpen: true);
+            await tar.WriteEntryAsync(Entry(TarEntryType.Directory, "disk/", 0b111_101_101), token);
+            await using var disk = File.OpenRead(diskPath);
+            var entry = Entry(TarEntryType.RegularFile, $"disk/{image.FileName}", 0b110_100_100);
+            entry.DataStream = disk;
+            await tar.WriteEntryAsync(entry, token);
+        }, cancellationToken);
+        cache.RememberDerived(madeFrom, layer.Digest);
+        return layer;
     }
 
     private static GnuTarEntry Entry(TarEntryType type, string name, int mode) => new(type, name)
@@ -114,47 +96,4 @@ public static class ContainerDisk
     };
 
     private static Descriptor Put(OciLayout cache, string mediaType, JsonObject json) => cache.PutBlob(mediaType, Encoding.UTF8.GetBytes(json.ToJsonString()));
-
-    /// <summary>Passes writes through while hashing them and counting bytes.</summary>
-    private sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
-    {
-        public long Written { get; private set; }
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.AppendData(buffer);
-            inner.Write(buffer);
-            Written += buffer.Length;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            hash.AppendData(buffer.Span);
-            await inner.WriteAsync(buffer, cancellationToken);
-            Written += buffer.Length;
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => Written;
-        public override long Position { get => Written; set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Flush();
-            }
-            base.Dispose(disposing);
-        }
-    }
 }

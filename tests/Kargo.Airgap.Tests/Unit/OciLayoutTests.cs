@@ -98,4 +98,40 @@ public sealed class OciLayoutTests : IDisposable
         Assert.Contains("more than the 5000 bytes", error.Message);
         Assert.False(File.Exists(layout.BlobPath(descriptor.Digest)));
     }
+
+    [Fact]
+    public async Task Content_made_here_is_stored_by_its_digest_and_found_again_by_what_it_was_made_from()
+    {
+        var layout = new OciLayout(_dir.Path).EnsureCreated();
+        var content = Content(2 << 20);
+        Assert.Null(layout.Derived("disk-abc", "application/x-test"));
+
+        var made = await layout.PutBlobAsync("application/x-test", (target, token) => target.WriteAsync(content, token).AsTask(), default);
+        layout.RememberDerived("disk-abc", made.Digest);
+
+        Assert.Equal(Digest.Compute(content), made.Digest);
+        Assert.Equal(content.Length, made.Size);
+        Assert.Equal(content, layout.ReadBlob(made.Digest));
+        Assert.Equal(made, layout.Derived("disk-abc", "application/x-test"));
+        Assert.Throws<ArgumentException>(() => layout.RememberDerived("../escape", made.Digest));
+
+        // A blob removed from the cache is made again, not trusted from the note.
+        File.Delete(layout.BlobPath(made.Digest));
+        Assert.Null(layout.Derived("disk-abc", "application/x-test"));
+    }
+
+    [Fact]
+    public async Task A_producer_that_fails_midway_leaves_no_blob_and_no_temporary_file()
+    {
+        var layout = new OciLayout(_dir.Path).EnsureCreated();
+
+        await Assert.ThrowsAsync<IOException>(() => layout.PutBlobAsync("application/x-test", async (target, token) =>
+        {
+            await target.WriteAsync(Content(4096), token);
+            throw new IOException("the disk went away");
+        }, default));
+
+        Assert.Empty(Directory.GetFiles(_dir["blobs/sha256"]));
+        Assert.Empty(Directory.GetFiles(_dir["ingest"]));
+    }
 }
