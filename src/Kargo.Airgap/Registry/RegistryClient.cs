@@ -320,6 +320,8 @@ public sealed class RegistryClient : IDisposable
     {
         // Shared by every caller, so it runs on no caller's token: one cancelled request must not cancel the choice for the rest.
         var choice = _endpoints.GetOrAdd(registry, host => ChooseEndpointAsync(host, CancellationToken.None));
+        // A cancelled caller stops here even when the choice is already made.
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
             return await choice.WaitAsync(cancellationToken);
