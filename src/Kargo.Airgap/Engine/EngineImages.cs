@@ -122,13 +122,7 @@ public sealed class EngineImages(Uri engine, OciLayout cache, IEnumerable<SpecIm
         var config = cache.PutBlob(MediaTypes.OciConfig, configBytes);
         var layers = layerNames.Select(l => stored.TryGetValue(Resolve(l, links), out var layer) ? layer : throw new KargoException($"{name}: the engine's archive names layer {l} but does not hold it")).ToList();
         CheckDiffIds(name, configBytes, layers);
-        var manifest = cache.PutBlob(MediaTypes.OciManifest, JsonSerializer.SerializeToUtf8Bytes(new JsonObject
-        {
-            ["schemaVersion"] = 2,
-            ["mediaType"] = MediaTypes.OciManifest,
-            ["config"] = config.ToManifestEntry(),
-            ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)l.ToManifestEntry())]),
-        }));
+        var manifest = cache.PutBlob(MediaTypes.OciManifest, ManifestDocument.ManifestBytes(config, layers));
         var platform = PlatformOf(name, configBytes);
         var plan = new ImagePlan(reference.WithDigest(manifest.Digest), manifest, [platform], [manifest], [config, .. layers.DistinctBy(l => l.Digest)]);
         return (plan, platform);

@@ -22,10 +22,6 @@ public sealed record Descriptor
     [JsonPropertyName("annotations")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public SortedDictionary<string, string>? Annotations { get; init; }
-
-    /// <summary>The three fields a manifest lists for its config and layers, for manifests built here.</summary>
-    public System.Text.Json.Nodes.JsonObject ToManifestEntry() =>
-        new() { ["mediaType"] = MediaType, ["digest"] = Digest.ToString(), ["size"] = Size };
 }
 
 /// <summary>Digests travel as their text form in every JSON document.</summary>

@@ -83,6 +83,24 @@ public sealed class ManifestDocument
         return JsonSerializer.SerializeToUtf8Bytes(node, OciJsonContext.Default.JsonObject);
     }
 
+    /// <summary>The bytes of an OCI image manifest made here (an engine's image, a containerDisk).</summary>
+    public static byte[] ManifestBytes(Descriptor config, IEnumerable<Descriptor> layers) =>
+        JsonSerializer.SerializeToUtf8Bytes(new ManifestJson
+        {
+            SchemaVersion = 2,
+            MediaType = MediaTypes.OciManifest,
+            Config = Listed(config),
+            Layers = [.. layers.Select(Listed)],
+        }, OciWireJsonContext.Default.ManifestJson);
+
+    /// <summary>The bytes of an OCI index made here over platform manifests (each descriptor with its platform).</summary>
+    public static byte[] IndexBytes(IEnumerable<Descriptor> manifests) =>
+        JsonSerializer.SerializeToUtf8Bytes(new ManifestJson { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = [.. manifests] }, OciWireJsonContext.Default.ManifestJson);
+
+    /// <summary>A manifest lists its config and layers by media type, digest and size only.</summary>
+    private static Descriptor Listed(Descriptor blob) => blob with { Platform = null, Annotations = null };
+
+    /// <summary>A manifest or index as JSON: read from anywhere, written for what is made here.</summary>
     internal sealed class ManifestJson
     {
         [JsonPropertyName("schemaVersion")]
@@ -92,12 +110,15 @@ public sealed class ManifestDocument
         public string? MediaType { get; set; }
 
         [JsonPropertyName("config")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public Descriptor? Config { get; set; }
 
         [JsonPropertyName("layers")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public List<Descriptor>? Layers { get; set; }
 
         [JsonPropertyName("manifests")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public List<Descriptor>? Manifests { get; set; }
     }
 }

@@ -30,34 +30,12 @@ public static class ContainerDisk
         var blobs = new List<Descriptor> { layer };
         foreach (var platform in platforms)
         {
-            var config = Put(cache, MediaTypes.OciConfig, new JsonObject
-            {
-                ["architecture"] = platform.Architecture,
-                ["os"] = platform.Os,
-                ["config"] = new JsonObject(),
-                ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = new JsonArray(layer.Digest.ToString()) },
-            });
+            var config = cache.PutBlob(MediaTypes.OciConfig, ImageConfigJson.Bytes(platform, [layer.Digest]));
             blobs.Add(config);
-            var manifest = Put(cache, MediaTypes.OciManifest, new JsonObject
-            {
-                ["schemaVersion"] = 2,
-                ["mediaType"] = MediaTypes.OciManifest,
-                ["config"] = config.ToManifestEntry(),
-                ["layers"] = new JsonArray(layer.ToManifestEntry()),
-            });
+            var manifest = cache.PutBlob(MediaTypes.OciManifest, ManifestDocument.ManifestBytes(config, [layer]));
             manifests.Add(manifest with { Platform = platform });
         }
-        var top = manifests.Count == 1 ? manifests[0] with { Platform = null } : Put(cache, MediaTypes.OciIndex, new JsonObject
-        {
-            ["schemaVersion"] = 2,
-            ["mediaType"] = MediaTypes.OciIndex,
-            ["manifests"] = new JsonArray([.. manifests.Select(m =>
-            {
-                var entry = m.ToManifestEntry();
-                entry["platform"] = new JsonObject { ["architecture"] = m.Platform!.Architecture, ["os"] = m.Platform.Os };
-                return (JsonNode)entry;
-            })]),
-        });
+        var top = manifests.Count == 1 ? manifests[0] with { Platform = null } : cache.PutBlob(MediaTypes.OciIndex, ManifestDocument.IndexBytes(manifests));
         var all = manifests.Count == 1 ? [top] : manifests.Prepend(top).ToList();
         return new ImagePlan(image.Image.WithDigest(top.Digest), top, platforms, all, blobs.DistinctBy(b => b.Digest).ToList());
     }
