@@ -84,27 +84,21 @@ internal static class BuildCommand
     private static string BuildJson(BuildReport report, string? signer)
     {
         var inventory = report.Inventory;
-        return JsonOutput.Of(writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("bundle", report.BundlePath);
-            writer.WriteStartArray("files");
-            report.Files.ToList().ForEach(writer.WriteStringValue);
-            writer.WriteEndArray();
-            writer.WriteString("name", inventory.Name);
-            writer.WriteString("version", inventory.Version);
-            writer.WriteNumber("images", inventory.Images.Count);
-            writer.WriteNumber("entries", inventory.Entries.Count);
-            writer.WriteNumber("bytes", inventory.TotalSize);
-            writer.WriteString("signature", signer is null ? "unsigned" : "signed");
-            writer.WriteString("signer", signer);
-            DiffBaseJson.Write(writer, inventory.Base);
-            writer.WriteNumber("blobsFetched", report.BlobsFetched);
-            writer.WriteNumber("bytesFetched", report.BytesFetched);
-            writer.WriteNumber("blobsCached", report.BlobsCached);
-            writer.WriteString("installScript", report.InstallScript);
-            writer.WriteEndObject();
-        });
+        return JsonOutput.Of(new BuildJson(
+            report.BundlePath,
+            report.Files,
+            inventory.Name,
+            inventory.Version,
+            inventory.Images.Count,
+            inventory.Entries.Count,
+            inventory.TotalSize,
+            signer is null ? "unsigned" : "signed",
+            signer,
+            DiffBaseJson.Of(inventory.Base),
+            report.BlobsFetched,
+            report.BytesFetched,
+            report.BlobsCached,
+            report.InstallScript), BundleCliJson.Default.BuildJson);
     }
 
     /// <summary>dist/bin/ when this is a published kargo-bundle in dist/bin/RID/ (no kargo-bundle.dll beside it).</summary>

@@ -66,66 +66,19 @@ internal static partial class InspectCommand
     private static string Json(BundleSummary summary)
     {
         var inventory = summary.Inventory;
-        return JsonOutput.Of(writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("name", inventory.Name);
-            writer.WriteString("version", inventory.Version);
-            DiffBaseJson.Write(writer, inventory.Base);
-            writer.WriteStartArray("platforms");
-            inventory.Platforms.ToList().ForEach(writer.WriteStringValue);
-            writer.WriteEndArray();
-            writer.WriteStartArray("components");
-            foreach (var component in inventory.Components ?? [])
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name", component.Name);
-                writer.WriteString("version", component.Version);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteStartArray("files");
-            foreach (var entry in inventory.Entries.Where(e => !BundleLayout.IsIn(e.Path, BundleLayout.OciFolder) && !BundleLayout.IsIn(e.Path, BundleLayout.SpecFolder)))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("path", entry.Path);
-                writer.WriteNumber("size", entry.Size);
-                writer.WriteString("sha256", entry.Sha256);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            // One vocabulary with verify, build and sign: "signature" says what there is, "signer" whose key (inspect checks no key).
-            writer.WriteString("signature", summary.Signed ? "signed" : "unsigned");
-            if (summary.Signed && inventory.Signer is not null)
-            {
-                writer.WriteString("signer", inventory.Signer);
-            }
-            writer.WriteStartArray("images");
-            foreach (var image in inventory.Images)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("reference", image.Reference);
-                writer.WriteString("digest", image.Digest.ToString());
-                writer.WriteString("mediaType", image.MediaType);
-                writer.WriteNumber("size", image.Size);
-                if (image.Component is not null)
-                {
-                    writer.WriteString("component", image.Component);
-                }
-                if (image.FoundBy is not null)
-                {
-                    writer.WriteString("foundBy", image.FoundBy);
-                }
-                writer.WriteStartArray("platforms");
-                image.Platforms.ToList().ForEach(writer.WriteStringValue);
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteNumber("entries", inventory.Entries.Count);
-            writer.WriteNumber("totalSize", inventory.TotalSize);
-            writer.WriteNumber("fileSize", summary.FileSize);
-            writer.WriteEndObject();
-        });
+        // One vocabulary with verify, build and sign: "signature" says what there is, "signer" whose key (inspect checks no key).
+        return JsonOutput.Of(new InspectJson(
+            inventory.Name,
+            inventory.Version,
+            DiffBaseJson.Of(inventory.Base),
+            inventory.Platforms,
+            [.. (inventory.Components ?? []).Select(c => new InspectComponentJson(c.Name, c.Version))],
+            [.. inventory.Entries.Where(e => !BundleLayout.IsIn(e.Path, BundleLayout.OciFolder) && !BundleLayout.IsIn(e.Path, BundleLayout.SpecFolder))],
+            summary.Signed ? "signed" : "unsigned",
+            summary.Signed ? inventory.Signer : null,
+            [.. inventory.Images.Select(i => new InspectImageJson(i.Reference, i.Digest.ToString(), i.MediaType, i.Size, i.Component, i.FoundBy, i.Platforms))],
+            inventory.Entries.Count,
+            inventory.TotalSize,
+            summary.FileSize), BundleCliJson.Default.InspectJson);
     }
 }

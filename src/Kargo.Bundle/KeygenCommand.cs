@@ -21,14 +21,7 @@ internal static class KeygenCommand
             var (privatePath, publicPath, fingerprint) = SigningKey.Generate(parse.GetValue(output)!, Environment.GetEnvironmentVariable(SigningKey.PasswordVariable));
             if (parse.GetValue(json))
             {
-                await stdout.WriteAsync(JsonOutput.Of(writer =>
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("privateKey", privatePath);
-                    writer.WriteString("publicKey", publicPath);
-                    writer.WriteString("fingerprint", fingerprint);
-                    writer.WriteEndObject();
-                }));
+                await stdout.WriteAsync(JsonOutput.Of(new KeygenJson(privatePath, publicPath, fingerprint), BundleCliJson.Default.KeygenJson));
                 return CliHost.Success;
             }
             await stdout.WriteLineAsync($"wrote {privatePath} (keep it secret) and {publicPath} (give it to the offline nodes)");

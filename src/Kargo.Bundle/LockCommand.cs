@@ -71,51 +71,14 @@ internal static class LockCommand
         return text.ToString();
     }
 
-    private static string PlanJson(LockPlan plan) => JsonOutput.Of(writer =>
-    {
-        writer.WriteStartObject();
-        writer.WriteStartArray("urls");
-        plan.Urls.ToList().ForEach(writer.WriteStringValue);
-        writer.WriteEndArray();
-        writer.WriteStartArray("images");
-        foreach (var image in plan.Images)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("reference", image.Reference);
-            writer.WriteString("foundBy", image.FoundBy);
-            writer.WriteString("origin", image.Origin);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-        writer.WriteStartArray("notCached");
-        plan.NotCached.ToList().ForEach(writer.WriteStringValue);
-        writer.WriteEndArray();
-        writer.WriteStartArray("hosts");
-        plan.Hosts.ToList().ForEach(writer.WriteStringValue);
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-    });
+    private static string PlanJson(LockPlan plan) => JsonOutput.Of(
+        new LockPlanJson(plan.Urls, [.. plan.Images.Select(i => new PlannedImageJson(i.Reference, i.FoundBy, i.Origin))], plan.NotCached, plan.Hosts),
+        BundleCliJson.Default.LockPlanJson);
 
     private static string LockJson(IReadOnlyList<LockChange> changes)
     {
-        return JsonOutput.Of(writer =>
-        {
-            writer.WriteStartArray();
-            foreach (var change in changes)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("reference", change.Reference);
-                writer.WriteString("digest", change.Digest);
-                writer.WriteString("previous", change.PreviousDigest);
-                writer.WriteBoolean("changed", change.Changed);
-                if (change.FoundBy is not null)
-                {
-                    writer.WriteString("foundBy", change.FoundBy);
-                    writer.WriteString("origin", change.Origin);
-                }
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-        });
+        return JsonOutput.Of<IReadOnlyList<LockChangeJson>>(
+            [.. changes.Select(c => new LockChangeJson(c.Reference, c.Digest, c.PreviousDigest, c.Changed, c.FoundBy, c.FoundBy is null ? null : c.Origin))],
+            BundleCliJson.Default.IReadOnlyListLockChangeJson);
     }
 }

@@ -18,16 +18,7 @@ internal static class SignCommand
             using var signingKey = KeygenCommand.LoadKey(parse.GetValue(key))!;
             var files = await BundleSigner.SignAsync(parse.GetValue(bundle)!, signingKey, ct);
             await stdout.WriteAsync(parse.GetValue(json)
-                ? JsonOutput.Of(writer =>
-                {
-                    writer.WriteStartObject();
-                    writer.WriteStartArray("files");
-                    files.ToList().ForEach(writer.WriteStringValue);
-                    writer.WriteEndArray();
-                    writer.WriteString("signature", "signed");
-                    writer.WriteString("signer", signingKey.Fingerprint);
-                    writer.WriteEndObject();
-                })
+                ? JsonOutput.Of(new SignJson(files, "signed", signingKey.Fingerprint), BundleCliJson.Default.SignJson)
                 : $"signed {string.Join(", ", files)} with {signingKey.Fingerprint}\n");
             return CliHost.Success;
         });

@@ -43,30 +43,16 @@ internal static class InstallReport
 
     public static string Json(InstallResult result, bool dryRun)
     {
-        return JsonOutput.Of(writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteBoolean("ok", true);
-            writer.WriteString("name", result.Inventory.Name);
-            writer.WriteString("version", result.Inventory.Version);
-            writer.WriteBoolean("dryRun", dryRun);
-            writer.WriteBoolean("nothingToDo", !dryRun && result.NothingToDo);
-            writer.WriteStartArray("steps");
-            foreach (var step in result.Steps)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name", step.Name);
-                writer.WriteString("status", step.Status switch { StepStatus.Ran => "ran", StepStatus.DoneBefore => "doneBefore", _ => "planned" });
-                writer.WriteStartArray("details");
-                step.Details.ToList().ForEach(writer.WriteStringValue);
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteStartArray("summary");
-            result.Summary.ToList().ForEach(writer.WriteStringValue);
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        });
+        return JsonOutput.Of(new InstallJson(
+            Ok: true,
+            result.Inventory.Name,
+            result.Inventory.Version,
+            dryRun,
+            NothingToDo: !dryRun && result.NothingToDo,
+            [.. result.Steps.Select(step => new InstallStepJson(
+                step.Name,
+                step.Status switch { StepStatus.Ran => "ran", StepStatus.DoneBefore => "doneBefore", _ => "planned" },
+                [.. step.Details]))],
+            [.. result.Summary]), OfflineJson.Default.InstallJson);
     }
 }

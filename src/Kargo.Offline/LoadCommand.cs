@@ -36,21 +36,7 @@ internal static class LoadCommand
                 }
             }, ct);
             await stdout.WriteAsync(asJson
-                ? JsonOutput.Of(writer =>
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("engine", uri.ToString());
-                    writer.WriteStartArray("images");
-                    foreach (var image in loaded)
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("name", image.Name);
-                        writer.WriteString("id", image.Id);
-                        writer.WriteEndObject();
-                    }
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                })
+                ? JsonOutput.Of(new LoadJson(uri.ToString(), [.. loaded.Select(image => new LoadedImageJson(image.Name, image.Id))]), OfflineJson.Default.LoadJson)
                 : $"{loaded.Count} images loaded into {uri}\n");
             return CliHost.Success;
         });

@@ -86,25 +86,7 @@ internal static class PushCommand
 
     private static string PushJson(string host, IReadOnlyList<PushedImage> results)
     {
-        return JsonOutput.Of(writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("registry", host);
-            writer.WriteStartArray("images");
-            foreach (var image in results)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("target", image.Target);
-                writer.WriteNumber("blobsUploaded", image.Uploaded);
-                writer.WriteNumber("bytesUploaded", image.BytesUploaded);
-                writer.WriteNumber("blobsMounted", image.Mounted);
-                writer.WriteNumber("blobsPresent", image.Present);
-                writer.WriteNumber("manifestsWritten", image.ManifestsPut);
-                writer.WriteString("pruned", image.Pruned);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        });
+        return JsonOutput.Of(new PushJson(host, [.. results.Select(image => new PushedImageJson(
+            image.Target, image.Uploaded, image.BytesUploaded, image.Mounted, image.Present, image.ManifestsPut, image.Pruned))]), OfflineJson.Default.PushJson);
     }
 }

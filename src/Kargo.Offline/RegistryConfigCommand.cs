@@ -33,17 +33,7 @@ internal static class RegistryConfigCommand
             var credential = parse.GetValue(creds) is { } pair ? Credential.Parse(pair, "--creds") : null;
             var written = MirrorConfig.Write(catalog.Registries, uri, parse.GetValue(root)!, caFile, credential, parse.GetValue(skipVerify));
             await stdout.WriteAsync(parse.GetValue(json)
-                ? JsonOutput.Of(writer =>
-                {
-                    writer.WriteStartObject();
-                    writer.WriteStartArray("registries");
-                    catalog.Registries.ToList().ForEach(writer.WriteStringValue);
-                    writer.WriteEndArray();
-                    writer.WriteStartArray("files");
-                    written.ToList().ForEach(writer.WriteStringValue);
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                })
+                ? JsonOutput.Of(new RegistryConfigJson([.. catalog.Registries], [.. written]), OfflineJson.Default.RegistryConfigJson)
                 : string.Concat(written.Select(file => $"wrote {file}\n")));
             return CliHost.Success;
         });

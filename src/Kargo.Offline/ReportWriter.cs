@@ -38,40 +38,21 @@ internal static class ReportWriter
 
     public static string Json(VerifyReport report)
     {
-        return JsonOutput.Of(writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteBoolean("ok", report.Ok);
-            writer.WriteStartArray("files");
-            report.Files.ToList().ForEach(writer.WriteStringValue);
-            writer.WriteEndArray();
-            if (report.Inventory is { } inventory)
-            {
-                writer.WriteString("name", inventory.Name);
-                writer.WriteString("version", inventory.Version);
-                DiffBaseJson.Write(writer, inventory.Base);
-            }
-            writer.WriteString("signature", report.Signature switch
+        var inventory = report.Inventory;
+        return JsonOutput.Of(new VerifyJson(
+            report.Ok,
+            report.Files,
+            inventory?.Name,
+            inventory?.Version,
+            DiffBaseJson.Of(inventory?.Base),
+            report.Signature switch
             {
                 SignatureState.UntrustedKey => "untrusted-key",
                 _ => report.Signature.ToString().ToLowerInvariant(),
-            });
-            if (report.SignedBy is not null)
-            {
-                writer.WriteString("signer", report.SignedBy);
-            }
-            writer.WriteNumber("entriesVerified", report.EntriesVerified);
-            writer.WriteNumber("bytesVerified", report.BytesVerified);
-            writer.WriteStartArray("failures");
-            foreach (var failure in report.Failures)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("entry", failure.Entry);
-                writer.WriteString("problem", failure.Problem);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        });
+            },
+            report.SignedBy,
+            report.EntriesVerified,
+            report.BytesVerified,
+            [.. report.Failures.Select(f => new VerifyFailureJson(f.Entry, f.Problem))]), OfflineJson.Default.VerifyJson);
     }
 }

@@ -89,16 +89,7 @@ internal static class ServeCommand
         await using var server = await RegistryServer.StartAsync(catalog, options, ct);
         var repositories = catalog.Repositories.Count();
         await stdout.WriteAsync(json
-            ? JsonOutput.Of(writer =>
-            {
-                writer.WriteStartObject();
-                writer.WriteString("address", server.Address.ToString());
-                writer.WriteNumber("repositories", repositories);
-                writer.WriteStartArray("registries");
-                catalog.Registries.ToList().ForEach(writer.WriteStringValue);
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            })
+            ? JsonOutput.Of(new ServeJson(server.Address.ToString(), repositories, [.. catalog.Registries]), OfflineJson.Default.ServeJson)
             : $"serving {repositories} repositories ({string.Join(", ", catalog.Registries)}) at {server.Address}\n");
         try
         {

@@ -1,22 +1,15 @@
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using Kargo.Airgap.Bundle;
 
 namespace Kargo.Shared;
 
 /// <summary>The "base" of a bundle by difference, as both programs print it in --json.</summary>
-internal static class DiffBaseJson
+internal sealed record DiffBaseJson(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("inventorySha256")] string InventorySha256,
+    [property: JsonPropertyName("entries")] int Entries)
 {
-    public static void Write(Utf8JsonWriter writer, InventoryBase? diffBase)
-    {
-        if (diffBase is null)
-        {
-            return;
-        }
-        writer.WriteStartObject("base");
-        writer.WriteString("name", diffBase.Name);
-        writer.WriteString("version", diffBase.Version);
-        writer.WriteString("inventorySha256", diffBase.InventorySha256);
-        writer.WriteNumber("entries", diffBase.Entries.Count);
-        writer.WriteEndObject();
-    }
+    public static DiffBaseJson? Of(InventoryBase? diffBase) =>
+        diffBase is null ? null : new(diffBase.Name, diffBase.Version, diffBase.InventorySha256, diffBase.Entries.Count);
 }

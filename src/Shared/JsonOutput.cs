@@ -1,18 +1,10 @@
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Kargo.Shared;
 
-/// <summary>A command's --json result: indented, one document, a newline after it.</summary>
+/// <summary>A command's --json result: a typed record, indented, one document, a newline after it.</summary>
 internal static class JsonOutput
 {
-    public static string Of(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            write(writer);
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
+    public static string Of<T>(T result, JsonTypeInfo<T> type) => JsonSerializer.Serialize(result, type) + "\n";
 }
