@@ -88,7 +88,7 @@ public static class MirrorConfig
             }
             document["configs"] = new Dictionary<string, object> { [new Uri(local).Authority] = config };
         }
-        return "# Written by kargo-offline: every registry of the bundle is served by the local registry.\n" + Yaml.Serialize(document);
+        return "# Written by kargo-offline: every registry of the bundle is served by the local registry.\n" + Spec.YamlText.Write(document);
     }
 
     public static string HostsToml(string host, Uri endpoint, string? caFile, bool skipVerify = false)
@@ -109,10 +109,6 @@ public static class MirrorConfig
         };
         return $"# Written by kargo-offline: {host} is served by the local registry.\n" + Tomlyn.TomlSerializer.Serialize(document);
     }
-
-    private static readonly YamlDotNet.Serialization.ISerializer Yaml = new YamlDotNet.Serialization.SerializerBuilder()
-        .WithQuotingNecessaryStrings()
-        .Build();
 
     /// <summary>
     /// scheme://host:port of the endpoint as given, refused where the files cannot hold it as it is:

@@ -10,6 +10,17 @@ namespace Kargo.Airgap.Spec;
 /// </summary>
 public static class YamlText
 {
+    private static readonly YamlDotNet.Serialization.ISerializer Serializer = new YamlDotNet.Serialization.SerializerBuilder()
+        .WithQuotingNecessaryStrings()
+        .Build();
+
+    /// <summary>
+    /// Writes documents (nested dictionaries and lists) as YAML through YamlDotNet, so a value with a
+    /// colon, a quote or a newline stays a value; several documents are separated by <c>---</c> lines.
+    /// </summary>
+    public static string Write(params IEnumerable<object> documents) =>
+        string.Join("---\n", documents.Select(Serializer.Serialize));
+
     public static YamlStream Load(string text, string file)
     {
         var stream = new YamlStream();

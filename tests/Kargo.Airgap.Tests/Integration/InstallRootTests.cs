@@ -44,7 +44,10 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         {
             Assert.Equal(["http://127.0.0.1:5000"], ((YamlSequenceNode)mirror["endpoint"]).Children.Select(e => e.ToString()));
         }
-        Assert.Contains("write-kubeconfig-mode: \"0600\"", File.ReadAllText(OnNode("/etc/rancher/k3s/config.yaml")));
+        // A string to k3s: unquoted, YAML would read 0600 as a number.
+        var mode = (YamlScalarNode)At(YamlOf("/etc/rancher/k3s/config.yaml")[0], "write-kubeconfig-mode");
+        Assert.Equal("0600", mode.Value);
+        Assert.NotEqual(YamlDotNet.Core.ScalarStyle.Plain, mode.Style);
 
         // CNAO's Multus and bridge CNI write the standard folders: on k3s (v1.30.4, before the fixed plugin path) they are k3s's.
         Assert.Equal("/var/lib/rancher/k3s/agent/etc/cni/net.d", new DirectoryInfo(OnNode("/etc/cni/net.d")).LinkTarget);
@@ -63,13 +66,16 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
             Commands());
 
         // KubeVirt gets the bundle's feature gates; CDI trusts the registry; the VM imports its disk through the node's mirror.
-        var settings = File.ReadAllText(OnNode("/var/lib/kargo/platform-settings.yaml"));
-        Assert.Contains("featureGates: [\"Snapshot\", \"LiveMigration\"]", settings);
-        Assert.Matches(@"insecureRegistries: \[""[0-9.]+:5000""\]", settings);
-        var vms = File.ReadAllText(OnNode("/var/lib/kargo/vms.yaml"));
-        Assert.Contains("registry: {url: \"docker://kargo.local/vm/cirros:latest\", pullMethod: node}", vms);
-        Assert.Contains("runStrategy: Halted", vms);
-        Assert.Contains("storage: \"1Gi\"", vms);
+        var settings = YamlOf("/var/lib/kargo/platform-settings.yaml");
+        var kubevirt = settings.Single(d => d["kind"].ToString() == "KubeVirt");
+        Assert.Equal(["Snapshot", "LiveMigration"], ((YamlSequenceNode)At(kubevirt, "spec", "configuration", "developerConfiguration", "featureGates")).Children.Select(g => g.ToString()));
+        Assert.Matches(@"^[0-9.]+:5000$", At(settings.Single(d => d["kind"].ToString() == "CDI"), "spec", "config", "insecureRegistries", 0).ToString());
+        var vm = YamlOf("/var/lib/kargo/vms.yaml").Single();
+        var template = At(vm, "spec", "dataVolumeTemplates", 0, "spec");
+        Assert.Equal("docker://kargo.local/vm/cirros:latest", At(template, "source", "registry", "url").ToString());
+        Assert.Equal("node", At(template, "source", "registry", "pullMethod").ToString());
+        Assert.Equal("1Gi", At(template, "storage", "resources", "requests", "storage").ToString());
+        Assert.Equal("Halted", At(vm, "spec", "runStrategy").ToString());
 
         Assert.All(State().Steps, s => Assert.Equal("done", s.Status));
         Assert.Equal(["preflight", "verify", "unpack", "registry", "k3s", "platform", "vms"], State().Steps.Select(s => s.Name));
@@ -276,9 +282,9 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
             "--server", "https://10.1.2.3:6443", "--token-file", _dir["node-token"], "--addr", "10.1.2.3:5000"));
 
         Assert.Contains("- http://10.1.2.3:5000\n", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
-        var config = File.ReadAllText(OnNode("/etc/rancher/k3s/config.yaml"));
-        Assert.Contains("server: \"https://10.1.2.3:6443\"", config);
-        Assert.Contains("token-file: \"/etc/rancher/k3s/kargo-join-token\"", config);
+        var config = YamlOf("/etc/rancher/k3s/config.yaml")[0];
+        Assert.Equal("https://10.1.2.3:6443", At(config, "server").ToString());
+        Assert.Equal("/etc/rancher/k3s/kargo-join-token", At(config, "token-file").ToString());
         Assert.Equal("K10secret-token::server:abc\n", File.ReadAllText(OnNode("/etc/rancher/k3s/kargo-join-token")));
         Assert.Equal(HostRoot.Private, File.GetUnixFileMode(OnNode("/etc/rancher/k3s/kargo-join-token")));
         Assert.Equal(["INSTALL_K3S_EXEC=agent INSTALL_K3S_SKIP_DOWNLOAD=true sh /var/lib/kargo/k3s-install.sh"], Commands());
@@ -301,11 +307,23 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         var moved = AssertOk(await JoinAsync("https://10.9.9.9:6443", "10.9.9.9:5000"));
 
         Assert.Contains("'k3s-agent' ran with server https://10.1.2.3:6443/", moved.Stdout + moved.Stderr);
-        Assert.Contains("server: \"https://10.9.9.9:6443\"", File.ReadAllText(OnNode("/etc/rancher/k3s/config.yaml")));
+        Assert.Equal("https://10.9.9.9:6443", At(YamlOf("/etc/rancher/k3s/config.yaml")[0], "server").ToString());
         Assert.Contains("- http://10.9.9.9:5000\n", File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml")));
         var again = AssertOk(await JoinAsync("https://10.9.9.9:6443", "10.9.9.9:5000"));
         Assert.Contains("nothing to do", again.Stdout);
     }
 
     public void Dispose() => _dir.Dispose();
+
+    /// <summary>A YAML file on the node, document by document: tests assert values, not one way of writing them.</summary>
+    private List<YamlMappingNode> YamlOf(string nodePath)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(File.ReadAllText(OnNode(nodePath))));
+        return [.. stream.Documents.Select(d => (YamlMappingNode)d.RootNode)];
+    }
+
+    /// <summary>The node at a path of keys (strings) and positions (ints).</summary>
+    private static YamlNode At(YamlNode node, params object[] path) =>
+        path.Aggregate(node, (current, step) => step is int index ? ((YamlSequenceNode)current)[index] : ((YamlMappingNode)current)[(string)step]);
 }

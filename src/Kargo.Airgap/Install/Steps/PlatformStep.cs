@@ -140,37 +140,38 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
     /// <summary>The settings, applied under their own field manager so re-applying the upstream CRs keeps them.</summary>
     private string SettingsYaml(InstallContext context, ApplyPlan plan)
     {
-        var yaml = new System.Text.StringBuilder("# Written by kargo-offline install: applied with field manager " + PlatformApplier.SettingsManager + ".\n");
+        var documents = new List<object>();
         foreach (var kubevirt in plan.CustomResources.Where(r => r.Kind == "KubeVirt"))
         {
-            yaml.Append($"""
-                ---
-                apiVersion: {kubevirt.ApiVersion}
-                kind: KubeVirt
-                metadata:
-                  name: {kubevirt.Name}
-                {(kubevirt.Namespace is { } ns ? $"  namespace: {ns}\n" : "")}spec:
-                  configuration:
-                    developerConfiguration:
-                      featureGates: [{string.Join(", ", FeatureGates(context).Select(g => $"\"{g}\""))}]
-                {(HasKvm(context) ? "" : "      useEmulation: true\n")}
-                """);
+            var metadata = new Dictionary<string, object> { ["name"] = kubevirt.Name };
+            if (kubevirt.Namespace is { } ns)
+            {
+                metadata["namespace"] = ns;
+            }
+            var developer = new Dictionary<string, object> { ["featureGates"] = FeatureGates(context) };
+            if (!HasKvm(context))
+            {
+                developer["useEmulation"] = true;
+            }
+            documents.Add(new Dictionary<string, object>
+            {
+                ["apiVersion"] = kubevirt.ApiVersion,
+                ["kind"] = "KubeVirt",
+                ["metadata"] = metadata,
+                ["spec"] = new Dictionary<string, object> { ["configuration"] = new Dictionary<string, object> { ["developerConfiguration"] = developer } },
+            });
         }
         var insecure = options.PushRegistry is null || options.PushOptions.InsecureRegistries.Contains(options.PushRegistry);
         foreach (var cdi in plan.CustomResources.Where(r => r.Kind == "CDI"))
         {
-            yaml.Append($"""
-                ---
-                apiVersion: {cdi.ApiVersion}
-                kind: CDI
-                metadata:
-                  name: {cdi.Name}
-                spec:
-                  config:
-                    insecureRegistries: [{(insecure ? $"\"{TrustedRegistry()}\"" : "")}]
-
-                """);
+            documents.Add(new Dictionary<string, object>
+            {
+                ["apiVersion"] = cdi.ApiVersion,
+                ["kind"] = "CDI",
+                ["metadata"] = new Dictionary<string, object> { ["name"] = cdi.Name },
+                ["spec"] = new Dictionary<string, object> { ["config"] = new Dictionary<string, object> { ["insecureRegistries"] = insecure ? new[] { TrustedRegistry() } : [] } },
+            });
         }
-        return yaml.ToString();
+        return $"# Written by kargo-offline install: applied with field manager {PlatformApplier.SettingsManager}.\n" + YamlText.Write(documents);
     }
 }

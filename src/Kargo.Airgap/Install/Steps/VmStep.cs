@@ -58,7 +58,7 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
             context.Copy(context.ContentFile(VirtctlFile), Virtctl, HostRoot.Executable);
         }
         var disks = Disks(context);
-        var yaml = new System.Text.StringBuilder("# Written by kargo-offline install: one example VM per bundled disk, stopped. Start one with 'virtctl start NAME'.\n");
+        var machines = new List<object>();
         foreach (var disk in disks)
         {
             if (disk.Image is null)
@@ -66,10 +66,10 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
                 context.Did($"{disk.Name}: the bundle carries the disk only as a file; upload it with 'virtctl image-upload dv {disk.Name} --size={SizeOf(disk.File!)} --image-path={HostRoot.RegistryFolder}/vm/{Path.GetFileName(disk.File)} --insecure'");
                 continue;
             }
-            yaml.Append(VmYaml(disk));
+            machines.Add(VirtualMachine(disk));
             context.Did($"{disk.Name}: VirtualMachine {Namespace}/{disk.Name} from {disk.Image}{(disk.File is null ? " (containerDisk)" : $" (DataVolume {disk.Name}, {SizeOf(disk.File)})")}");
         }
-        context.Write(VmsFile, yaml.ToString(), HostRoot.Readable);
+        context.Write(VmsFile, "# Written by kargo-offline install: one example VM per bundled disk, stopped. Start one with 'virtctl start NAME'.\n" + YamlText.Write(machines), HostRoot.Readable);
         if (PlatformStep.Kubeconfig(options, context) is not { } kubeconfig)
         {
             context.Did($"not applied (--root, no --kubeconfig): {VmsFile}");
@@ -92,42 +92,53 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
         return $"{Math.Max(1, (bytes + (1L << 30) - 1) >> 30)}Gi";
     }
 
-    private static string VmYaml(VmDisk disk)
+    private static Dictionary<string, object> VirtualMachine(VmDisk disk)
     {
-        var volume = disk.File is null
-            ? $"containerDisk: {{image: \"{disk.Image}\"}}"
-            : $"dataVolume: {{name: \"{disk.Name}\"}}";
-        var dataVolume = disk.File is null ? "" : $$$"""
-              dataVolumeTemplates:
-              - metadata: {name: "{{{disk.Name}}}"}
-                spec:
-                  source:
-                    registry: {url: "docker://{{{disk.Image}}}", pullMethod: node}
-                  storage:
-                    resources: {requests: {storage: "{{{SizeOf(disk.File)}}}"}}
-
-            """;
-        return $$$"""
-            ---
-            apiVersion: kubevirt.io/v1
-            kind: VirtualMachine
-            metadata:
-              name: "{{{disk.Name}}}"
-              namespace: {{{Namespace}}}
-              labels: {app.kubernetes.io/managed-by: kargo}
-            spec:
-              runStrategy: Halted
-            {{{dataVolume}}}  template:
-                spec:
-                  domain:
-                    devices:
-                      disks:
-                      - {name: disk, disk: {bus: virtio}}
-                    resources: {requests: {memory: 1Gi}}
-                  volumes:
-                  - name: disk
-                    {{{volume}}}
-
-            """;
+        var volume = new Dictionary<string, object> { ["name"] = "disk" };
+        var spec = new Dictionary<string, object> { ["runStrategy"] = "Halted" };
+        if (disk.File is null)
+        {
+            volume["containerDisk"] = new Dictionary<string, object> { ["image"] = disk.Image! };
+        }
+        else
+        {
+            volume["dataVolume"] = new Dictionary<string, object> { ["name"] = disk.Name };
+            spec["dataVolumeTemplates"] = new[]
+            {
+                new Dictionary<string, object>
+                {
+                    ["metadata"] = new Dictionary<string, object> { ["name"] = disk.Name },
+                    ["spec"] = new Dictionary<string, object>
+                    {
+                        ["source"] = new Dictionary<string, object> { ["registry"] = new Dictionary<string, object> { ["url"] = $"docker://{disk.Image}", ["pullMethod"] = "node" } },
+                        ["storage"] = new Dictionary<string, object> { ["resources"] = new Dictionary<string, object> { ["requests"] = new Dictionary<string, object> { ["storage"] = SizeOf(disk.File) } } },
+                    },
+                },
+            };
+        }
+        spec["template"] = new Dictionary<string, object>
+        {
+            ["spec"] = new Dictionary<string, object>
+            {
+                ["domain"] = new Dictionary<string, object>
+                {
+                    ["devices"] = new Dictionary<string, object> { ["disks"] = new[] { new Dictionary<string, object> { ["name"] = "disk", ["disk"] = new Dictionary<string, object> { ["bus"] = "virtio" } } } },
+                    ["resources"] = new Dictionary<string, object> { ["requests"] = new Dictionary<string, object> { ["memory"] = "1Gi" } },
+                },
+                ["volumes"] = new[] { volume },
+            },
+        };
+        return new Dictionary<string, object>
+        {
+            ["apiVersion"] = "kubevirt.io/v1",
+            ["kind"] = "VirtualMachine",
+            ["metadata"] = new Dictionary<string, object>
+            {
+                ["name"] = disk.Name,
+                ["namespace"] = Namespace,
+                ["labels"] = new Dictionary<string, object> { ["app.kubernetes.io/managed-by"] = "kargo" },
+            },
+            ["spec"] = spec,
+        };
     }
 }
