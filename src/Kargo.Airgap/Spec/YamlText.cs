@@ -21,6 +21,10 @@ public static class YamlText
     public static string Write(params IEnumerable<object> documents) =>
         string.Join("---\n", documents.Select(Serializer.Serialize));
 
+    /// <summary>A mapping for <see cref="Write"/>, its keys in the order given.</summary>
+    public static Dictionary<string, object> Map(params (string Key, object Value)[] entries) =>
+        entries.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+
     public static YamlStream Load(string text, string file)
     {
         var stream = new YamlStream();

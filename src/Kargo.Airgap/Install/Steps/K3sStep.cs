@@ -96,12 +96,10 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
 
     private string Config() => role switch
     {
-        K3sRole.Agent agent => $"# Written by kargo-offline join: this node is an agent of {agent.Url}.\n" + YamlText.Write(new Dictionary<string, object>
-        {
-            ["server"] = agent.Url.GetLeftPart(UriPartial.Authority),
-            ["token-file"] = K3sFiles.JoinToken,
-        }),
-        _ => "# Written by kargo-offline install. The kubeconfig is for root only.\n" + YamlText.Write(new Dictionary<string, object> { ["write-kubeconfig-mode"] = "0600" }),
+        K3sRole.Agent agent => $"# Written by kargo-offline join: this node is an agent of {agent.Url}.\n" + YamlText.Write(YamlText.Map(
+            ("server", agent.Url.GetLeftPart(UriPartial.Authority)),
+            ("token-file", K3sFiles.JoinToken))),
+        _ => "# Written by kargo-offline install. The kubeconfig is for root only.\n" + YamlText.Write(YamlText.Map(("write-kubeconfig-mode", "0600"))),
     };
 
     /// <summary>The token never appears here: it is read from the file config.yaml names.</summary>

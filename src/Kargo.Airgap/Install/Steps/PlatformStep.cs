@@ -1,6 +1,7 @@
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Kubernetes;
 using Kargo.Airgap.Spec;
+using static Kargo.Airgap.Spec.YamlText;
 
 namespace Kargo.Airgap.Install.Steps;
 
@@ -143,34 +144,30 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
         var documents = new List<object>();
         foreach (var kubevirt in plan.CustomResources.Where(r => r.Kind == "KubeVirt"))
         {
-            var metadata = new Dictionary<string, object> { ["name"] = kubevirt.Name };
+            var metadata = Map(("name", kubevirt.Name));
             if (kubevirt.Namespace is { } ns)
             {
                 metadata["namespace"] = ns;
             }
-            var developer = new Dictionary<string, object> { ["featureGates"] = FeatureGates(context) };
+            var developer = Map(("featureGates", FeatureGates(context)));
             if (!HasKvm(context))
             {
                 developer["useEmulation"] = true;
             }
-            documents.Add(new Dictionary<string, object>
-            {
-                ["apiVersion"] = kubevirt.ApiVersion,
-                ["kind"] = "KubeVirt",
-                ["metadata"] = metadata,
-                ["spec"] = new Dictionary<string, object> { ["configuration"] = new Dictionary<string, object> { ["developerConfiguration"] = developer } },
-            });
+            documents.Add(Map(
+                ("apiVersion", kubevirt.ApiVersion),
+                ("kind", "KubeVirt"),
+                ("metadata", metadata),
+                ("spec", Map(("configuration", Map(("developerConfiguration", developer)))))));
         }
         var insecure = options.PushRegistry is null || options.PushOptions.InsecureRegistries.Contains(options.PushRegistry);
         foreach (var cdi in plan.CustomResources.Where(r => r.Kind == "CDI"))
         {
-            documents.Add(new Dictionary<string, object>
-            {
-                ["apiVersion"] = cdi.ApiVersion,
-                ["kind"] = "CDI",
-                ["metadata"] = new Dictionary<string, object> { ["name"] = cdi.Name },
-                ["spec"] = new Dictionary<string, object> { ["config"] = new Dictionary<string, object> { ["insecureRegistries"] = insecure ? new[] { TrustedRegistry() } : [] } },
-            });
+            documents.Add(Map(
+                ("apiVersion", cdi.ApiVersion),
+                ("kind", "CDI"),
+                ("metadata", Map(("name", cdi.Name))),
+                ("spec", Map(("config", Map(("insecureRegistries", insecure ? new[] { TrustedRegistry() } : [])))))));
         }
         return $"# Written by kargo-offline install: applied with field manager {PlatformApplier.SettingsManager}.\n" + YamlText.Write(documents);
     }

@@ -3,6 +3,7 @@ using Kargo.Airgap.Install.Kubernetes;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources;
 using Kargo.Airgap.Spec;
+using static Kargo.Airgap.Spec.YamlText;
 
 namespace Kargo.Airgap.Install.Steps;
 
@@ -94,51 +95,31 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
 
     private static Dictionary<string, object> VirtualMachine(VmDisk disk)
     {
-        var volume = new Dictionary<string, object> { ["name"] = "disk" };
-        var spec = new Dictionary<string, object> { ["runStrategy"] = "Halted" };
-        if (disk.File is null)
+        var asFile = disk.File is not null;
+        var volume = asFile
+            ? Map(("name", "disk"), ("dataVolume", Map(("name", disk.Name))))
+            : Map(("name", "disk"), ("containerDisk", Map(("image", disk.Image!))));
+        var spec = Map(("runStrategy", "Halted"));
+        if (asFile)
         {
-            volume["containerDisk"] = new Dictionary<string, object> { ["image"] = disk.Image! };
-        }
-        else
-        {
-            volume["dataVolume"] = new Dictionary<string, object> { ["name"] = disk.Name };
             spec["dataVolumeTemplates"] = new[]
             {
-                new Dictionary<string, object>
-                {
-                    ["metadata"] = new Dictionary<string, object> { ["name"] = disk.Name },
-                    ["spec"] = new Dictionary<string, object>
-                    {
-                        ["source"] = new Dictionary<string, object> { ["registry"] = new Dictionary<string, object> { ["url"] = $"docker://{disk.Image}", ["pullMethod"] = "node" } },
-                        ["storage"] = new Dictionary<string, object> { ["resources"] = new Dictionary<string, object> { ["requests"] = new Dictionary<string, object> { ["storage"] = SizeOf(disk.File) } } },
-                    },
-                },
+                Map(
+                    ("metadata", Map(("name", disk.Name))),
+                    ("spec", Map(
+                        ("source", Map(("registry", Map(("url", $"docker://{disk.Image}"), ("pullMethod", "node"))))),
+                        ("storage", Map(("resources", Map(("requests", Map(("storage", SizeOf(disk.File!))))))))))),
             };
         }
-        spec["template"] = new Dictionary<string, object>
-        {
-            ["spec"] = new Dictionary<string, object>
-            {
-                ["domain"] = new Dictionary<string, object>
-                {
-                    ["devices"] = new Dictionary<string, object> { ["disks"] = new[] { new Dictionary<string, object> { ["name"] = "disk", ["disk"] = new Dictionary<string, object> { ["bus"] = "virtio" } } } },
-                    ["resources"] = new Dictionary<string, object> { ["requests"] = new Dictionary<string, object> { ["memory"] = "1Gi" } },
-                },
-                ["volumes"] = new[] { volume },
-            },
-        };
-        return new Dictionary<string, object>
-        {
-            ["apiVersion"] = "kubevirt.io/v1",
-            ["kind"] = "VirtualMachine",
-            ["metadata"] = new Dictionary<string, object>
-            {
-                ["name"] = disk.Name,
-                ["namespace"] = Namespace,
-                ["labels"] = new Dictionary<string, object> { ["app.kubernetes.io/managed-by"] = "kargo" },
-            },
-            ["spec"] = spec,
-        };
+        spec["template"] = Map(("spec", Map(
+            ("domain", Map(
+                ("devices", Map(("disks", new[] { Map(("name", "disk"), ("disk", Map(("bus", "virtio")))) }))),
+                ("resources", Map(("requests", Map(("memory", "1Gi"))))))),
+            ("volumes", new[] { volume }))));
+        return Map(
+            ("apiVersion", "kubevirt.io/v1"),
+            ("kind", "VirtualMachine"),
+            ("metadata", Map(("name", disk.Name), ("namespace", Namespace), ("labels", Map(("app.kubernetes.io/managed-by", "kargo"))))),
+            ("spec", spec));
     }
 }
