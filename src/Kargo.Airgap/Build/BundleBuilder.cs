@@ -180,7 +180,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var disks = new List<BundleItem>();
         foreach (var vm in spec.VmImages)
         {
-            var pin = pinnedFiles.Single(f => f.Folder == "vm" && f.File == vm.Download).Pin!;
+            var pin = pinnedFiles.Single(f => f.Folder == BundleLayout.VmFolder && f.File == vm.Download).Pin!;
             var disk = await Files.FetchAsync(pin, cancellationToken);
             DiskFormats.Check(disk, vm);
             if (vm.Delivery.HasFlag(DiskDelivery.File))

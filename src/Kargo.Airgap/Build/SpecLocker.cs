@@ -24,7 +24,7 @@ public static class SpecLocker
         var filesBefore = lockFile.Files.ToDictionary(f => f.Url, f => "sha256:" + f.Sha256);
         var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, files.ResolveAsync, cancellationToken);
         var manifests = new List<(string Entry, string Path, string? Component)>();
-        foreach (var file in pinnedFiles.Where(f => f.Folder == "manifests"))
+        foreach (var file in pinnedFiles.Where(f => f.Folder == BundleLayout.ManifestsFolder))
         {
             var path = file.Pin is { } pin ? await files.FetchAsync(pin, cancellationToken) : Path.GetFullPath(file.File.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!);
             manifests.Add((BundleLayout.Manifest(file.File.Name), path, file.File.Component));
