@@ -22,7 +22,18 @@ public static class InstallScript
         return path;
     }
 
-    public static string Text(string bundleFile, Inventory inventory) => $$"""
+    public static string Text(string bundleFile, Inventory inventory) => Script(Quoted(bundleFile), inventory);
+
+    /// <summary>
+    /// The file name as one sh word in single quotes, so a space, quote or $ in it is only a name;
+    /// a control character (a newline would end a comment line and start a command) is refused.
+    /// </summary>
+    private static string Quoted(string fileName) =>
+        fileName.Any(char.IsControl)
+            ? throw new KargoException($"the bundle's file name '{Terminal.Printable(fileName)}' has a control character, which install.sh cannot carry safely: choose another -o name")
+            : "'" + fileName.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static string Script(string bundleFile, Inventory inventory) => $$"""
         #!/bin/sh
         # Installs {{inventory.Name}} {{inventory.Version}} on this node with the kargo-offline the bundle carries:
         # no .NET and no network needed.
@@ -39,7 +50,7 @@ public static class InstallScript
         #   (it must be the "want" named for the node's machine below, which kargo-bundle.json lists too)
         set -eu
         here=$(cd "$(dirname "$0")" && pwd)
-        bundle="$here/{{bundleFile}}"
+        bundle="$here"/{{bundleFile}}
         pubs=""
         insecure=""
         previous=""
