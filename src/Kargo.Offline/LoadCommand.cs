@@ -26,7 +26,7 @@ internal static class LoadCommand
         command.SetAction(async (parse, ct) =>
         {
             var uri = parse.GetValue(engine) is { } given ? new Uri(given) : EngineClient.DefaultEngine();
-            var loader = new EngineLoader(LayoutCatalog.Load(parse.GetValue(folder)!), uri);
+            var loader = new EngineLoader(await LayoutCatalog.LoadAsync(parse.GetValue(folder)!), uri);
             var asJson = parse.GetValue(json);
             var loaded = await loader.LoadAsync(parse.GetValue(images) ?? [], image =>
             {

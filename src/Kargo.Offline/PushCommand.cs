@@ -39,7 +39,7 @@ internal static class PushCommand
                 Credentials = credentials,
             };
             using var client = new RegistryClient(options);
-            var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);
+            var catalog = await LayoutCatalog.LoadAsync(parse.GetValue(folder)!);
             var asJson = parse.GetValue(json);
             var results = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), progress =>
             {

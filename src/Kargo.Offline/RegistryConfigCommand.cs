@@ -28,7 +28,7 @@ internal static class RegistryConfigCommand
             {
                 throw new Kargo.Airgap.KargoException($"--endpoint '{parse.GetValue(endpoint)}' is not a URL such as http://127.0.0.1:5000");
             }
-            var catalog = LayoutCatalog.Load(parse.GetValue(folder)!);
+            var catalog = await LayoutCatalog.LoadAsync(parse.GetValue(folder)!);
             var caFile = parse.GetValue(ca) is { } path ? Path.GetFullPath(path) : null;
             var credential = parse.GetValue(creds) is { } pair ? Credential.Parse(pair, "--creds") : null;
             var written = MirrorConfig.Write(catalog.Registries, uri, parse.GetValue(root)!, caFile, credential, parse.GetValue(skipVerify));

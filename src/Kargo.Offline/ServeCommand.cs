@@ -25,7 +25,7 @@ internal static class ServeCommand
         {
             var dir = parse.GetValue(o.Folder)!;
             var endpoint = ServerOptions.ParseAddress(parse.GetValue(o.Address)!);
-            var catalog = LayoutCatalog.Load(dir);
+            var catalog = await LayoutCatalog.LoadAsync(dir);
             foreach (var skipped in catalog.Skipped)
             {
                 await stderr.WriteLineAsync($"not served: {Terminal.Printable(skipped)}");

@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.IO.Pipelines;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Docker.DotNet;
@@ -8,6 +7,7 @@ using Docker.DotNet.Models;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
 using Descriptor = Kargo.Airgap.Oci.Descriptor;
+using Platform = Kargo.Airgap.Oci.Platform;
 
 namespace Kargo.Airgap.Engine;
 
@@ -42,8 +42,7 @@ public sealed class EngineLoader(LayoutCatalog catalog, Uri engine)
         var loaded = new List<LoadedImage>();
         foreach (var (name, tagged, top) in images)
         {
-            var manifest = PlatformManifest(top, name);
-            var document = ManifestDocument.Parse(catalog.Layout.ReadBlob(manifest.Digest), manifest.MediaType, name);
+            var document = await PlatformManifestAsync(top, name, cancellationToken);
             var pipe = new Pipe();
             // An image pinned only by digest loads untagged (docker-archive has no place for a digest): its ID names it.
             var writing = Task.Run(() => WriteArchiveAsync(pipe.Writer.AsStream(), tagged ? [name] : [], document, cancellationToken), cancellationToken);
@@ -64,20 +63,12 @@ public sealed class EngineLoader(LayoutCatalog catalog, Uri engine)
     }
 
     /// <summary>The manifest to load: the image itself, or an index's manifest for this machine's platform.</summary>
-    private Descriptor PlatformManifest(Descriptor top, string name)
+    private async Task<ManifestDocument> PlatformManifestAsync(Descriptor top, string name, CancellationToken cancellationToken)
     {
-        if (!MediaTypes.IsIndex(top.MediaType))
-        {
-            return top;
-        }
-        var architecture = RuntimeInformation.OSArchitecture switch
-        {
-            Architecture.Arm64 => "arm64",
-            Architecture.Arm => "arm",
-            _ => "amd64",
-        };
-        var index = ManifestDocument.Parse(catalog.Layout.ReadBlob(top.Digest), top.MediaType, name);
-        return index.Manifests.FirstOrDefault(m => m.Platform is { Os: "linux" } p && p.Architecture == architecture && catalog.Layout.Contains(m.Digest, m.Size))
+        var architecture = Platform.HostArchitecture;
+        var graph = await ImageWalker.WalkAsync(catalog.Layout, ImageReference.Parse(name), top,
+            child => child.Platform is { Os: "linux" } p && p.Architecture == architecture && catalog.Layout.Contains(child.Digest, child.Size), cancellationToken);
+        return graph.Images.FirstOrDefault()?.Document
             ?? throw new KargoException($"{name} has no linux/{architecture} manifest in this bundle; build it with that platform");
     }
 

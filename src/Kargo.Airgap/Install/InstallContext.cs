@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Oci;
 
@@ -56,12 +55,7 @@ public sealed class InstallContext(HostRoot root, Inventory inventory, VerifyRep
     }
 
     /// <summary>amd64 or arm64, as platforms are named in bundles.</summary>
-    public static string NodeArchitecture => RuntimeInformation.OSArchitecture switch
-    {
-        Architecture.X64 => "amd64",
-        Architecture.Arm64 => "arm64",
-        var other => other.ToString().ToLowerInvariant(),
-    };
+    public static string NodeArchitecture => Platform.HostArchitecture;
 
     /// <summary>The hosts the node's runtime mirrors through the local registry: every registry of the bundle's images, and kargo.local (VM disks).</summary>
     public IReadOnlyList<string> MirroredHosts =>

@@ -29,7 +29,15 @@ public sealed partial record ImageReference
     }
 
     /// <summary>The host the distribution API answers on: Docker Hub serves docker.io from registry-1.</summary>
-    public string ApiHost => Registry == DockerHub ? "registry-1.docker.io" : Registry;
+    public string ApiHost => ApiHostOf(Registry);
+
+    private const string DockerHubApiHost = "registry-1.docker.io";
+
+    /// <summary>The host a registry's distribution API answers on.</summary>
+    public static string ApiHostOf(string registry) => registry == DockerHub ? DockerHubApiHost : registry;
+
+    /// <summary>The registry a host name stands for: Docker Hub's other names (index.docker.io, registry-1.docker.io) are docker.io.</summary>
+    public static string RegistryOfHost(string host) => host is "index.docker.io" or DockerHubApiHost ? DockerHub : host;
 
     /// <summary>registry/repository, without tag or digest.</summary>
     public string Name => $"{Registry}/{Repository}";
@@ -106,10 +114,7 @@ public sealed partial record ImageReference
             var isHost = first.Contains('.') || first.Contains(':') || first == "localhost";
             (registry, repository) = isHost ? (first.ToLowerInvariant(), name[(slash + 1)..]) : (DockerHub, name);
         }
-        if (registry is "index.docker.io" or "registry-1.docker.io")
-        {
-            registry = DockerHub;
-        }
+        registry = RegistryOfHost(registry);
         if (registry == DockerHub && !repository.Contains('/'))
         {
             repository = "library/" + repository;

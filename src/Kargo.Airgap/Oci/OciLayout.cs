@@ -9,10 +9,12 @@ namespace Kargo.Airgap.Oci;
 /// <c>blobs/sha256/…</c>. A blob reaches its final path only after its size and digest are
 /// checked; until then it lives in <c>ingest/</c>, where an interrupted download resumes.
 /// </summary>
-public sealed class OciLayout
+public sealed class OciLayout : IImageSource
 {
     private const int BufferSize = 1 << 20;
-    private const int MidStreamRetries = 5;
+
+    /// <summary>How often a body that drops mid-stream is opened again from where it stopped.</summary>
+    private static readonly Backoff MidStream = new(6, TimeSpan.FromMilliseconds(200));
 
     public string Root { get; }
 
@@ -52,6 +54,24 @@ public sealed class OciLayout
     }
 
     public byte[] ReadBlob(Digest digest) => File.ReadAllBytes(BlobPath(digest));
+
+    /// <summary>A manifest the layout holds, or an error naming what is missing (the layout was not fully unpacked).</summary>
+    public async Task<byte[]> ReadManifestAsync(ImageReference image, Descriptor manifest, CancellationToken cancellationToken) =>
+        Contains(manifest.Digest, manifest.Size) ? await File.ReadAllBytesAsync(BlobPath(manifest.Digest), cancellationToken) : throw Missing(manifest, $"a manifest of {image}");
+
+    public Task<BlobStream> OpenBlobAsync(ImageReference image, Descriptor blob, long offset, CancellationToken cancellationToken)
+    {
+        if (!Contains(blob.Digest, blob.Size))
+        {
+            throw Missing(blob, $"a blob of {image}");
+        }
+        var stream = new FileStream(BlobPath(blob.Digest), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan) { Position = offset };
+        return Task.FromResult(new BlobStream(stream, offset));
+    }
+
+    /// <summary>The error for content an image needs that this layout lacks.</summary>
+    public KargoException Missing(Descriptor descriptor, string what) =>
+        new($"{Root}: {what}, {descriptor.Digest} ({descriptor.Size} bytes), is missing or has the wrong size. Unpack the bundle again");
 
     /// <summary>Stores small content made here (a config, a manifest) and describes it.</summary>
     public Descriptor PutBlob(string mediaType, byte[] content)
@@ -233,10 +253,10 @@ public sealed class OciLayout
         }
         long resumedFrom = 0;
         long transferred = 0;
-        for (var attempt = 0; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
             var start = file.Length;
-            if (start == size && attempt == 0 && start > 0)
+            if (start == size && attempt == 1 && start > 0)
             {
                 return default; // an earlier run got every byte but was stopped before the rename
             }
@@ -261,9 +281,9 @@ public sealed class OciLayout
                 }
                 return new BlobWriteResult(transferred, resumedFrom);
             }
-            catch (Exception e) when (IsTransient(e) && attempt < MidStreamRetries && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (Backoff.IsTransient(e) && MidStream.MayRetry(attempt) && !cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(200 << attempt), cancellationToken);
+                await MidStream.WaitAsync(attempt, cancellationToken);
             }
         }
     }
@@ -343,8 +363,6 @@ public sealed class OciLayout
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    private static bool IsTransient(Exception e) => e is IOException or HttpRequestException;
 }
 
 /// <summary>Content whose bytes do not hash to the digest that named them.</summary>

@@ -11,6 +11,16 @@ public sealed partial record Platform(
 {
     public static readonly Platform LinuxAmd64 = new("linux", "amd64");
 
+    /// <summary>This machine's architecture as image platforms name it (amd64, arm64, arm, 386, …).</summary>
+    public static string HostArchitecture => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+    {
+        System.Runtime.InteropServices.Architecture.X64 => "amd64",
+        System.Runtime.InteropServices.Architecture.Arm64 => "arm64",
+        System.Runtime.InteropServices.Architecture.Arm => "arm",
+        System.Runtime.InteropServices.Architecture.X86 => "386",
+        var other => other.ToString().ToLowerInvariant(),
+    };
+
     public static Platform Parse(string value)
     {
         var match = PlatformPattern().Match(value);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Kargo.Airgap.Oci;
 
 namespace Kargo.Airgap.Registry;
 
@@ -67,11 +68,7 @@ public sealed class DockerConfigCredentials
     /// <summary>The credential for a registry as users name it (docker.io, quay.io, host:port).</summary>
     public Credential? Find(string registry)
     {
-        if (_byHost.TryGetValue(registry, out var credential))
-        {
-            return credential;
-        }
-        return registry == "docker.io" && _byHost.TryGetValue("index.docker.io", out credential) ? credential : null;
+        return _byHost.GetValueOrDefault(ImageReference.RegistryOfHost(registry));
     }
 
     private static string HostOf(string key)
@@ -87,7 +84,7 @@ public sealed class DockerConfigCredentials
         {
             host = host[..slash];
         }
-        return host is "registry-1.docker.io" ? "docker.io" : host;
+        return ImageReference.RegistryOfHost(host);
     }
 
     private static Credential? Decode(JsonElement entry, string path)

@@ -46,7 +46,8 @@ public sealed class LayoutCatalog
     }
 
     /// <param name="folder">The unpack destination (holding oci/) or the layout itself.</param>
-    public static LayoutCatalog Load(string folder)
+    /// <param name="cancellationToken">Stops between images.</param>
+    public static async Task<LayoutCatalog> LoadAsync(string folder, CancellationToken cancellationToken = default)
     {
         var root = File.Exists(Path.Combine(folder, "oci", "index.json")) ? Path.Combine(folder, "oci") : folder;
         var layout = new OciLayout(root);
@@ -57,7 +58,7 @@ public sealed class LayoutCatalog
         OciIndexJson index;
         try
         {
-            index = JsonSerializer.Deserialize(File.ReadAllBytes(layout.IndexPath), OciJsonContext.Default.OciIndexJson) ?? new OciIndexJson();
+            index = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(layout.IndexPath, cancellationToken), OciJsonContext.Default.OciIndexJson) ?? new OciIndexJson();
         }
         catch (JsonException e)
         {
@@ -66,31 +67,55 @@ public sealed class LayoutCatalog
         var catalog = new LayoutCatalog(layout);
         foreach (var entry in index.Manifests)
         {
-            if (entry.Annotations?.GetValueOrDefault(Annotations.RefName) is not { } refName)
+            if (catalog.NameOf(entry) is { } reference)
             {
-                catalog._skipped.Add($"{entry.Digest}: no {Annotations.RefName} annotation names it");
-                continue;
+                await catalog.AddAsync(reference, entry, cancellationToken);
             }
-            ImageReference reference;
-            try
-            {
-                reference = ImageReference.Parse(refName);
-            }
-            catch (KargoException e)
-            {
-                // An entry some other tool wrote, named in its own way: said, not served.
-                catalog._skipped.Add($"{entry.Digest}: {e.Message}");
-                continue;
-            }
-            var repository = catalog.Repository(reference.Registry, reference.Repository);
-            if (reference.Tag is { } tag)
-            {
-                repository.Tags[tag] = entry;
-            }
-            catalog._images.Add((reference, entry));
-            catalog.Walk(repository, entry, refName, top: true);
         }
         return catalog;
+    }
+
+    /// <summary>The image an index.json entry names, or null (said in <see cref="Skipped"/>) for one this catalog cannot serve.</summary>
+    private ImageReference? NameOf(Descriptor entry)
+    {
+        if (entry.Annotations?.GetValueOrDefault(Annotations.RefName) is not { } refName)
+        {
+            _skipped.Add($"{entry.Digest}: no {Annotations.RefName} annotation names it");
+            return null;
+        }
+        try
+        {
+            return ImageReference.Parse(refName);
+        }
+        catch (KargoException e)
+        {
+            // An entry some other tool wrote, named in its own way: said, not served.
+            _skipped.Add($"{entry.Digest}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Walks one image: index entries the layout lacks are platforms the bundle left out and are
+    /// not served; a missing top manifest or blob is an error now, not at pull time.
+    /// </summary>
+    private async Task AddAsync(ImageReference reference, Descriptor entry, CancellationToken cancellationToken)
+    {
+        var repository = Repository(reference.Registry, reference.Repository);
+        if (reference.Tag is { } tag)
+        {
+            repository.Tags[tag] = entry;
+        }
+        _images.Add((reference, entry));
+        var graph = await ImageWalker.WalkAsync(Layout, reference, entry, child => Layout.Contains(child.Digest, child.Size), cancellationToken);
+        foreach (var manifest in graph.Manifests)
+        {
+            repository.Manifests[manifest.Descriptor.Digest] = manifest.Descriptor;
+        }
+        foreach (var blob in graph.Blobs)
+        {
+            repository.Blobs.Add(Layout.Contains(blob.Digest, blob.Size) ? blob.Digest : throw Layout.Missing(blob, $"a blob of {reference}"));
+        }
     }
 
     private CatalogRepository Repository(string registry, string repository)
@@ -103,37 +128,6 @@ public sealed class LayoutCatalog
         return found;
     }
 
-    private void Walk(CatalogRepository repository, Descriptor descriptor, string refName, bool top)
-    {
-        if (!Present(descriptor))
-        {
-            if (top)
-            {
-                throw Missing(descriptor, $"the manifest of {refName}");
-            }
-            return; // a platform the bundle left out
-        }
-        repository.Manifests[descriptor.Digest] = descriptor;
-        var document = ManifestDocument.Parse(Layout.ReadBlob(descriptor.Digest), descriptor.MediaType, refName);
-        foreach (var child in document.Manifests)
-        {
-            Walk(repository, child, refName, top: false);
-        }
-        foreach (var blob in document.Blobs)
-        {
-            if (!Present(blob))
-            {
-                throw Missing(blob, $"a blob of {refName}");
-            }
-            repository.Blobs.Add(blob.Digest);
-        }
-    }
-
-    private bool Present(Descriptor descriptor) => Layout.Contains(descriptor.Digest, descriptor.Size);
-
-    private KargoException Missing(Descriptor descriptor, string what) =>
-        new($"{Layout.Root}: {what}, {descriptor.Digest} ({descriptor.Size} bytes), is missing or has the wrong size. Unpack the bundle again");
-
     /// <summary>
     /// The repository a request names. containerd's mirrors send the upstream host as <c>?ns=</c>;
     /// without it, a path names the repository if only one registry has it (docker.io first),
@@ -143,7 +137,7 @@ public sealed class LayoutCatalog
     {
         if (ns is not null)
         {
-            var host = ns is "registry-1.docker.io" or "index.docker.io" ? ImageReference.DockerHub : ns;
+            var host = ImageReference.RegistryOfHost(ns);
             return _byName.GetValueOrDefault($"{host}/{path}") ?? (host == ImageReference.DockerHub && !path.Contains('/') ? _byName.GetValueOrDefault($"{host}/library/{path}") : null);
         }
         if (_byName.TryGetValue(path, out var direct))

@@ -104,7 +104,7 @@ public static class MirrorConfig
         }
         var document = new Tomlyn.Model.TomlTable
         {
-            ["server"] = host == Oci.ImageReference.DockerHub ? "https://registry-1.docker.io" : $"https://{host}",
+            ["server"] = $"https://{Oci.ImageReference.ApiHostOf(host)}",
             ["host"] = new Tomlyn.Model.TomlTable { [Exact(endpoint)] = mirror },
         };
         return $"# Written by kargo-offline: {host} is served by the local registry.\n" + Tomlyn.TomlSerializer.Serialize(document);

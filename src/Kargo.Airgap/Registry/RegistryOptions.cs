@@ -11,10 +11,8 @@ public sealed record RegistryOptions
 
     public DockerConfigCredentials Credentials { get; init; } = new();
 
-    /// <summary>Attempts for a request that meets a 5xx, a 429 or a dropped connection.</summary>
-    public int MaxAttempts { get; init; } = 4;
-
-    public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>How a request that meets a 5xx, a 429 or a dropped connection is tried again.</summary>
+    public Backoff Retry { get; init; } = Backoff.Default;
 
     /// <summary>How the program that uses these options names a host as insecure, for the hint when one cannot be reached ({0} is the host).</summary>
     public string InsecureHint { get; init; } = "--insecure-registry {0}";

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Kargo.Airgap.Oci;
+using Kargo.Airgap.Registry.Http;
 
 namespace Kargo.Airgap.Registry;
 
@@ -106,7 +107,7 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
     private async Task<BlobOutcome> PushBlobAsync(ImageReference target, Digest digest, long size, CancellationToken cancellationToken)
     {
         var pushScope = new[] { $"repository:{target.Repository}:pull,push" };
-        using (var head = await client.SendAsync(target, () => new HttpRequestMessage(HttpMethod.Head, $"/v2/{target.Repository}/blobs/{digest}"), cancellationToken, scopes: pushScope))
+        using (var head = await client.SendAsync(target, new HttpRequestMessage(HttpMethod.Head, $"/v2/{target.Repository}/blobs/{digest}"), cancellationToken, scopes: pushScope))
         {
             if (head.IsSuccessStatusCode)
             {
@@ -121,13 +122,13 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
             path += $"?mount={digest}&from={Uri.EscapeDataString(from)}";
             scopes = [pushScope[0], $"repository:{from}:pull"];
         }
-        using var start = await client.SendAsync(target, () => new HttpRequestMessage(HttpMethod.Post, path), cancellationToken, scopes: scopes);
+        using var start = await client.SendAsync(target, new HttpRequestMessage(HttpMethod.Post, path), cancellationToken, scopes: scopes);
         if (start.StatusCode == HttpStatusCode.Created)
         {
             return BlobOutcome.Mounted;
         }
         await RegistryClient.EnsureSuccessAsync(start, target, $"upload of blob {digest}", cancellationToken);
-        var location = await LocationAsync(target, start);
+        var location = Location(target, start);
         var file = catalog.Layout.BlobPath(digest);
         if (size > ChunkSize)
         {
@@ -136,20 +137,20 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
                 var length = Math.Min(ChunkSize, size - offset);
                 var chunkStart = offset;
                 var uri = location;
-                using var patch = await client.SendAsync(target, () => new HttpRequestMessage(HttpMethod.Patch, uri)
+                using var patch = await client.SendAsync(target, new HttpRequestMessage(HttpMethod.Patch, uri)
                 {
-                    Content = FileContent(file, chunkStart, length, $"{chunkStart}-{chunkStart + length - 1}"),
+                    Content = new FileRangeContent(file, chunkStart, length, sayRange: true),
                 }, cancellationToken, scopes: pushScope);
                 await RegistryClient.EnsureSuccessAsync(patch, target, $"chunk {chunkStart}-{chunkStart + length - 1} of blob {digest}", cancellationToken);
-                location = await LocationAsync(target, patch);
+                location = Location(target, patch);
             }
-            using var close = await client.SendAsync(target, () => new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)), cancellationToken, scopes: pushScope);
+            using var close = await client.SendAsync(target, new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)), cancellationToken, scopes: pushScope);
             await RegistryClient.EnsureSuccessAsync(close, target, $"blob {digest}", cancellationToken);
         }
         else
         {
             var uri = WithDigest(location, digest);
-            using var put = await client.SendAsync(target, () => new HttpRequestMessage(HttpMethod.Put, uri) { Content = FileContent(file, 0, size, null) }, cancellationToken, scopes: pushScope);
+            using var put = await client.SendAsync(target, new HttpRequestMessage(HttpMethod.Put, uri) { Content = new FileRangeContent(file, 0, size, sayRange: false) }, cancellationToken, scopes: pushScope);
             await RegistryClient.EnsureSuccessAsync(put, target, $"blob {digest}", cancellationToken);
         }
         return BlobOutcome.Uploaded;
@@ -160,19 +161,16 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
     {
         var pushScope = new[] { $"repository:{target.Repository}:pull,push" };
         var path = $"/v2/{target.Repository}/manifests/{reference}";
-        using (var head = await client.SendAsync(target, () =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Head, path);
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(manifest.MediaType));
-            return request;
-        }, cancellationToken, scopes: pushScope))
+        var request = new HttpRequestMessage(HttpMethod.Head, path);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(manifest.MediaType));
+        using (var head = await client.SendAsync(target, request, cancellationToken, scopes: pushScope))
         {
             if (head.IsSuccessStatusCode && head.Headers.TryGetValues("Docker-Content-Digest", out var values) && values.FirstOrDefault() == manifest.Digest.ToString())
             {
                 return false;
             }
         }
-        using var put = await client.SendAsync(target, () => new HttpRequestMessage(HttpMethod.Put, path)
+        using var put = await client.SendAsync(target, new HttpRequestMessage(HttpMethod.Put, path)
         {
             Content = new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue(manifest.MediaType) } },
         }, cancellationToken, scopes: pushScope);
@@ -180,53 +178,13 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
         return true;
     }
 
-    private async Task<Uri> LocationAsync(ImageReference target, HttpResponseMessage response)
+    /// <summary>Where the upload goes on; a relative Location is on the host that answered.</summary>
+    private static Uri Location(ImageReference target, HttpResponseMessage response)
     {
         var location = response.Headers.Location ?? throw new RegistryException($"{target.Registry} answered an upload without a Location");
-        return location.IsAbsoluteUri ? location : new Uri(await client.EndpointAsync(target.Registry, CancellationToken.None), location);
+        return location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location);
     }
 
     private static Uri WithDigest(Uri location, Digest digest) =>
         new($"{location}{(string.IsNullOrEmpty(location.Query) ? "?" : "&")}digest={Uri.EscapeDataString(digest.ToString())}");
-
-    /// <summary>A byte range of a blob file, streamed; opened anew for every attempt.</summary>
-    private static HttpContent FileContent(string file, long offset, long length, string? contentRange)
-    {
-        var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        stream.Position = offset;
-        var content = new StreamContent(new BoundedStream(stream, length), 1 << 20);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        content.Headers.ContentLength = length;
-        if (contentRange is not null)
-        {
-            content.Headers.TryAddWithoutValidation("Content-Range", contentRange);
-        }
-        return content;
-    }
-
-    /// <summary>At most <paramref name="length"/> bytes of a stream, which it disposes.</summary>
-    private sealed class BoundedStream(Stream inner, long length) : ReadOnlyStream
-    {
-        private long _left = length;
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_left == 0)
-            {
-                return 0;
-            }
-            var read = inner.Read(buffer[..(int)Math.Min(buffer.Length, _left)]);
-            _left -= read;
-            return read;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-            base.Dispose(disposing);
-        }
-    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
+using Kargo.Airgap.Registry.Http;
 using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Sources;
@@ -9,30 +10,20 @@ namespace Kargo.Airgap.Sources;
 /// <summary>
 /// Files by URL (release assets, manifests): downloaded into the same content-addressed cache
 /// as image blobs, hashed as they stream, checked against the spec's or the lock's sha256,
-/// resumed with HTTP Range, retried on 5xx and dropped connections. Redirects are followed,
+/// resumed with HTTP Range, retried on 5xx and dropped connections by the shared <see cref="HttpPipeline"/>. Redirects are followed,
 /// and one to another host is said.
 /// </summary>
 public sealed class FileSource : IDisposable
 {
     private readonly HttpClient _http;
     private readonly OciLayout _cache;
-    private readonly int _attempts;
 
     public Action<string>? Log { get; init; }
 
     public FileSource(OciLayout cache, RegistryOptions options)
     {
         _cache = cache;
-        _attempts = options.MaxAttempts;
-        var trust = new TlsTrust(options.CaFiles);
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = TimeSpan.FromSeconds(30),
-            SslOptions = new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = trust.Validate },
-        })
-        { Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("kargo-airgap");
+        _http = HttpPipeline.Create(options);
     }
 
     /// <summary>
@@ -81,50 +72,35 @@ public sealed class FileSource : IDisposable
 
     private async Task<HttpResponseMessage> GetAsync(Uri uri, long offset, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        if (offset > 0)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-            if (offset > 0)
-            {
-                request.Headers.Range = new RangeHeaderValue(offset, null);
-            }
-            HttpResponseMessage response;
-            try
-            {
-                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            }
-            catch (HttpRequestException) when (attempt < _attempts)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(250 << (attempt - 1)), cancellationToken);
-                continue;
-            }
-            catch (HttpRequestException e)
-            {
-                throw new KargoException($"cannot download {uri}: {e.Message}", e);
-            }
-            if (((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests) && attempt < _attempts)
-            {
-                response.Dispose();
-                await Task.Delay(TimeSpan.FromMilliseconds(250 << (attempt - 1)), cancellationToken);
-                continue;
-            }
-            if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && offset > 0)
-            {
-                response.Dispose();
-                offset = 0;
-                continue;
-            }
-            if (!response.IsSuccessStatusCode)
-            {
-                response.Dispose();
-                throw new KargoException($"cannot download {uri}: the server answered {(int)response.StatusCode} {response.ReasonPhrase}; check the URL and the version in the spec");
-            }
-            if (response.RequestMessage?.RequestUri is { } final && !final.Host.Equals(uri.Host, StringComparison.OrdinalIgnoreCase))
-            {
-                Log?.Invoke($"{uri} redirected to {final.GetLeftPart(UriPartial.Authority)}");
-            }
-            return response;
+            request.Headers.Range = new RangeHeaderValue(offset, null);
         }
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new KargoException($"cannot download {uri}: {e.Message}", e);
+        }
+        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && offset > 0)
+        {
+            response.Dispose();
+            return await GetAsync(uri, 0, cancellationToken);
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            response.Dispose();
+            throw new KargoException($"cannot download {uri}: the server answered {(int)response.StatusCode} {response.ReasonPhrase}; check the URL and the version in the spec");
+        }
+        if (response.RequestMessage?.RequestUri is { } final && !final.Host.Equals(uri.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            Log?.Invoke($"{uri} redirected to {final.GetLeftPart(UriPartial.Authority)}");
+        }
+        return response;
     }
 
     public void Dispose() => _http.Dispose();

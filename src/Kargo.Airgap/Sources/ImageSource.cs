@@ -8,7 +8,7 @@ namespace Kargo.Airgap.Sources;
 /// Container images from registries: resolves tags to digests, walks indexes down to the
 /// spec's platforms, and fetches manifests and blobs into the cache, each checked by digest.
 /// </summary>
-public sealed class ImageSource(RegistryClient registry, OciLayout cache)
+public sealed class ImageSource(RegistryClient registry, OciLayout cache) : IImageSource
 {
     /// <summary>The annotation that keeps the original digest of an index kargo rewrote.</summary>
     public const string OriginalDigestAnnotation = "dev.kargo.image.original-digest";
@@ -45,56 +45,49 @@ public sealed class ImageSource(RegistryClient registry, OciLayout cache)
     {
         var pinned = reference.WithDigest(pin.Digest);
         var top = new Descriptor { MediaType = pin.MediaType, Digest = pin.Digest, Size = pin.Size };
-        var (content, document) = await ManifestAsync(pinned, top, cancellationToken);
-        if (!document.IsIndex)
+        var graph = await ImageWalker.WalkAsync(this, pinned, top, child => child.Platform is { } p && platforms.Any(want => want.Matches(p)), cancellationToken);
+        if (!graph.Top.Document.IsIndex)
         {
-            return new ImagePlan(pinned, top, platforms, [top], [.. document.Blobs]);
+            return new ImagePlan(pinned, top, platforms, [top], graph.Blobs);
         }
-
-        var chosen = document.Manifests.Where(m => m.Platform is { } p && platforms.Any(want => want.Matches(p))).ToList();
+        var chosen = graph.Manifests.Skip(1).Select(m => m.Descriptor).ToList();
         if (chosen.Count == 0)
         {
-            var offered = document.Manifests.Select(m => m.Platform?.ToString()).OfType<string>().Distinct();
+            var offered = graph.NotFollowed.Select(m => m.Platform?.ToString()).OfType<string>().Distinct();
             throw new KargoException($"{reference}: the image has no manifest for {string.Join(", ", platforms)}; it offers {string.Join(", ", offered)}. Change spec.platforms or pick another image");
         }
-        var manifests = new List<Descriptor>();
-        var blobs = new List<Descriptor>();
-        foreach (var child in chosen)
+        if (graph.Manifests.Skip(1).FirstOrDefault(m => m.Document.IsIndex) is { } nested)
         {
-            var (_, childDocument) = await ManifestAsync(pinned, child, cancellationToken);
-            if (childDocument.IsIndex)
-            {
-                throw new KargoException($"{reference}: index {child.Digest} nests another index; nested indexes are not supported");
-            }
-            manifests.Add(child);
-            blobs.AddRange(childDocument.Blobs);
+            throw new KargoException($"{reference}: index {nested.Descriptor.Digest} nests another index; nested indexes are not supported");
         }
-        if (rewriteIndex && chosen.Count < document.Manifests.Count)
+        if (rewriteIndex && graph.NotFollowed.Count > 0)
         {
-            top = RewriteIndex(content, top, chosen);
+            top = RewriteIndex(graph.Top.Content, top, chosen);
         }
-        manifests.Insert(0, top);
-        return new ImagePlan(pinned, top, [.. chosen.Select(c => c.Platform!).Distinct()], manifests, [.. blobs.DistinctBy(b => b.Digest)]);
+        return new ImagePlan(pinned, top, [.. chosen.Select(c => c.Platform!).Distinct()], [top, .. chosen], graph.Blobs);
     }
 
     /// <summary>Fetches one blob into the cache unless it is there, resuming a partial download.</summary>
     public Task<BlobWriteResult> FetchBlobAsync(ImageReference image, Descriptor blob, IProgress<long>? progress, CancellationToken cancellationToken) =>
-        cache.WriteBlobAsync(blob, (offset, ct) => registry.OpenBlobAsync(image, blob.Digest, offset, ct), progress, cancellationToken);
+        cache.WriteBlobAsync(blob, (offset, ct) => OpenBlobAsync(image, blob, offset, ct), progress, cancellationToken);
 
-    private async Task<(byte[] Content, ManifestDocument Document)> ManifestAsync(ImageReference image, Descriptor descriptor, CancellationToken cancellationToken)
+    public Task<BlobStream> OpenBlobAsync(ImageReference image, Descriptor blob, long offset, CancellationToken cancellationToken) =>
+        registry.OpenBlobAsync(image, blob.Digest, offset, cancellationToken);
+
+    /// <summary>A manifest from the cache when it holds it (content named by digest never changes), else from the registry into the cache.</summary>
+    public async Task<byte[]> ReadManifestAsync(ImageReference image, Descriptor manifest, CancellationToken cancellationToken)
     {
-        if (cache.Contains(descriptor.Digest, descriptor.Size))
+        if (cache.Contains(manifest.Digest, manifest.Size))
         {
-            var cached = cache.ReadBlob(descriptor.Digest);
-            return (cached, ManifestDocument.Parse(cached, descriptor.MediaType, $"{image} ({descriptor.Digest})"));
+            return await File.ReadAllBytesAsync(cache.BlobPath(manifest.Digest), cancellationToken);
         }
-        var manifest = await registry.GetManifestAsync(image.WithDigest(descriptor.Digest), cancellationToken);
-        if (manifest.Content.Length != descriptor.Size)
+        var fetched = await registry.GetManifestAsync(image.WithDigest(manifest.Digest), cancellationToken);
+        if (fetched.Content.Length != manifest.Size)
         {
-            throw new KargoException($"{image}: manifest {descriptor.Digest} is {manifest.Content.Length} bytes, but it was pinned as {descriptor.Size}");
+            throw new KargoException($"{image}: manifest {manifest.Digest} is {fetched.Content.Length} bytes, but it was pinned as {manifest.Size}");
         }
-        cache.PutBlob(manifest.Digest, manifest.Content);
-        return (manifest.Content, manifest.Document);
+        cache.PutBlob(fetched.Digest, fetched.Content);
+        return fetched.Content;
     }
 
     private Descriptor RewriteIndex(byte[] original, Descriptor top, IReadOnlyList<Descriptor> kept)

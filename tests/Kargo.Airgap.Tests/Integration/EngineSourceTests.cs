@@ -62,7 +62,7 @@ public sealed class EngineSourceTests : RegistryTest, IAsyncLifetime
         Assert.Equal(_app.Blobs[0].Digest.ToString(), manifest["config"]!["digest"]!.GetValue<string>()); // podman keeps the config byte for byte
 
         // containerd pulls it by its name, through the mirror config, from serve.
-        await using var server = await RegistryServer.StartAsync(LayoutCatalog.Load(Work["node"]), new ServerOptions { Address = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0) });
+        await using var server = await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(Work["node"]), new ServerOptions { Address = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0) });
         MirrorConfig.Write(["localhost"], server.Address, Work["root"], null);
         using var containerd = new TestContainerd();
         var pull = await containerd.CtrAsync("images", "pull", "--hosts-dir", Work["root/etc/containerd/certs.d"], "localhost/myapp:dev");

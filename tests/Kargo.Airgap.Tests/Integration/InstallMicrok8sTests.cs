@@ -42,7 +42,7 @@ public sealed class InstallMicrok8sTests(Microk8sBundleFixture bundle) : IClassF
         // microk8s's containerd reads these hosts.toml files as they are: a real containerd pulls every image through them.
         var certs = OnNode("/var/snap/microk8s/current/args/certs.d");
         Assert.Equal([bundle.SourceRegistry, "kargo.local"], Directory.GetDirectories(certs).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        await using var registry = await RegistryServer.StartAsync(LayoutCatalog.Load(OnNode("/var/lib/kargo/registry")), new ServerOptions { Address = address });
+        await using var registry = await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(OnNode("/var/lib/kargo/registry")), new ServerOptions { Address = address });
         using var containerd = new TestContainerd();
         foreach (var image in Airgap.Bundle.BundleReader.ReadSummary(bundle.Bundle).Inventory.Images.Select(i => i.Reference))
         {

@@ -27,7 +27,7 @@ public sealed class InstallOfflineTests(PlatformBundleFixture bundle) : IClassFi
         AssertOk(await OfflineAsync("install", bundle.Bundle, "--pub", bundle.Pub, "--root", _dir["node"], "--addr", address.ToString(), "--kubeconfig", api.Kubeconfig));
 
         // What kargo-registry.service runs: serve over the layout the unpack step placed.
-        await using var registry = await RegistryServer.StartAsync(LayoutCatalog.Load(OnNode("/var/lib/kargo/registry")), new ServerOptions { Address = address });
+        await using var registry = await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(OnNode("/var/lib/kargo/registry")), new ServerOptions { Address = address });
 
         // containerd's equivalent of the registries.yaml k3s got: a hosts.toml per mirrored registry, to the same endpoint.
         var yaml = new YamlStream();

@@ -107,7 +107,7 @@ public sealed class MirrorTests : IDisposable
     public async Task Containerd_pulls_docker_io_quay_io_and_multi_platform_images_through_the_mirror()
     {
         var requests = new ConcurrentQueue<string>();
-        await using var server = await RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]),
+        await using var server = await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(_dir["node"]),
             new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0), AccessLog = requests.Enqueue });
         MirrorConfig.Write(["docker.io", "quay.io"], server.Address, _dir["root"], null);
         var hostsDir = _dir["root/etc/containerd/certs.d"];

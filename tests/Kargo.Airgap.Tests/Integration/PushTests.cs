@@ -87,7 +87,7 @@ public sealed class PushTests(SignedBundleFixture bundles) : IClassFixture<Signe
         var second = TestImages.Image("push-second", layers: 1, sharedLayer: shared);
         TestLayout.Write(_dir["shared/oci"], ("quay.io/team/first:1", first), ("docker.io/team/second:1", second));
         using var client = new RegistryClient(new RegistryOptions());
-        var pusher = new RegistryPusher(client, LayoutCatalog.Load(_dir["shared"]), target.Host) { ChunkSize = 100 * 1024 };
+        var pusher = new RegistryPusher(client, await LayoutCatalog.LoadAsync(_dir["shared"]), target.Host) { ChunkSize = 100 * 1024 };
 
         var results = await pusher.PushAllAsync(null, default);
 

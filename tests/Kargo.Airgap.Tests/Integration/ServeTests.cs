@@ -17,7 +17,7 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
     public async Task InitializeAsync()
     {
         AssertOk(await OfflineAsync("unpack", bundles.Signed, "--pub", bundles.Pub, "--to", _dir["node"]));
-        _server = await RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0) });
+        _server = await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(_dir["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0) });
     }
 
     public async Task DisposeAsync()
@@ -105,12 +105,12 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
     }
 
     [Fact]
-    public void An_index_entry_of_another_tool_is_not_served_and_says_why()
+    public async Task An_index_entry_of_another_tool_is_not_served_and_says_why()
     {
         var folder = _dir["mixed/oci"];
         TestLayout.Write(folder, ("docker.io/library/busybox:1.36", TestImages.Image("mixed-busybox")), ("Not A/Valid Reference", TestImages.Image("mixed-other")));
 
-        var catalog = LayoutCatalog.Load(_dir["mixed"]);
+        var catalog = await LayoutCatalog.LoadAsync(_dir["mixed"]);
 
         Assert.Single(catalog.Images);
         Assert.Contains("invalid image reference 'Not A/Valid Reference'", Assert.Single(catalog.Skipped));
@@ -122,7 +122,7 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
         var layer = bundles.Layered.Blobs[2];
         File.Delete(Path.Combine(_dir["node"], "oci", "blobs", "sha256", layer.Digest.Hex));
 
-        var error = Assert.Throws<KargoException>(() => LayoutCatalog.Load(_dir["node"]));
+        var error = await Assert.ThrowsAsync<KargoException>(() => LayoutCatalog.LoadAsync(_dir["node"]));
 
         Assert.Contains(layer.Digest.ToString(), error.Message);
         Assert.Contains("signed/layered:1", error.Message);
@@ -146,7 +146,7 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
     {
         var issued = SelfSignedTls.LoadOrCreate(_dir["tls"], IPAddress.Loopback);
         var caFile = issued.CaFile;
-        await using var secure = await RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0), Certificate = issued.Certificate });
+        await using var secure = await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(_dir["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0), Certificate = issued.Certificate });
         var host = $"127.0.0.1:{secure.Address.Port}";
         Assert.Equal("https", secure.Address.Scheme);
 
@@ -193,7 +193,7 @@ public sealed class ServeTests(SignedBundleFixture bundles) : IClassFixture<Sign
     {
         var taken = new IPEndPoint(IPAddress.Loopback, _server!.Address.Port);
 
-        var error = await Assert.ThrowsAsync<KargoException>(() => RegistryServer.StartAsync(LayoutCatalog.Load(_dir["node"]), new ServerOptions { Address = taken }));
+        var error = await Assert.ThrowsAsync<KargoException>(async () => await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(_dir["node"]), new ServerOptions { Address = taken }));
 
         Assert.Contains($"cannot listen on 127.0.0.1:{_server.Address.Port}", error.Message);
     }

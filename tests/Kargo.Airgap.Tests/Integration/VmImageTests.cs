@@ -59,7 +59,7 @@ public sealed class VmImageTests : IAsyncLifetime
         Assert.Equal(["linux/amd64", "linux/arm64"], image.Platforms);
         Assert.Equal("vm", image.Component);
 
-        await using var server = await RegistryServer.StartAsync(LayoutCatalog.Load(_work["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0) });
+        await using var server = await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(_work["node"]), new ServerOptions { Address = new IPEndPoint(IPAddress.Loopback, 0) });
         var host = $"127.0.0.1:{server.Address.Port}";
 
         // skopeo copies it; the layer holds /disk/ubuntu.qcow2, owned by 107:107, byte for byte.
@@ -73,7 +73,7 @@ public sealed class VmImageTests : IAsyncLifetime
         Assert.Equal(_qcow2, File.ReadAllBytes(_work["extracted/disk/ubuntu.qcow2"]));
 
         // containerd pulls it through the mirror config this project writes, and unpacks it.
-        MirrorConfig.Write(LayoutCatalog.Load(_work["node"]).Registries, server.Address, _work["root"], null);
+        MirrorConfig.Write((await LayoutCatalog.LoadAsync(_work["node"])).Registries, server.Address, _work["root"], null);
         using var containerd = new TestContainerd();
         var pull = await containerd.CtrAsync("images", "pull", "--hosts-dir", _work["root/etc/containerd/certs.d"], "kargo.local/vm/ubuntu:latest");
         Assert.True(pull.ExitCode == 0, pull.Output);

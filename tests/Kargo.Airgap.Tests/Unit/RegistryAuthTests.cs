@@ -1,5 +1,6 @@
 using System.Text;
 using Kargo.Airgap.Registry;
+using Kargo.Airgap.Registry.Http;
 using Kargo.Airgap.Tests.Infrastructure;
 
 namespace Kargo.Airgap.Tests.Unit;
@@ -24,12 +25,12 @@ public sealed class RegistryAuthTests : IDisposable
                 using var client = await listener.AcceptTcpClientAsync();
             }
         });
-        using var registry = new RegistryClient(new RegistryOptions());
+        var schemes = new PlainHttpFallbackHandler(new InsecureHosts(new HashSet<string>()));
+        var endpoint = new Uri($"https://{host}/");
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => registry.EndpointAsync(host, new CancellationToken(canceled: true)));
-        var endpoint = await registry.EndpointAsync(host, CancellationToken.None);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => schemes.SpeaksTlsAsync(endpoint, new CancellationToken(canceled: true)));
 
-        Assert.Equal($"http://{host}/", endpoint.ToString());
+        Assert.False(await schemes.SpeaksTlsAsync(endpoint, CancellationToken.None));
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class RegistryStep(InstallOptions options) : IInstallStep
         if (options.PushRegistry is { } host)
         {
             using var client = new RegistryClient(options.PushOptions);
-            var pushed = await new RegistryPusher(client, LayoutCatalog.Load(context.Content), host)
+            var pushed = await new RegistryPusher(client, await LayoutCatalog.LoadAsync(context.Content), host)
                 .PushAllAsync(image => context.Log($"pushed {image.Target}"), cancellationToken);
             context.Did($"pushed {pushed.Count} repositories into {host} ({pushed.Sum(p => p.Uploaded)} blobs uploaded)");
             return;

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Security;
+
+namespace Kargo.Airgap.Registry.Http;
+
+/// <summary>
+/// The one way kargo speaks HTTP to the outside: registry auth, then retries with backoff, then
+/// the scheme choice, then a connection pool whose certificate check trusts the user's CAs (or,
+/// for --insecure-registry hosts only, a pool that checks nothing). Registry calls and file downloads share it.
+/// </summary>
+public static class HttpPipeline
+{
+    public static HttpClient Create(RegistryOptions options)
+    {
+        var trust = new TlsTrust(options.CaFiles);
+        var insecure = new InsecureHosts(options.InsecureRegistries);
+        var sockets = new TrustRoutingHandler(insecure, Sockets(trust.Validate), Sockets((_, _, _, _) => true));
+        var pipeline = new RegistryAuthHandler(options.Credentials)
+        {
+            InnerHandler = new RetryHandler(options.Retry) { InnerHandler = new PlainHttpFallbackHandler(insecure) { InnerHandler = sockets } },
+        };
+        var client = new HttpClient(pipeline) { Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd($"kargo-airgap/{typeof(HttpPipeline).Assembly.GetName().Version?.ToString(3)}");
+        return client;
+    }
+
+    private static SocketsHttpHandler Sockets(RemoteCertificateValidationCallback validate) => new()
+    {
+        AutomaticDecompression = DecompressionMethods.None,
+        ConnectTimeout = TimeSpan.FromSeconds(30),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = validate },
+    };
+}
+
+/// <summary>Sends a request to an --insecure-registry host through the pool that skips certificate checks, every other through the checking one.</summary>
+internal sealed class TrustRoutingHandler(InsecureHosts insecure, HttpMessageHandler verifying, HttpMessageHandler unverified) : HttpMessageHandler
+{
+    private readonly HttpMessageInvoker _verifying = new(verifying);
+    private readonly HttpMessageInvoker _unverified = new(unverified);
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        (request.RequestUri is { } uri && insecure.IsInsecure(uri) ? _unverified : _verifying).SendAsync(request, cancellationToken);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _verifying.Dispose();
+            _unverified.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
