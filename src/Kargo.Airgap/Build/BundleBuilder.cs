@@ -89,9 +89,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
         var binaries = await BinaryItemsAsync(request, spec, cancellationToken);
         K3sChecksums.Check(spec, fileItems);
-        spec = spec with { Images = ManifestImages.WithManifestImages(spec, ManifestFiles(spec, fileItems)) };
-        using var engine = EngineImages.For(spec, request.Engine, cache);
-        var pinned = await Pinning.PinAsync(spec, lockFile, request.LockPath, mode, EngineImages.Or(engine, images.ResolveAsync), cancellationToken);
+        using var pinnedImages = await SpecImages.PinAsync(spec, pinnedFiles, files, lockFile, request.LockPath, mode, images, cache, request.Engine, cancellationToken);
+        (spec, var pinned, var engine) = pinnedImages;
         var newlyPinned = SaveNewPins(request.LockPath, lockFile, pinnedFiles, pinned);
 
         var set = await PlanImagesAsync(spec, pinned, engine, request.RewriteIndex, cancellationToken);
@@ -135,13 +134,6 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         }
     }
 
-    /// <summary>The bundle's manifests as discovery reads them: entry name, file, component.</summary>
-    private static IEnumerable<(string Entry, string Path, string? Component)> ManifestFiles(BundleSpec spec, IEnumerable<BundleItem> fileItems)
-    {
-        var componentOf = spec.Manifests.ToDictionary(m => BundleLayout.Manifest(m.Name), m => m.Component, StringComparer.Ordinal);
-        return fileItems.Where(i => BundleLayout.IsIn(i.Path, BundleLayout.ManifestsFolder)).Select(i => (i.Path, i.SourceFile!, componentOf.GetValueOrDefault(i.Path)));
-    }
-
     /// <summary>Says what the lock lacked and now pins, and saves it when anything was added.</summary>
     private List<PinnedImage> SaveNewPins(string lockPath, LockFile lockFile, IReadOnlyList<PinnedFile> pinnedFiles, IReadOnlyList<PinnedImage> pinned)
     {
@@ -180,7 +172,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var disks = new List<BundleItem>();
         foreach (var vm in spec.VmImages)
         {
-            var pin = pinnedFiles.Single(f => f.Folder == BundleLayout.VmFolder && f.File == vm.Download).Pin!;
+            var pin = pinnedFiles.Single(f => f.Kind == SpecFileKind.VmDisk && f.File == vm.Download).Pin!;
             var disk = await Files.FetchAsync(pin, cancellationToken);
             DiskFormats.Check(disk, vm);
             if (vm.Delivery.HasFlag(DiskDelivery.File))
@@ -309,27 +301,21 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
     /// <summary>Every entry after the inventory, in the fixed order of the bundle format.</summary>
     private Task<LockedFile> ResolveFileAsync(SpecFile file, CancellationToken cancellationToken) => Files.ResolveAsync(file, cancellationToken);
 
-    /// <summary>Files by URL (release assets, manifests, VM disks) need a file source; a builder made without one says so.</summary>
-    private FileSource Files => files ?? throw new KargoException("this build has no file source for spec.files, spec.manifests and spec.vmImages URLs");
+    private FileSource Files => files ?? throw SpecFiles.NoFileSource();
 
     /// <summary>spec.files and spec.manifests as bundle entries: URLs from the cache (fetched if missing), paths beside the spec.</summary>
     private async Task<List<BundleItem>> FileItemsAsync(BundleSpec spec, IReadOnlyList<PinnedFile> pinned, CancellationToken cancellationToken)
     {
         var items = new List<BundleItem>();
-        foreach (var file in pinned.Where(f => f.Folder != "vm").OrderBy(f => f.Folder == "files" ? 0 : 1).ThenBy(f => f.File.Name, StringComparer.Ordinal))
+        foreach (var file in pinned.Where(f => f.Kind != SpecFileKind.VmDisk).OrderBy(f => f.Kind == SpecFileKind.File ? 0 : 1).ThenBy(f => f.File.Name, StringComparer.Ordinal))
         {
-            var entry = $"{file.Folder}/{file.File.Name}";
+            var entry = BundleLayout.Entry(file.Kind, file.File.Name);
             if (file.Pin is { } pin)
             {
-                var path = await Files.FetchAsync(pin, cancellationToken);
-                items.Add(BundleItem.FromFile(entry, path, pin.Size, pin.Sha256));
+                items.Add(BundleItem.FromFile(entry, await Files.FetchAsync(pin, cancellationToken), pin.Size, pin.Sha256));
                 continue;
             }
-            var local = Path.GetFullPath(file.File.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!);
-            if (!File.Exists(local))
-            {
-                throw new KargoException($"{spec.Where(file.File.Line)}: {local} does not exist");
-            }
+            var local = await SpecFiles.PathAsync(spec, file, files, cancellationToken);
             var sha256 = (await Digest.ComputeFileAsync(local, cancellationToken)).Hex;
             if (file.File.Sha256 is { } wanted && wanted != sha256)
             {

@@ -1,5 +1,3 @@
-using Kargo.Airgap.Bundle;
-using Kargo.Airgap.Engine;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources;
 using Kargo.Airgap.Sources.Releases;
@@ -23,16 +21,9 @@ public static class SpecLocker
         var before = lockFile.Images.ToDictionary(i => i.Reference, i => i.Digest.ToString());
         var filesBefore = lockFile.Files.ToDictionary(f => f.Url, f => "sha256:" + f.Sha256);
         var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, files.ResolveAsync, cancellationToken);
-        var manifests = new List<(string Entry, string Path, string? Component)>();
-        foreach (var file in pinnedFiles.Where(f => f.Folder == BundleLayout.ManifestsFolder))
-        {
-            var path = file.Pin is { } pin ? await files.FetchAsync(pin, cancellationToken) : Path.GetFullPath(file.File.Source, Path.GetDirectoryName(Path.GetFullPath(spec.File))!);
-            manifests.Add((BundleLayout.Manifest(file.File.Name), path, file.File.Component));
-        }
-        spec = spec with { Images = ManifestImages.WithManifestImages(spec, manifests) };
-        using var engineImages = EngineImages.For(spec, engine, cache);
-        var pinned = await Pinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, EngineImages.Or(engineImages, images.ResolveAsync), cancellationToken);
-        lockFile.RetainOnly(spec.Images.Select(i => i.Reference));
+        using var pinnedImages = await SpecImages.PinAsync(spec, pinnedFiles, files, lockFile, lockPath, PinMode.ResolveAll, images, cache, engine, cancellationToken);
+        var pinned = pinnedImages.Pinned;
+        lockFile.RetainOnly(pinnedImages.Spec.Images.Select(i => i.Reference));
         lockFile.RetainFiles(pinnedFiles.Where(f => f.Pin is not null).Select(f => f.File.Source));
         lockFile.Save(lockPath);
         return

@@ -1,4 +1,5 @@
 using Kargo.Airgap.Oci;
+using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Bundle;
 
@@ -30,6 +31,14 @@ public static class BundleLayout
 
     /// <summary>The spec, named after metadata.name, which is always a safe entry name (the spec file's own may not be).</summary>
     public static string Spec(string bundleName) => $"{SpecFolder}/{bundleName}.yaml";
+
+    /// <summary>The entry of a spec file of that kind: manifests/NAME, files/NAME or vm/NAME.</summary>
+    public static string Entry(SpecFileKind kind, string name) => kind switch
+    {
+        SpecFileKind.Manifest => Manifest(name),
+        SpecFileKind.File => File(name),
+        _ => Disk(name),
+    };
 
     /// <summary>Whether an entry path lies in one of the folders above.</summary>
     public static bool IsIn(string path, string folder) => path.StartsWith(folder + "/", StringComparison.Ordinal);

@@ -74,10 +74,13 @@ public static class Pinning
 
 /// <summary>A file of the spec and, for a URL, what it is pinned to (null for a local path).</summary>
 /// <param name="File">The spec entry.</param>
-/// <param name="Folder">The bundle folder it goes to: manifests, files or vm.</param>
+/// <param name="Kind">The spec section it comes from: spec.manifests, spec.files or spec.vmImages.</param>
 /// <param name="Pin">The pinned URL content, or null for a local path.</param>
 /// <param name="NewlyResolved">Resolved by this run (not from the lock).</param>
-public sealed record PinnedFile(SpecFile File, string Folder, LockedFile? Pin, bool NewlyResolved);
+public sealed record PinnedFile(SpecFile File, SpecFileKind Kind, LockedFile? Pin, bool NewlyResolved);
+
+/// <summary>Which section of the spec a file comes from; the bundle format decides where each kind goes.</summary>
+public enum SpecFileKind { Manifest, File, VmDisk }
 
 /// <summary>Pins spec.manifests, spec.files and spec.vmImages URLs to the sha256 and size they serve.</summary>
 public static class FilePinning
@@ -86,9 +89,9 @@ public static class FilePinning
 
     public static async Task<IReadOnlyList<PinnedFile>> PinAsync(BundleSpec spec, LockFile lockFile, string lockPath, PinMode mode, Resolve resolve, CancellationToken cancellationToken)
     {
-        var all = spec.Manifests.Select(f => (File: f, Folder: "manifests"))
-            .Concat(spec.Files.Select(f => (File: f, Folder: "files")))
-            .Concat(spec.VmImages.Select(v => (File: v.Download, Folder: "vm")))
+        var all = spec.Manifests.Select(f => (File: f, Kind: SpecFileKind.Manifest))
+            .Concat(spec.Files.Select(f => (File: f, Kind: SpecFileKind.File)))
+            .Concat(spec.VmImages.Select(v => (File: v.Download, Kind: SpecFileKind.VmDisk)))
             .ToList();
         if (mode == PinMode.LockedOnly)
         {
@@ -99,11 +102,11 @@ public static class FilePinning
             }
         }
         var pinned = new List<PinnedFile>();
-        foreach (var (file, folder) in all)
+        foreach (var (file, kind) in all)
         {
             if (!file.IsUrl)
             {
-                pinned.Add(new PinnedFile(file, folder, null, false));
+                pinned.Add(new PinnedFile(file, kind, null, false));
                 continue;
             }
             var locked = lockFile.FindFile(file.Source);
@@ -113,7 +116,7 @@ public static class FilePinning
             }
             if (locked is not null && mode != PinMode.ResolveAll && (file.Sha256 is null || file.Sha256 == locked.Sha256))
             {
-                pinned.Add(new PinnedFile(file, folder, locked, false));
+                pinned.Add(new PinnedFile(file, kind, locked, false));
                 continue;
             }
             try
@@ -125,7 +128,7 @@ public static class FilePinning
                 throw new KargoException($"{spec.Where(file.Line)}: {e.Message}", e);
             }
             lockFile.Pin(locked);
-            pinned.Add(new PinnedFile(file, folder, locked, true));
+            pinned.Add(new PinnedFile(file, kind, locked, true));
         }
         return pinned;
     }

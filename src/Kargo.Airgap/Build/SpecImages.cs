@@ -1,0 +1,34 @@
+using Kargo.Airgap.Engine;
+using Kargo.Airgap.Oci;
+using Kargo.Airgap.Sources;
+using Kargo.Airgap.Spec;
+
+namespace Kargo.Airgap.Build;
+
+/// <summary>A spec whose images are all pinned: the images its manifests name included, and the engine that serves its source: docker images (to dispose).</summary>
+internal sealed record PinnedImages(BundleSpec Spec, IReadOnlyList<PinnedImage> Pinned, EngineImages? Engine) : IDisposable
+{
+    public void Dispose() => Engine?.Dispose();
+}
+
+/// <summary>The stage lock and build share once files are pinned: images found in the manifests join the spec's, and every image is pinned.</summary>
+internal static class SpecImages
+{
+    public static async Task<PinnedImages> PinAsync(BundleSpec spec, IReadOnlyList<PinnedFile> pinnedFiles, FileSource? files, LockFile lockFile, string lockPath, PinMode mode,
+        ImageSource images, OciLayout cache, Uri? engineUri, CancellationToken cancellationToken)
+    {
+        var manifests = await SpecFiles.ManifestsAsync(spec, pinnedFiles, files, cancellationToken);
+        spec = spec with { Images = ManifestImages.WithManifestImages(spec, manifests) };
+        var engine = EngineImages.For(spec, engineUri, cache);
+        try
+        {
+            var pinned = await Pinning.PinAsync(spec, lockFile, lockPath, mode, EngineImages.Or(engine, images.ResolveAsync), cancellationToken);
+            return new PinnedImages(spec, pinned, engine);
+        }
+        catch
+        {
+            engine?.Dispose();
+            throw;
+        }
+    }
+}
