@@ -11,14 +11,23 @@ public static class AtomicFile
     /// <param name="path">The file.</param>
     /// <param name="content">Its bytes.</param>
     /// <param name="mode">Its mode from the moment it exists (a secret is never readable by others, not even briefly); the process umask still applies.</param>
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, UnixFileMode mode = Readable)
+    public static void WriteAllBytes(string path, byte[] content, UnixFileMode mode = Readable) => Write(path, stream => stream.Write(content), mode);
+
+    /// <summary>A copy of <paramref name="source"/>, streamed, with the same guarantees.</summary>
+    public static void Copy(string source, string path, UnixFileMode mode = Readable) => Write(path, stream =>
+    {
+        using var input = File.OpenRead(source);
+        input.CopyTo(stream);
+    }, mode);
+
+    private static void Write(string path, Action<Stream> write, UnixFileMode mode)
     {
         var temp = TempPathFor(path);
         try
         {
             using (var stream = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode }))
             {
-                stream.Write(content);
+                write(stream);
             }
             // The umask may have taken bits the mode asks for (an executable's): set it exactly before the rename.
             File.SetUnixFileMode(temp, mode);

@@ -30,7 +30,7 @@ public sealed class BlobDownloads
         {
             _ready[blob.Digest] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        Completion = RunAsync(images, missing, blobs.Count - missing.Count, parallelism, log, progress, cancellationToken);
+        Completion = RunAsync(images, cache, missing, blobs.Count - missing.Count, parallelism, log, progress, cancellationToken);
     }
 
     /// <summary>Starts fetching what the cache lacks of the wanted blobs (all of them unless a bundle by difference leaves its base's out).</summary>
@@ -41,7 +41,7 @@ public sealed class BlobDownloads
     /// <summary>Completes when the blob is in the cache; null when it was there from the start.</summary>
     public Task? ReadyOf(Digest digest) => _ready.TryGetValue(digest, out var ready) ? ready.Task : null;
 
-    private async Task<FetchTotals> RunAsync(ImageSource images, List<(Oci.ImageReference Image, Descriptor Blob)> missing, int cached, int parallelism,
+    private async Task<FetchTotals> RunAsync(ImageSource images, OciLayout cache, List<(Oci.ImageReference Image, Descriptor Blob)> missing, int cached, int parallelism,
         Action<string>? log, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         await Task.Yield();
@@ -54,7 +54,7 @@ public sealed class BlobDownloads
             {
                 try
                 {
-                    var result = await images.FetchBlobAsync(x.Image, x.Blob, progress, ct);
+                    var result = (await cache.PutBlobAsync(images, x.Image, x.Blob, progress, ct)).Write;
                     Interlocked.Increment(ref fetched);
                     Interlocked.Add(ref bytes, result.BytesTransferred);
                     if (result.ResumedFrom > 0)

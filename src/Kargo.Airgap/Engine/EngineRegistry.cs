@@ -65,6 +65,34 @@ public sealed class EngineRegistry(LayoutCatalog catalog, Uri engine)
         return (stdout + stderr).TrimEnd();
     }
 
+    /// <summary>
+    /// How the container ended, once it has: "exit N", or for one its restart policy brought back
+    /// (an engine then shows it running with exit code 0, the real one lost) "restarted N times",
+    /// after stopping it so it does not crash-loop on. Null while it runs its first time or is
+    /// still "created"; an engine that cannot inspect a container while it exits is asked again.
+    /// </summary>
+    private static async Task<string?> EndedAsync(DockerClient client, string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var container = await client.Containers.InspectContainerAsync(id, cancellationToken);
+            if (container.State is { Status: "exited" or "stopped" or "dead" } state)
+            {
+                return $"exit {state.ExitCode}";
+            }
+            if (container.RestartCount > 0)
+            {
+                await client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = 2 }, cancellationToken);
+                return $"restarted {container.RestartCount} times";
+            }
+            return null;
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.InternalServerError)
+        {
+            return null;
+        }
+    }
+
     private static async Task WaitUntilServingAsync(DockerClient client, string id, IPEndPoint address, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
@@ -82,10 +110,9 @@ public sealed class EngineRegistry(LayoutCatalog catalog, Uri engine)
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
             }
-            var state = (await client.Containers.InspectContainerAsync(id, cancellationToken)).State;
-            if (state is { Running: false, Restarting: false })
+            if (await EndedAsync(client, id, cancellationToken) is { } ended)
             {
-                throw new KargoException($"container {ContainerName} stopped (exit {state.ExitCode}) before serving on {address}; its last words:\n{await LastLogLinesAsync(client, id, cancellationToken)}");
+                throw new KargoException($"container {ContainerName} stopped ({ended}) before serving on {address}; its last words:\n{await LastLogLinesAsync(client, id, cancellationToken)}");
             }
             await Task.Delay(200, cancellationToken);
         }

@@ -31,7 +31,7 @@ public sealed class HostRoot
     }
 
     /// <summary>Writes content to a node path (temp name, then rename) with the given mode.</summary>
-    public void WriteFile(string nodePath, ReadOnlySpan<byte> content, UnixFileMode mode)
+    public void WriteFile(string nodePath, byte[] content, UnixFileMode mode)
     {
         var path = Map(nodePath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -49,22 +49,7 @@ public sealed class HostRoot
             File.SetUnixFileMode(path, mode);
             return false;
         }
-        var temp = AtomicFile.TempPathFor(path);
-        try
-        {
-            using (var input = File.OpenRead(source))
-            using (var output = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode }))
-            {
-                input.CopyTo(output);
-            }
-            File.SetUnixFileMode(temp, mode);
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        AtomicFile.Copy(source, path, mode);
         return true;
     }
 

@@ -9,7 +9,7 @@ namespace Kargo.Airgap.Oci;
 /// <c>blobs/sha256/…</c>. A blob reaches its final path only after its size and digest are
 /// checked; until then it lives in <c>ingest/</c>, where an interrupted download resumes.
 /// </summary>
-public sealed class OciLayout : IImageSource
+public sealed class OciLayout : IImageSource, IImageTarget
 {
     private const int BufferSize = 1 << 20;
 
@@ -69,6 +69,20 @@ public sealed class OciLayout : IImageSource
         return Task.FromResult(new BlobStream(stream, offset));
     }
 
+    /// <summary>Copies a blob in from a source unless the layout holds it, resuming a partial copy left by an earlier run.</summary>
+    public async Task<BlobPut> PutBlobAsync(IImageSource source, ImageReference from, Descriptor blob, IProgress<long>? progress, CancellationToken cancellationToken) =>
+        Contains(blob.Digest, blob.Size)
+            ? new BlobPut(BlobOutcome.Present)
+            : new BlobPut(BlobOutcome.Copied, await WriteBlobAsync(blob, (offset, ct) => source.OpenBlobAsync(from, blob, offset, ct), progress, cancellationToken));
+
+    /// <summary>Stores a manifest by digest; a layout keeps tags in index.json, which its writer owns, so <paramref name="reference"/> is not recorded here.</summary>
+    public Task<bool> PutManifestAsync(Descriptor manifest, byte[] content, string reference, CancellationToken cancellationToken)
+    {
+        var present = Contains(manifest.Digest, manifest.Size);
+        PutBlob(manifest.Digest, content);
+        return Task.FromResult(!present);
+    }
+
     /// <summary>The error for content an image needs that this layout lacks.</summary>
     public KargoException Missing(Descriptor descriptor, string what) =>
         new($"{Root}: {what}, {descriptor.Digest} ({descriptor.Size} bytes), is missing or has the wrong size. Unpack the bundle again");
@@ -82,7 +96,7 @@ public sealed class OciLayout : IImageSource
     }
 
     /// <summary>Stores small content already in memory (a manifest) after checking its digest.</summary>
-    public void PutBlob(Digest digest, ReadOnlySpan<byte> content)
+    public void PutBlob(Digest digest, byte[] content)
     {
         var actual = Digest.Compute(content);
         if (actual != digest)

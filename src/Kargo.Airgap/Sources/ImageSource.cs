@@ -67,10 +67,6 @@ public sealed class ImageSource(RegistryClient registry, OciLayout cache) : IIma
         return new ImagePlan(pinned, top, [.. chosen.Select(c => c.Platform!).Distinct()], [top, .. chosen], graph.Blobs);
     }
 
-    /// <summary>Fetches one blob into the cache unless it is there, resuming a partial download.</summary>
-    public Task<BlobWriteResult> FetchBlobAsync(ImageReference image, Descriptor blob, IProgress<long>? progress, CancellationToken cancellationToken) =>
-        cache.WriteBlobAsync(blob, (offset, ct) => OpenBlobAsync(image, blob, offset, ct), progress, cancellationToken);
-
     public Task<BlobStream> OpenBlobAsync(ImageReference image, Descriptor blob, long offset, CancellationToken cancellationToken) =>
         registry.OpenBlobAsync(image, blob.Digest, offset, cancellationToken);
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Kargo.Airgap.Oci;
 using Kargo.Airgap.Registry;
 using Kargo.Airgap.Registry.Http;
 using Kargo.Airgap.Tests.Infrastructure;
@@ -60,15 +61,15 @@ public sealed class HttpPipelineTests : IAsyncLifetime
     });
 
     [Fact]
-    public async Task An_upload_answered_503_is_sent_again_with_the_same_bytes_from_the_file()
+    public async Task An_upload_answered_503_is_sent_again_with_the_same_bytes_from_the_source()
     {
-        var file = _dir["blob"];
         var bytes = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
-        File.WriteAllBytes(file, bytes);
+        var layout = new OciLayout(_dir["oci"]).EnsureCreated();
+        var blob = layout.PutBlob("application/octet-stream", bytes);
         _failuresLeft = 2;
         using var http = Pipeline();
 
-        using var response = await http.PutAsync($"http://127.0.0.1:{_port}/upload", new FileRangeContent(file, 1000, 200_000, sayRange: false));
+        using var response = await http.PutAsync($"http://127.0.0.1:{_port}/upload", new BlobRangeContent(layout, ImageReference.Parse("example.org/x:1"), blob, 1000, 200_000, sayRange: false));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(3, _seen.Count);

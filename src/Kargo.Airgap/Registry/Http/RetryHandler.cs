@@ -10,7 +10,7 @@ internal sealed class RetryHandler(Backoff backoff) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var repeatable = request.Content is null or ByteArrayContent or FileRangeContent;
+        var repeatable = request.Content is null or ByteArrayContent or BlobRangeContent;
         for (var attempt = 1; ; attempt++)
         {
             var mayRetry = repeatable && backoff.MayRetry(attempt);

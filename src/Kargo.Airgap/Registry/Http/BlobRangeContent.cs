@@ -1,21 +1,24 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Kargo.Airgap.Oci;
 
 namespace Kargo.Airgap.Registry.Http;
 
 /// <summary>
-/// A byte range of a file as a request body, streamed and opened anew each time it is sent, so a
-/// retried or re-authorised upload sends the same bytes again.
+/// A byte range of a blob as a request body, streamed from its source and opened anew each time
+/// it is sent, so a retried or re-authorised upload sends the same bytes again.
 /// </summary>
-internal sealed class FileRangeContent : HttpContent
+internal sealed class BlobRangeContent : HttpContent
 {
-    private readonly string _path;
+    private readonly IImageSource _source;
+    private readonly ImageReference _from;
+    private readonly Descriptor _blob;
     private readonly long _offset;
     private readonly long _length;
 
-    public FileRangeContent(string path, long offset, long length, bool sayRange)
+    public BlobRangeContent(IImageSource source, ImageReference from, Descriptor blob, long offset, long length, bool sayRange)
     {
-        (_path, _offset, _length) = (path, offset, length);
+        (_source, _from, _blob, _offset, _length) = (source, from, blob, offset, length);
         Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         Headers.ContentLength = length;
         if (sayRange)
@@ -28,15 +31,18 @@ internal sealed class FileRangeContent : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        await using var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        file.Position = _offset;
+        using var blob = await _source.OpenBlobAsync(_from, _blob, _offset, cancellationToken);
+        if (blob.Offset != _offset)
+        {
+            throw new IOException($"the source of blob {_blob.Digest} cannot start at byte {_offset}");
+        }
         var buffer = new byte[1 << 20];
         for (var left = _length; left > 0;)
         {
-            var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancellationToken);
+            var read = await blob.Content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancellationToken);
             if (read == 0)
             {
-                throw new IOException($"{_path} ended {left} bytes before the range to send");
+                throw new IOException($"blob {_blob.Digest} ended {left} bytes before the range to send");
             }
             await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             left -= read;
