@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kargo.Airgap.Registry;
+using Kargo.Shared;
 
 namespace Kargo.Bundle;
 
@@ -19,11 +20,7 @@ internal sealed class RegistryArguments
         Description = "A PEM file of certificate authorities to trust for HTTPS registries, besides the system's (repeatable)",
     };
 
-    private readonly Option<string?> _dockerConfig = new("--docker-config")
-    {
-        HelpName = "FILE",
-        Description = "Docker config.json to read registry credentials from (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
-    };
+    private readonly CredentialOptions _credentials = new();
 
     private readonly Option<string?> _releaseMirror = new("--release-mirror")
     {
@@ -46,7 +43,7 @@ internal sealed class RegistryArguments
         command.Add(_releaseMirror);
         command.Add(_insecure);
         command.Add(_caFiles);
-        command.Add(_dockerConfig);
+        _credentials.AddTo(command);
         command.Add(_engine);
     }
 
@@ -54,6 +51,6 @@ internal sealed class RegistryArguments
     {
         InsecureRegistries = new HashSet<string>(parse.GetValue(_insecure) ?? [], StringComparer.OrdinalIgnoreCase),
         CaFiles = parse.GetValue(_caFiles) ?? [],
-        Credentials = DockerConfigCredentials.Load(parse.GetValue(_dockerConfig)),
+        Credentials = _credentials.Read(parse),
     };
 }

@@ -55,7 +55,7 @@ internal static class InstallCommand
                     InsecureRegistries = push is not null && (plainHttp || (parse.GetValue(insecure) ?? []).Contains(push, StringComparer.OrdinalIgnoreCase) || oldInsecure.Used(parse, stderr))
                         ? new HashSet<string>([push], StringComparer.OrdinalIgnoreCase) : new HashSet<string>(),
                     CaFiles = parse.GetValue(ca) ?? [],
-                    Credentials = DockerConfigCredentials.Load(null),
+                    Credentials = RegistryCredentials.Load(),
                 },
                 Kubeconfig = parse.GetValue(kubeconfig),
                 Timeout = parse.GetValue(timeout)!.Value,

@@ -12,8 +12,8 @@ internal static class PushCommand
         var registry = new Option<string>("--registry") { HelpName = "HOST[:PORT]", Description = "The registry to push into, HOST[:PORT] (Harbor, Zot, distribution)", Required = true };
         var insecure = new Option<string[]>("--insecure-registry") { HelpName = "HOST[:PORT]", Description = "The --registry over plain HTTP, or HTTPS without certificate checks" };
         var oldInsecure = new Renamed<bool>("--insecure", "--insecure-registry HOST");
-        var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD for the registry (else from the docker config); never printed" };
-        var dockerConfig = new Option<string?>("--docker-config") { Description = "Docker config.json with credentials (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)" };
+        var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD for the registry (else from the auth files and the docker config); never printed" };
+        var credentialFiles = new CredentialOptions();
         var json = OutputOptions.Json("what was pushed");
         var quiet = OutputOptions.Quiet();
         var ca = new Option<string[]>("--registry-ca") { Description = "A PEM CA to trust for the registry's certificate (repeatable)" };
@@ -22,11 +22,12 @@ internal static class PushCommand
             (quay.io/kubevirt/virt-api goes to HOST/kubevirt/virt-api), keeping every digest. Blobs the registry has
             are skipped, shared ones mounted; a second push transfers nothing.
             """)
-        { folder, registry, insecure, oldInsecure.Option, creds, dockerConfig, ca, json, quiet };
+        { folder, registry, insecure, oldInsecure.Option, creds, ca, json, quiet };
+        credentialFiles.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var host = parse.GetValue(registry)!;
-            var credentials = DockerConfigCredentials.Load(parse.GetValue(dockerConfig));
+            var credentials = credentialFiles.Read(parse);
             if (parse.GetValue(creds) is { } pair)
             {
                 credentials = credentials.With(host, Credential.Parse(pair, "--creds"));

@@ -97,7 +97,7 @@ public sealed class RegistryClient : IDisposable
         {
             request.RequestUri = new Uri(new Uri($"https://{image.ApiHost}/"), relative);
         }
-        request.Options.Set(RegistryScope.Key, new RegistryScope(image.Registry, scopes ?? [$"repository:{image.Repository}:pull"]));
+        request.Options.Set(RegistryScope.Key, new RegistryScope(image.Registry, image.Repository, scopes ?? [$"repository:{image.Repository}:pull"]));
         HttpResponseMessage response;
         try
         {
@@ -110,7 +110,7 @@ public sealed class RegistryClient : IDisposable
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
             response.Dispose();
-            throw Unauthorized(image);
+            throw await UnauthorizedAsync(image, cancellationToken);
         }
         return response;
     }
@@ -124,11 +124,11 @@ public sealed class RegistryClient : IDisposable
         return new RegistryException($"cannot reach registry {image.Registry} ({endpoint.GetLeftPart(UriPartial.Authority)}): {e.Message}. Check that it is up and reachable{hint}", null, e);
     }
 
-    private RegistryException Unauthorized(ImageReference image)
+    private async Task<RegistryException> UnauthorizedAsync(ImageReference image, CancellationToken cancellationToken)
     {
-        var credential = _options.Credentials.Find(image.Registry);
+        var credential = await _options.Credentials.FindAsync(image.Registry, image.Repository, cancellationToken);
         var who = credential is null
-            ? $"no credentials for {image.Registry} were found in {DockerConfigCredentials.DefaultPath()}; log in with 'docker login {image.Registry}'"
+            ? $"no credentials for {image.Registry} were found in {string.Join(", ", _options.Credentials.Searched)} or their credential helpers; log in with 'docker login {image.Registry}' or 'podman login {image.Registry}'"
             : $"the credentials of {credential} were refused; log in again";
         return new RegistryException($"{image}: authentication failed: {who}", HttpStatusCode.Unauthorized);
     }

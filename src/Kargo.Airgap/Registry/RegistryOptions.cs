@@ -9,7 +9,7 @@ public sealed record RegistryOptions
     /// <summary>PEM files of extra certificate authorities to trust for HTTPS registries.</summary>
     public IReadOnlyList<string> CaFiles { get; init; } = [];
 
-    public DockerConfigCredentials Credentials { get; init; } = new();
+    public RegistryCredentials Credentials { get; init; } = RegistryCredentials.None();
 
     /// <summary>How a request that meets a 5xx, a 429 or a dropped connection is tried again.</summary>
     public Backoff Retry { get; init; } = Backoff.Default;

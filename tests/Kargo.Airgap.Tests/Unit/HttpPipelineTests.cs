@@ -57,7 +57,7 @@ public sealed class HttpPipelineTests : IAsyncLifetime
     private HttpClient Pipeline() => HttpPipeline.Create(new RegistryOptions
     {
         Retry = new Backoff(4, TimeSpan.FromMilliseconds(1)),
-        Credentials = new DockerConfigCredentials().With($"127.0.0.1:{_port}", new Credential("user", "s3cret", "test")),
+        Credentials = RegistryCredentials.None().With($"127.0.0.1:{_port}", new Credential("user", "s3cret", "test")),
     });
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class HttpPipelineTests : IAsyncLifetime
     {
         using var http = Pipeline();
         using var registryRequest = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{_port}/v2/");
-        registryRequest.Options.Set(RegistryScope.Key, new RegistryScope($"127.0.0.1:{_port}", ["repository:x:pull"]));
+        registryRequest.Options.Set(RegistryScope.Key, new RegistryScope($"127.0.0.1:{_port}", "x", ["repository:x:pull"]));
 
         using var answered = await http.SendAsync(registryRequest);
         using var download = await http.GetAsync($"http://127.0.0.1:{_port}/files/asset");

@@ -52,26 +52,34 @@ public sealed class RegistryAuthTests : IDisposable
               "https://index.docker.io/v1/": {"auth": "{{{Auth("hubuser:hubpass")}}}"},
               "quay.io": {"auth": "{{{Auth("quser:q:pass:with:colons")}}}"},
               "http://127.0.0.1:5000": {"username": "local", "password": "pw"},
-              "ghcr.io": {}
-            }, "credsStore": "desktop"}
+              "ghcr.io": {},
+              "quay.io/kubevirt": {"auth": "{{{Auth("kv:kvpass")}}}"}
+            }, "credsStore": "desktop", "credHelpers": {"registry.example.com": "ecr-login"}}
             """);
 
-        var credentials = DockerConfigCredentials.Load(path);
+        var credentials = CredentialFile.Load(path)!;
 
-        Assert.Equal("hubuser", credentials.Find("docker.io")!.Username);
-        Assert.Equal("q:pass:with:colons", credentials.Find("quay.io")!.Secret);
-        Assert.Equal("local", credentials.Find("127.0.0.1:5000")!.Username);
-        Assert.Null(credentials.Find("ghcr.io"));
-        Assert.Null(credentials.Find("registry.k8s.io"));
-        Assert.DoesNotContain("pass", credentials.Find("quay.io")!.ToString());
+        Assert.Equal("hubuser", credentials.Find("docker.io", "library/busybox")!.Username);
+        Assert.Equal("q:pass:with:colons", credentials.Find("quay.io", "org/app")!.Secret);
+        Assert.Equal("kv", credentials.Find("quay.io", "kubevirt/virt-api")!.Username);
+        Assert.Equal("quser", credentials.Find("quay.io", "kubevirtual/app")!.Username);
+        Assert.Equal("local", credentials.Find("127.0.0.1:5000", "x")!.Username);
+        Assert.Null(credentials.Find("ghcr.io", "x"));
+        Assert.Null(credentials.Find("registry.k8s.io", "x"));
+        Assert.Equal("desktop", credentials.Store);
+        Assert.Equal("ecr-login", credentials.HelperFor("registry.example.com"));
+        Assert.DoesNotContain("pass", credentials.Find("quay.io", null)!.ToString());
     }
 
     [Fact]
-    public void A_missing_config_means_anonymous_and_a_broken_one_is_named()
+    public async Task Missing_files_mean_anonymous_and_a_broken_one_is_named()
     {
-        Assert.Null(DockerConfigCredentials.Load(_dir["none.json"]).Find("docker.io"));
+        var nothing = RegistryCredentials.Load(environment: name => name == "HOME" ? _dir["home"] : null);
+        Assert.Null(await nothing.FindAsync("docker.io", "library/busybox", CancellationToken.None));
+        Assert.Equal([_dir["home/.config/containers/auth.json"], _dir["home/.docker/config.json"]], nothing.Searched);
+
         File.WriteAllText(_dir["bad.json"], "{not json");
-        var error = Assert.Throws<KargoException>(() => DockerConfigCredentials.Load(_dir["bad.json"]));
+        var error = Assert.Throws<KargoException>(() => RegistryCredentials.Load(dockerConfig: _dir["bad.json"]));
         Assert.Contains(_dir["bad.json"], error.Message);
     }
 }

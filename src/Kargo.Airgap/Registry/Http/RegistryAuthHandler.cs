@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace Kargo.Airgap.Registry.Http;
 
 /// <summary>The registry a request goes to, as users name it, and the token scopes it needs.</summary>
-internal sealed record RegistryScope(string Registry, IReadOnlyList<string> Scopes)
+internal sealed record RegistryScope(string Registry, string Repository, IReadOnlyList<string> Scopes)
 {
     public static readonly HttpRequestOptionsKey<RegistryScope> Key = new("kargo.registry-scope");
 
@@ -21,7 +21,7 @@ internal sealed record RegistryScope(string Registry, IReadOnlyList<string> Scop
 /// <see cref="RegistryScope"/> (a file download) is passed on untouched: credentials go only to
 /// the registry they belong to. When no answer is possible the 401 is returned to the caller.
 /// </summary>
-internal sealed class RegistryAuthHandler(DockerConfigCredentials credentials) : DelegatingHandler
+internal sealed class RegistryAuthHandler(RegistryCredentials credentials) : DelegatingHandler
 {
     private readonly ConcurrentDictionary<string, AuthenticationHeaderValue> _authorizations = new();
 
@@ -49,7 +49,7 @@ internal sealed class RegistryAuthHandler(DockerConfigCredentials credentials) :
 
     private async Task<AuthenticationHeaderValue?> AuthorizeAsync(RegistryScope scope, AuthChallenge? challenge, CancellationToken cancellationToken)
     {
-        var credential = credentials.Find(scope.Registry);
+        var credential = await credentials.FindAsync(scope.Registry, scope.Repository, cancellationToken);
         if (challenge is { IsBearer: true } && challenge["realm"] is { } realm)
         {
             return await FetchTokenAsync(scope, challenge, realm, credential, cancellationToken) is { } token ? new AuthenticationHeaderValue("Bearer", token) : null;
