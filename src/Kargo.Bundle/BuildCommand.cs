@@ -37,7 +37,7 @@ internal static class BuildCommand
         {
             var splitSize = parse.GetValue(split) is { } size ? PartSize.Parse(size) : (long?)null;
             using var signingKey = KeygenCommand.LoadKey(parse.GetValue(key));
-            var options = registry.Read(parse);
+            var options = registry.Read(parse, line => stderr.WriteLine($"warning: {line}"));
             using var client = new RegistryClient(options);
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             var report = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), async progress =>

@@ -74,7 +74,8 @@ internal sealed record LockChangeJson(
     [property: JsonPropertyName("previous")] string? Previous,
     [property: JsonPropertyName("changed")] bool Changed,
     [property: JsonPropertyName("foundBy"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FoundBy,
-    [property: JsonPropertyName("origin"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Origin);
+    [property: JsonPropertyName("origin"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Origin,
+    [property: JsonPropertyName("via"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Via);
 
 internal sealed record KeygenJson(
     [property: JsonPropertyName("privateKey")] string PrivateKey,

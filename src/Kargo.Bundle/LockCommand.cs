@@ -31,7 +31,7 @@ internal static class LockCommand
                 await stdout.WriteAsync(parse.GetValue(json) ? PlanJson(lockPlan) : PlanText(lockPlan));
                 return CliHost.Success;
             }
-            var options = registry.Read(parse);
+            var options = registry.Read(parse, line => stderr.WriteLine($"warning: {line}"));
             using var client = new RegistryClient(options);
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
@@ -45,7 +45,8 @@ internal static class LockCommand
             {
                 var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";
                 var found = change.FoundBy is null or "spec" ? "" : $", found by {change.FoundBy} in {Kargo.Airgap.Terminal.Printable(change.Origin ?? "")}";
-                await stdout.WriteLineAsync($"{change.Reference} {change.Digest} ({note}{found})");
+                var via = change.Via is null ? "" : $", via mirror {change.Via}";
+                await stdout.WriteLineAsync($"{change.Reference} {change.Digest} ({note}{found}{via})");
             }
             await stderr.WriteLineAsync($"wrote {parse.GetValue(lockPath)}: {changes.Count} images, {changes.Count(c => c.Changed)} changed");
             return CliHost.Success;
@@ -78,7 +79,7 @@ internal static class LockCommand
     private static string LockJson(IReadOnlyList<LockChange> changes)
     {
         return JsonOutput.Of<IReadOnlyList<LockChangeJson>>(
-            [.. changes.Select(c => new LockChangeJson(c.Reference, c.Digest, c.PreviousDigest, c.Changed, c.FoundBy, c.FoundBy is null ? null : c.Origin))],
+            [.. changes.Select(c => new LockChangeJson(c.Reference, c.Digest, c.PreviousDigest, c.Changed, c.FoundBy, c.FoundBy is null ? null : c.Origin, c.Via))],
             BundleCliJson.Default.IReadOnlyListLockChangeJson);
     }
 }

@@ -22,6 +22,19 @@ internal sealed class RegistryArguments
 
     private readonly CredentialOptions _credentials = new();
 
+    private readonly Option<string[]> _mirrors = new("--registry-mirror")
+    {
+        HelpName = "PREFIX=LOCATION",
+        Description = "Pull images under PREFIX through a mirror, such as quay.io=harbor.lan/quay-proxy (repeatable; before registries.conf's mirrors). Digests are checked and names stay the upstream ones; upstream answers when the mirror does not",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<string?> _registriesConf = new("--registries-conf")
+    {
+        HelpName = "FILE",
+        Description = "A registries.conf to read mirrors from instead of ~/.config/containers/registries.conf or /etc/containers/registries.conf (and their registries.conf.d)",
+    };
+
     private readonly Option<string?> _releaseMirror = new("--release-mirror")
     {
         HelpName = "URL",
@@ -44,11 +57,15 @@ internal sealed class RegistryArguments
         command.Add(_insecure);
         command.Add(_caFiles);
         _credentials.AddTo(command);
+        command.Add(_mirrors);
+        command.Add(_registriesConf);
         command.Add(_engine);
     }
 
-    public RegistryOptions Read(ParseResult parse) => new()
+    public RegistryOptions Read(ParseResult parse, Action<string>? log = null) => new()
     {
+        Mirrors = RegistryMirrors.Load(parse.GetValue(_mirrors) ?? [], parse.GetValue(_registriesConf)),
+        MirrorLog = log,
         InsecureRegistries = new HashSet<string>(parse.GetValue(_insecure) ?? [], StringComparer.OrdinalIgnoreCase),
         CaFiles = parse.GetValue(_caFiles) ?? [],
         Credentials = _credentials.Read(parse),

@@ -6,7 +6,13 @@ using Kargo.Airgap.Spec;
 namespace Kargo.Airgap.Build;
 
 /// <summary>What <c>lock</c> did to one image or file; for an image, the rule that found it (<see cref="ImageRules.Key"/>) and where.</summary>
-public sealed record LockChange(string Reference, string Digest, string? PreviousDigest, string? FoundBy = null, string? Origin = null)
+/// <param name="Reference">The image reference or file URL.</param>
+/// <param name="Digest">What it is pinned to now.</param>
+/// <param name="PreviousDigest">What the lock pinned before, or null when it is new.</param>
+/// <param name="FoundBy">For an image, the rule that found it.</param>
+/// <param name="Origin">Where that rule found it.</param>
+/// <param name="Via">The mirror that answered for the registry (its name for the image), when one did.</param>
+public sealed record LockChange(string Reference, string Digest, string? PreviousDigest, string? FoundBy = null, string? Origin = null, string? Via = null)
 {
     public bool Changed => PreviousDigest != Digest;
 }
@@ -28,7 +34,7 @@ public static class SpecLocker
         lockFile.Save(lockPath);
         return
         [
-            .. pinned.Select(p => new LockChange(p.Pin.Reference, p.Pin.Digest.ToString(), before.GetValueOrDefault(p.Pin.Reference), p.Image.FoundBy.Key(), p.Image.Origin)),
+            .. pinned.Select(p => new LockChange(p.Pin.Reference, p.Pin.Digest.ToString(), before.GetValueOrDefault(p.Pin.Reference), p.Image.FoundBy.Key(), p.Image.Origin, images.MirrorThatResolved(p.Pin.Reference))),
             .. pinnedFiles.Where(f => f.Pin is not null).Select(f => new LockChange(f.Pin!.Url, "sha256:" + f.Pin.Sha256, filesBefore.GetValueOrDefault(f.Pin.Url))),
         ];
     }

@@ -16,6 +16,7 @@ public sealed class RegistryClient : IDisposable
 
     private readonly RegistryOptions _options;
     private readonly HttpClient _http;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _unreachableMirrors = new(StringComparer.OrdinalIgnoreCase);
 
     public RegistryClient(RegistryOptions options)
     {
@@ -23,8 +24,51 @@ public sealed class RegistryClient : IDisposable
         _http = HttpPipeline.Create(options);
     }
 
-    /// <summary>Fetches a manifest or index by tag or digest, checking its bytes against the digest.</summary>
-    public async Task<RawManifest> GetManifestAsync(ImageReference reference, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Fetches a manifest or index by tag or digest, checking its bytes against the digest: from
+    /// the first mirror of the image's registry that answers, else from upstream
+    /// (<see cref="RawManifest.From"/> says which).
+    /// </summary>
+    public Task<RawManifest> GetManifestAsync(ImageReference reference, CancellationToken cancellationToken = default) =>
+        FromMirrorsAsync(reference, candidate => GetManifestFromAsync(candidate, cancellationToken));
+
+    /// <summary>Opens a blob from an offset (HTTP Range when resuming), from the first mirror that serves it, else upstream.</summary>
+    public Task<BlobStream> OpenBlobAsync(ImageReference image, Digest digest, long offset, CancellationToken cancellationToken = default) =>
+        FromMirrorsAsync(image, candidate => OpenBlobFromAsync(candidate, digest, offset, cancellationToken));
+
+    /// <summary>
+    /// Asks each mirror in turn, then upstream. A mirror that fails is passed over (its content is
+    /// checked by digest anyway); one that cannot be reached at all is not asked again by this client.
+    /// </summary>
+    private async Task<T> FromMirrorsAsync<T>(ImageReference image, Func<ImageReference, Task<T>> fetch)
+    {
+        foreach (var (candidate, mirror) in _options.Mirrors.CandidatesFor(image))
+        {
+            if (mirror is null)
+            {
+                return await fetch(candidate);
+            }
+            if (_unreachableMirrors.ContainsKey(mirror.Host))
+            {
+                continue;
+            }
+            try
+            {
+                return await fetch(candidate);
+            }
+            catch (KargoException e)
+            {
+                if (e.InnerException is not null && Backoff.IsTransient(e.InnerException))
+                {
+                    _unreachableMirrors[mirror.Host] = true;
+                }
+                _options.MirrorLog?.Invoke($"mirror {mirror.Location} ({mirror.Origin}) did not serve {image}: {e.Message}; trying the next");
+            }
+        }
+        throw new InvalidOperationException("the upstream is always the last candidate");
+    }
+
+    private async Task<RawManifest> GetManifestFromAsync(ImageReference reference, CancellationToken cancellationToken)
     {
         var path = $"/v2/{reference.Repository}/manifests/{reference.ManifestReference}";
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -53,11 +97,10 @@ public sealed class RegistryClient : IDisposable
         }
         var contentType = response.Content.Headers.ContentType?.MediaType;
         var document = ManifestDocument.Parse(content, contentType, reference.ToString());
-        return new RawManifest(content, document.MediaType, digest, document);
+        return new RawManifest(content, document.MediaType, digest, document) { From = reference };
     }
 
-    /// <summary>Opens a blob from an offset, using HTTP Range when resuming.</summary>
-    public async Task<BlobStream> OpenBlobAsync(ImageReference image, Digest digest, long offset, CancellationToken cancellationToken = default)
+    private async Task<BlobStream> OpenBlobFromAsync(ImageReference image, Digest digest, long offset, CancellationToken cancellationToken)
     {
         var path = $"/v2/{image.Repository}/blobs/{digest}";
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -71,7 +114,7 @@ public sealed class RegistryClient : IDisposable
             if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && offset > 0)
             {
                 response.Dispose();
-                return await OpenBlobAsync(image, digest, 0, cancellationToken);
+                return await OpenBlobFromAsync(image, digest, 0, cancellationToken);
             }
             await EnsureSuccessAsync(response, image, $"blob {digest}", cancellationToken);
             var start = response.StatusCode == HttpStatusCode.PartialContent ? response.Content.Headers.ContentRange?.From ?? 0 : 0;
@@ -189,5 +232,8 @@ public sealed class RegistryClient : IDisposable
 /// <summary>A manifest's exact bytes, with the digest they hash to and what they parse to.</summary>
 public sealed record RawManifest(byte[] Content, string MediaType, Digest Digest, ManifestDocument Document)
 {
+    /// <summary>Where it came from: the reference asked for, or the mirror's name for it.</summary>
+    public ImageReference? From { get; init; }
+
     public Descriptor ToDescriptor() => new() { MediaType = MediaType, Digest = Digest, Size = Content.Length };
 }

@@ -11,6 +11,12 @@ public sealed record RegistryOptions
 
     public RegistryCredentials Credentials { get; init; } = RegistryCredentials.None();
 
+    /// <summary>Mirrors to pull through (registries.conf, --registry-mirror); pushes never use them.</summary>
+    public RegistryMirrors Mirrors { get; init; } = RegistryMirrors.None();
+
+    /// <summary>Where a mirror that did not serve something is said (a warning line); null says nothing.</summary>
+    public Action<string>? MirrorLog { get; init; }
+
     /// <summary>How a request that meets a 5xx, a 429 or a dropped connection is tried again.</summary>
     public Backoff Retry { get; init; } = Backoff.Default;
 

@@ -13,7 +13,12 @@ public sealed class ImageSource(RegistryClient registry, OciLayout cache) : IIma
     /// <summary>The annotation that keeps the original digest of an index kargo rewrote.</summary>
     public const string OriginalDigestAnnotation = "dev.kargo.image.original-digest";
 
-    /// <summary>Asks the registry which manifest a reference names now.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _answeredBy = new(StringComparer.Ordinal);
+
+    /// <summary>The mirror (HOST/PATH) that resolved a reference, or null when upstream (or the cache) did.</summary>
+    public string? MirrorThatResolved(string reference) => _answeredBy.GetValueOrDefault(reference);
+
+    /// <summary>Asks the registry (or its mirror) which manifest a reference names now.</summary>
     public async Task<LockedImage> ResolveAsync(ImageReference reference, CancellationToken cancellationToken)
     {
         if (reference.Digest is { } digest && File.Exists(cache.BlobPath(digest)))
@@ -25,6 +30,10 @@ public sealed class ImageSource(RegistryClient registry, OciLayout cache) : IIma
         }
         var manifest = await registry.GetManifestAsync(reference, cancellationToken);
         cache.PutBlob(manifest.Digest, manifest.Content);
+        if (manifest.From is { } from && from.Name != reference.Name)
+        {
+            _answeredBy[reference.ToString()] = from.Name;
+        }
         return Pin(reference, manifest.Digest, manifest.MediaType, manifest.Content.Length);
     }
 

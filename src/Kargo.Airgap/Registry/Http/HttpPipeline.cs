@@ -13,7 +13,7 @@ public static class HttpPipeline
     public static HttpClient Create(RegistryOptions options)
     {
         var trust = new TlsTrust(options.CaFiles);
-        var insecure = new InsecureHosts(options.InsecureRegistries);
+        var insecure = new InsecureHosts(new HashSet<string>(options.InsecureRegistries.Concat(options.Mirrors.InsecureHosts), StringComparer.OrdinalIgnoreCase));
         var sockets = new TrustRoutingHandler(insecure, Sockets(trust.Validate), Sockets((_, _, _, _) => true));
         var pipeline = new RegistryAuthHandler(options.Credentials)
         {
