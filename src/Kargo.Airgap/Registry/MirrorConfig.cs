@@ -16,46 +16,110 @@ public static class MirrorConfig
     /// <summary>Where the endpoint's CA is copied under the root, and named from both files: a path of this machine means nothing on a node.</summary>
     public const string NodeCaFile = "/etc/kargo/registry-ca.crt";
 
-    /// <summary>Writes both files under <paramref name="root"/> (/ on a node); returns what it wrote.</summary>
+    /// <summary>
+    /// Writes the mirror configuration of <paramref name="runtime"/> under <paramref name="root"/>
+    /// (/ on a node); with no runtime, k3s's registries.yaml and containerd's hosts.toml, which
+    /// cover k3s and plain containerd. Returns what it wrote.
+    /// </summary>
     /// <param name="registries">The upstream hosts to mirror (docker.io, quay.io, …).</param>
     /// <param name="endpoint">The local registry, such as http://127.0.0.1:5000.</param>
-    /// <param name="root">The file system root to write under.</param>
-    /// <param name="caFile">The CA the endpoint's certificate chains to, for an https endpoint: copied to <see cref="NodeCaFile"/> under the root.</param>
-    /// <param name="credential">Credentials for the endpoint (k3s only: the file is then readable by root alone).</param>
+    /// <param name="root">The file system root to write under (for Talos, the folder of the patch file).</param>
+    /// <param name="caFile">The CA the endpoint's certificate chains to, for an https endpoint: copied where the runtime looks (Talos: inline).</param>
+    /// <param name="credential">Credentials for the endpoint (k3s and Talos only: those files are then readable by their owner alone).</param>
     /// <param name="skipVerify">Do not check the endpoint's certificate.</param>
-    public static IReadOnlyList<string> Write(IEnumerable<string> registries, Uri endpoint, string root, string? caFile, Credential? credential = null, bool skipVerify = false)
+    /// <param name="runtime">The node's runtime; null writes the k3s and containerd files.</param>
+    /// <param name="talos">The Talos release, for its format (null: the newest).</param>
+    public static IReadOnlyList<string> Write(IEnumerable<string> registries, Uri endpoint, string root, string? caFile, Credential? credential = null, bool skipVerify = false,
+        NodeRuntime? runtime = null, Version? talos = null)
     {
-        var written = new List<string>();
-        if (caFile is not null)
-        {
-            if (!File.Exists(caFile))
-            {
-                throw new KargoException($"--ca {Terminal.Printable(caFile)} does not exist: give the CA file the endpoint's certificate chains to (serve --tls-self-signed keeps it as DIR/tls/ca.pem)");
-            }
-            var copy = Path.Combine(root, NodeCaFile.TrimStart('/'));
-            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            AtomicFile.WriteAllBytes(copy, File.ReadAllBytes(caFile));
-            written.Add(copy);
-            caFile = NodeCaFile;
-        }
         if (endpoint.Scheme is not ("http" or "https") || endpoint.AbsolutePath != "/")
         {
             throw new KargoException($"--endpoint '{endpoint}' must be http(s)://HOST:PORT with no path");
         }
-        var hosts = registries.Distinct().Order(StringComparer.Ordinal).ToList();
-        var k3s = Path.Combine(root, K3sRegistries);
-        Directory.CreateDirectory(Path.GetDirectoryName(k3s)!);
-        AtomicFile.WriteAllBytes(k3s, Encoding.UTF8.GetBytes(RegistriesYaml(hosts, endpoint, caFile, credential, skipVerify)),
-            credential is null ? AtomicFile.Readable : UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        written.Add(k3s);
-        foreach (var host in hosts)
+        Exact(endpoint);
+        if (credential is not null && runtime is NodeRuntime.Containerd or NodeRuntime.Microk8s or NodeRuntime.Crio)
         {
-            var file = Path.Combine(root, ContainerdCertsDir, host, "hosts.toml");
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            AtomicFile.WriteAllBytes(file, Encoding.UTF8.GetBytes(HostsToml(host, endpoint, caFile, skipVerify)));
-            written.Add(file);
+            throw new KargoException($"--creds can be written for k3s and talos only: {runtime} reads registry credentials from elsewhere (containerd's CRI config, CRI-O's auth file); run the local registry without auth, or give its credentials there");
         }
-        return written;
+        var caPem = caFile is null ? null : ReadCa(caFile);
+        var hosts = registries.Distinct().Order(StringComparer.Ordinal).ToList();
+        var files = new MirrorFiles(root);
+        switch (runtime)
+        {
+            case NodeRuntime.K3s:
+                files.K3s(hosts, endpoint, caPem, credential, skipVerify);
+                break;
+            case NodeRuntime.Containerd:
+                files.Containerd(ContainerdCertsDir, hosts, endpoint, caPem, skipVerify);
+                break;
+            case NodeRuntime.Microk8s:
+                files.Containerd(Microk8sCertsDir, hosts, endpoint, caPem, skipVerify);
+                break;
+            case NodeRuntime.Crio:
+                files.Crio(hosts, endpoint, caPem, skipVerify);
+                break;
+            case NodeRuntime.Talos:
+                files.Add(TalosMirrorConfig.FileName, TalosMirrorConfig.Text(hosts, endpoint, caPem, credential, skipVerify, talos), credential is null ? AtomicFile.Readable : OwnerOnly);
+                break;
+            default:
+                files.K3s(hosts, endpoint, caPem, credential, skipVerify);
+                files.Containerd(ContainerdCertsDir, hosts, endpoint, caPem, skipVerify);
+                break;
+        }
+        return files.Written;
+    }
+
+    public const string Microk8sCertsDir = "var/snap/microk8s/current/args/certs.d";
+
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private static string ReadCa(string caFile) => File.Exists(caFile)
+        ? File.ReadAllText(caFile)
+        : throw new KargoException($"--ca {Terminal.Printable(caFile)} does not exist: give the CA file the endpoint's certificate chains to (serve --tls-self-signed keeps it as DIR/tls/ca.pem)");
+
+    /// <summary>The files of one run under the root, each written whole under a temporary name first.</summary>
+    private sealed class MirrorFiles(string root)
+    {
+        public List<string> Written { get; } = [];
+
+        public void Add(string path, string text, UnixFileMode mode = AtomicFile.Readable)
+        {
+            var file = Path.Combine(root, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            AtomicFile.WriteAllBytes(file, Encoding.UTF8.GetBytes(text), mode);
+            Written.Add(file);
+        }
+
+        /// <summary>The CA where k3s and containerd are told to find it: a path of the build machine means nothing on a node.</summary>
+        private string? NodeCa(string? caPem)
+        {
+            if (caPem is not null && !Written.Contains(Path.Combine(root, NodeCaFile.TrimStart('/'))))
+            {
+                Add(NodeCaFile.TrimStart('/'), caPem);
+            }
+            return caPem is null ? null : NodeCaFile;
+        }
+
+        public void K3s(IReadOnlyList<string> hosts, Uri endpoint, string? caPem, Credential? credential, bool skipVerify) =>
+            Add(K3sRegistries, RegistriesYaml(hosts, endpoint, NodeCa(caPem), credential, skipVerify), credential is null ? AtomicFile.Readable : OwnerOnly);
+
+        public void Containerd(string certsDir, IReadOnlyList<string> hosts, Uri endpoint, string? caPem, bool skipVerify)
+        {
+            var ca = NodeCa(caPem);
+            foreach (var host in hosts)
+            {
+                Add($"{certsDir}/{host}/hosts.toml", HostsToml(host, endpoint, ca, skipVerify));
+            }
+        }
+
+        public void Crio(IReadOnlyList<string> hosts, Uri endpoint, string? caPem, bool skipVerify)
+        {
+            if (caPem is not null)
+            {
+                Add(ContainersMirrorConf.CaFile(endpoint), caPem);
+            }
+            Add(ContainersMirrorConf.DropIn, ContainersMirrorConf.Text(hosts, endpoint, skipVerify));
+        }
     }
 
     public static string RegistriesYaml(IEnumerable<string> hosts, Uri endpoint, string? caFile, Credential? credential = null, bool skipVerify = false)

@@ -8,7 +8,7 @@ namespace Kargo.Airgap.Install.Steps;
 public static class Microk8sFiles
 {
     /// <summary>microk8s's containerd reads a hosts.toml per registry here at each pull.</summary>
-    public const string CertsFolder = "/var/snap/microk8s/current/args/certs.d";
+    public const string CertsFolder = "/" + MirrorConfig.Microk8sCertsDir;
 
     /// <summary>Present once the snap is installed.</summary>
     public const string Installed = "/snap/microk8s/current";
