@@ -48,6 +48,9 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         var mode = (YamlScalarNode)At(YamlOf("/etc/rancher/k3s/config.yaml")[0], "write-kubeconfig-mode");
         Assert.Equal("0600", mode.Value);
         Assert.NotEqual(YamlDotNet.Core.ScalarStyle.Plain, mode.Style);
+        // k3s v1.30.4 has the embedded registry mirror: the server turns it on for the cluster, as a YAML boolean.
+        var embedded = (YamlScalarNode)At(YamlOf("/etc/rancher/k3s/config.yaml")[0], "embedded-registry");
+        Assert.Equal(("true", YamlDotNet.Core.ScalarStyle.Plain), (embedded.Value, embedded.Style));
 
         // CNAO's Multus and bridge CNI write the standard folders: on k3s (v1.30.4, before the fixed plugin path) they are k3s's.
         Assert.Equal("/var/lib/rancher/k3s/agent/etc/cni/net.d", new DirectoryInfo(OnNode("/etc/cni/net.d")).LinkTarget);
@@ -285,6 +288,11 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         var config = YamlOf("/etc/rancher/k3s/config.yaml")[0];
         Assert.Equal("https://10.1.2.3:6443", At(config, "server").ToString());
         Assert.Equal("/etc/rancher/k3s/kargo-join-token", At(config, "token-file").ToString());
+        // The embedded registry mirror is a server flag (an agent refuses it); the agent shares every registry its registries.yaml lists.
+        Assert.False(((YamlMappingNode)config).Children.ContainsKey("embedded-registry"));
+        var agentRegistries = new YamlStream();
+        agentRegistries.Load(new StringReader(File.ReadAllText(OnNode("/etc/rancher/k3s/registries.yaml"))));
+        Assert.Equal([bundle.SourceRegistry, "kargo.local"], ((YamlMappingNode)((YamlMappingNode)agentRegistries.Documents[0].RootNode)["mirrors"]).Children.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal));
         Assert.Equal("K10secret-token::server:abc\n", File.ReadAllText(OnNode("/etc/rancher/k3s/kargo-join-token")));
         Assert.Equal(HostRoot.Private, File.GetUnixFileMode(OnNode("/etc/rancher/k3s/kargo-join-token")));
         Assert.Equal(["INSTALL_K3S_EXEC=agent INSTALL_K3S_SKIP_DOWNLOAD=true sh /var/lib/kargo/k3s-install.sh"], Commands());

@@ -28,8 +28,10 @@ public abstract record K3sRole
 
 /// <summary>
 /// The k3s airgap procedure: the binary and the airgap images in place, registries.yaml mirroring
-/// every registry of the bundle through the local one, config.yaml, then the bundled install
-/// script with INSTALL_K3S_SKIP_DOWNLOAD=true. A server then waits for its API and node Ready.
+/// every registry of the bundle through the local one, config.yaml (on a server whose release has
+/// it, the embedded registry mirror, so nodes pull from each other before the first node's
+/// registry), then the bundled install script with INSTALL_K3S_SKIP_DOWNLOAD=true. A server then
+/// waits for its API and node Ready.
 /// </summary>
 public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInstallStep
 {
@@ -50,7 +52,7 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
         $"write {K3sFiles.Binary} (files/k3s-{Arch})",
         $"write {K3sFiles.ImagesFolder}/{ImagesFile}",
         $"write {K3sFiles.Registries}: {string.Join(", ", context.MirroredHosts)} mirrored through {mirror.GetLeftPart(UriPartial.Authority)}",
-        $"write {K3sFiles.Config}",
+        $"write {K3sFiles.Config}{(role is K3sRole.Server && K3sEmbeddedRegistry.SupportedBy(K3sVersion(context)) ? " with embedded-registry: true (nodes share images; they must reach each other on " + K3sEmbeddedRegistry.Ports + ")" : "")}",
         .. role is K3sRole.Agent ? [$"write {K3sFiles.JoinToken} (mode 0600)"] : Array.Empty<string>(),
         $"write {K3sFiles.InstallScript}",
         .. K3sCniPaths.Links(K3sVersion(context)).Select(l => $"link {l.Standard} -> {l.K3s} unless it holds files (CNAO's Multus and bridge CNI write there)"),
@@ -68,7 +70,7 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
             context.Root.WriteFile(K3sFiles.JoinToken, ReadToken(agent.TokenFile), HostRoot.Private);
             context.Did($"wrote {K3sFiles.JoinToken} (mode 0600, from {agent.TokenFile})");
         }
-        context.Write(K3sFiles.Config, Config(), HostRoot.Private);
+        context.Write(K3sFiles.Config, Config(K3sEmbeddedRegistry.SupportedBy(K3sVersion(context))), HostRoot.Private);
         context.Copy(Bundled(context, "k3s-install.sh"), K3sFiles.InstallScript, HostRoot.Executable);
         K3sCniPaths.Link(context, K3sVersion(context));
         await context.RunAsync(InstallCommand(), cancellationToken);
@@ -94,12 +96,15 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
         return token.Length > 0 ? System.Text.Encoding.UTF8.GetBytes(token + "\n") : throw new KargoException($"--token-file {tokenFile} is empty: copy /var/lib/rancher/k3s/server/node-token from the first node");
     }
 
-    private string Config() => role switch
+    /// <summary>An agent's config names its server; the embedded registry mirror is a server flag (an agent refuses it) that turns it on cluster-wide.</summary>
+    private string Config(bool embeddedRegistry) => role switch
     {
         K3sRole.Agent agent => $"# Written by kargo-offline join: this node is an agent of {agent.Url}.\n" + YamlText.Write(YamlText.Map(
             ("server", agent.Url.GetLeftPart(UriPartial.Authority)),
             ("token-file", K3sFiles.JoinToken))),
-        _ => "# Written by kargo-offline install. The kubeconfig is for root only.\n" + YamlText.Write(YamlText.Map(("write-kubeconfig-mode", "0600"))),
+        _ => "# Written by kargo-offline install. The kubeconfig is for root only.\n" + YamlText.Write(embeddedRegistry
+            ? YamlText.Map(("write-kubeconfig-mode", "0600"), ("embedded-registry", true))
+            : YamlText.Map(("write-kubeconfig-mode", "0600"))),
     };
 
     /// <summary>The token never appears here: it is read from the file config.yaml names.</summary>
