@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The whole journey in one command, on a machine with the packages of scripts/apt-packages.txt and
-# the .NET SDK: a local registry with a few generated images, then lock, build (signed), inspect,
-# verify, unpack, serve, point containerd at it, and pull every image back by its upstream name.
-# Ends with a summary. Nothing touches the internet; everything lives in a temp folder.
+# the .NET SDK. First the Kargo platform itself: scripts/rehearse.sh builds the reference bundle
+# (k3s, KubeVirt, CDI, cert-manager, network add-ons, hostpath storage, two VMs) with every upstream
+# stood in locally, installs it under a root and pulls every image the operators start. Then each
+# command by hand on a small bundle: lock, build (signed), inspect, verify, unpack, serve, point
+# containerd at it, and pull every image back by its upstream name. Ends with a summary. Nothing
+# touches the internet; everything lives in a temp folder.
 #   bash scripts/demo.sh [--keep]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +23,9 @@ cleanup() {
 }
 trap cleanup EXIT
 step() { echo; echo "== $*"; }
+
+step "the Kargo platform: a rehearsal of bundle-specs/kargo-homelab.yaml (scripts/rehearse.sh)"
+bash scripts/rehearse.sh | tee "$work/rehearsal.txt"
 
 step "building kargo-bundle and kargo-offline"
 dotnet build src/Kargo.Bundle -c Release -o "$work/bin" --nologo -v quiet >/dev/null
@@ -113,3 +119,4 @@ echo "   bundle:    $bundle ($(du -h "$bundle" | cut -f1), signed, $(jq '.images
 echo "   verified:  every entry against the signed inventory"
 echo "   served:    $served, from $work/node"
 echo "   pulled:    $pulled of 3 images by containerd, by their upstream names, with the source registry stopped"
+echo "   platform:  $(tail -n 1 "$work/rehearsal.txt")"

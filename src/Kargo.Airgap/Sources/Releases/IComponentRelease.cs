@@ -18,6 +18,12 @@ public sealed class ReleaseHosts(string? mirror)
     public string Url(string host, string path) =>
         mirror is null ? $"https://{host}{path}" : $"{mirror.TrimEnd('/')}/{host}{path}";
 
+    /// <summary>A URL of the spec as the mirror serves it (https://HOST/PATH is MIRROR/HOST/PATH); unchanged without a mirror.</summary>
+    public SpecFile Mirrored(SpecFile file) =>
+        mirror is not null && file.IsUrl && Uri.TryCreate(file.Source, UriKind.Absolute, out var uri) && uri.Scheme == "https"
+            ? file with { Source = Url(uri.Authority, uri.PathAndQuery) }
+            : file;
+
     /// <summary>A GitHub release asset: github.com/REPOSITORY/releases/download/VERSION/ASSET.</summary>
     public string GitHubRelease(string repository, string version, string asset) =>
         Url("github.com", $"/{repository}/releases/download/{Uri.EscapeDataString(version)}/{asset}");

@@ -14,11 +14,15 @@ public sealed class ReleaseCatalog(string? mirror)
 
     private readonly ReleaseHosts _hosts = new(mirror);
 
-    /// <summary>The spec with each component's files and manifests added (at the component's line).</summary>
+    /// <summary>
+    /// The spec with each component's files and manifests added (at the component's line). With a
+    /// mirror, every https URL the spec names (spec.files, spec.manifests, vmImages) is fetched from
+    /// it too, so a spec written for the internet builds unchanged from a mirror of its hosts.
+    /// </summary>
     public BundleSpec Expand(BundleSpec spec)
     {
-        var files = spec.Files.ToList();
-        var manifests = spec.Manifests.ToList();
+        var files = spec.Files.Select(_hosts.Mirrored).ToList();
+        var manifests = spec.Manifests.Select(_hosts.Mirrored).ToList();
         var architectures = spec.Platforms.Where(p => p.Os == "linux").Select(p => p.Architecture).Distinct().ToList();
         foreach (var component in spec.Components)
         {
@@ -37,6 +41,6 @@ public sealed class ReleaseCatalog(string? mirror)
                 throw new KargoException($"{spec.Where(clash.Last().Line)}: '{clash.Key}' is both a release file and a file of the spec; give the spec's a name: of its own");
             }
         }
-        return spec with { Files = files, Manifests = manifests };
+        return spec with { Files = files, Manifests = manifests, VmImages = [.. spec.VmImages.Select(v => v with { Download = _hosts.Mirrored(v.Download) })] };
     }
 }

@@ -1,0 +1,235 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Kargo.Airgap.Bundle;
+using Kargo.Airgap.Registry;
+using Kargo.Airgap.Sources;
+using Kargo.Airgap.Sources.Releases;
+using Kargo.Airgap.Spec;
+using YamlDotNet.RepresentationModel;
+using static Kargo.Airgap.Tests.Infrastructure.Cli;
+
+namespace Kargo.Airgap.Tests.Infrastructure;
+
+/// <summary>
+/// A rehearsal of the real reference bundle: bundle-specs/kargo-homelab.yaml, unchanged, built with
+/// every upstream stood in on 127.0.0.1 — its release files and manifests on a release mirror
+/// (the manifests are the <see cref="ReleaseFixtures"/> of the spec's versions, with the published
+/// shape; a digest the stand-in cannot reproduce is replaced by its stand-in image's), VM disks as
+/// small qcow2 files, and a small image under every name the manifests lead to in one registry
+/// that --registry-mirror puts in front of each upstream host. Then, with every stand-in stopped:
+/// verify, install under a root, serve what install unpacked, and a real containerd pulling every
+/// image of the bundle through the mirrors install wrote.
+/// </summary>
+public sealed class ReferenceRehearsal : IAsyncDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly List<string> _log = [];
+
+    public string Work => _dir.Path;
+    public string Bundle => _dir["stick/kargo-homelab-0.1.0.kargo"];
+    public string Root => _dir["node"];
+    public string LockPath => _dir["images.lock"];
+
+    /// <summary>The repository's reference spec, found from the test's folder upwards.</summary>
+    public static string SpecPath
+    {
+        get
+        {
+            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+            {
+                var spec = Path.Combine(folder.FullName, "bundle-specs", "kargo-homelab.yaml");
+                if (File.Exists(spec))
+                {
+                    return spec;
+                }
+            }
+            throw new InvalidOperationException("bundle-specs/kargo-homelab.yaml not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>The fixture that stands in for each release manifest the reference spec names, by its path on github.com.</summary>
+    private static readonly Dictionary<string, string> Fixtures = new(StringComparer.Ordinal)
+    {
+        ["kubevirt/kubevirt/releases/download/v1.9.0/kubevirt-operator.yaml"] = "kubevirt-v1.9.0-kubevirt-operator.yaml",
+        ["kubevirt/kubevirt/releases/download/v1.9.0/kubevirt-cr.yaml"] = "kubevirt-v1.9.0-kubevirt-cr.yaml",
+        ["kubevirt/containerized-data-importer/releases/download/v1.66.0/cdi-operator.yaml"] = "cdi-v1.66.0-cdi-operator.yaml",
+        ["kubevirt/containerized-data-importer/releases/download/v1.66.0/cdi-cr.yaml"] = "cdi-v1.66.0-cdi-cr.yaml",
+        ["cert-manager/cert-manager/releases/download/v1.21.1/cert-manager.yaml"] = "cert-manager-v1.21.1-cert-manager.yaml",
+        ["kubevirt/cluster-network-addons-operator/releases/download/v0.102.0/namespace.yaml"] = "cnao-v0.102.0-namespace.yaml",
+        ["kubevirt/cluster-network-addons-operator/releases/download/v0.102.0/network-addons-config.crd.yaml"] = "cnao-v0.102.0-network-addons-config.crd.yaml",
+        ["kubevirt/cluster-network-addons-operator/releases/download/v0.102.0/operator.yaml"] = "cnao-v0.102.0-operator.yaml",
+        ["kubevirt/hostpath-provisioner-operator/releases/download/v0.25.2/namespace.yaml"] = "hpp-v0.25.2-namespace.yaml",
+        ["kubevirt/hostpath-provisioner-operator/releases/download/v0.25.2/webhook.yaml"] = "hpp-v0.25.2-webhook.yaml",
+        ["kubevirt/hostpath-provisioner-operator/releases/download/v0.25.2/operator.yaml"] = "hpp-v0.25.2-operator.yaml",
+    };
+
+    /// <summary>What the rehearsal found, said, and measured, one line each.</summary>
+    public IReadOnlyList<string> Log => _log;
+
+    public async Task<Report> RunAsync()
+    {
+        var registry = new TestRegistry();
+        var server = await TestFileServer.StartAsync();
+        string[] mirrorFlags;
+        try
+        {
+            var mirror = server.Url("mirror");
+            using var pusher = new TestPusher(registry);
+            var spec = new ReleaseCatalog(mirror).Expand(SpecLoader.Load(SpecPath));
+            var manifests = await StandInFilesAsync(spec, server, mirror, pusher);
+            mirrorFlags = await StandInImagesAsync(spec, registry, pusher, manifests);
+            var common = new[] { "--lock", LockPath, "--cache", _dir["cache"], "--release-mirror", mirror }.Concat(mirrorFlags).ToArray();
+            AssertOk(await BundleAsync("keygen", "--out", _dir["keys/builder"]));
+            Say(AssertOk(await BundleAsync(["lock", SpecPath, .. common])).Stdout);
+            Say(AssertOk(await BundleAsync(["build", SpecPath, "-o", _dir["stick/"], "--locked", "--key", _dir["keys/builder.key"], .. common])).Stderr);
+        }
+        finally
+        {
+            // Across the air gap: nothing the build used answers any more.
+            registry.Dispose();
+            await server.DisposeAsync();
+        }
+        Say(AssertOk(await OfflineAsync("verify", Bundle, "--pub", _dir["keys/builder.pub"])).Stdout);
+        var address = new IPEndPoint(IPAddress.Loopback, Loopback.FreePort());
+        Say(AssertOk(await OfflineAsync("install", Bundle, "--pub", _dir["keys/builder.pub"], "--root", Root, "--addr", address.ToString())).Stdout);
+        var pulled = await PullEveryImageAsync(address);
+        return Summarise(pulled, mirrorFlags);
+    }
+
+    /// <summary>Every URL the spec names, on the release mirror: fixtures for manifests, made-up bytes with their checksums for k3s, qcow2 disks for VMs.</summary>
+    private async Task<List<(string Entry, string Path, string? Component)>> StandInFilesAsync(BundleSpec spec, TestFileServer server, string mirror, TestPusher pusher)
+    {
+        Directory.CreateDirectory(_dir["manifests"]);
+        Directory.CreateDirectory(_dir["disks"]);
+        var k3s = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var manifests = new List<(string Entry, string Path, string? Component)>();
+        foreach (var file in spec.Files.Concat(spec.Manifests).Concat(spec.VmImages.Select(v => v.Download)).Where(f => f.IsUrl))
+        {
+            var path = Uri.UnescapeDataString(file.Source[(mirror.Length + 1)..]);
+            var githubPath = path.StartsWith("github.com/", StringComparison.Ordinal) ? path["github.com/".Length..] : "";
+            byte[] content;
+            if (Fixtures.TryGetValue(githubPath, out var fixture))
+            {
+                var text = await PinToStandInsAsync(ReleaseFixtures.Read(fixture), pusher);
+                File.WriteAllText(_dir[$"manifests/{file.Name}"], text);
+                content = Encoding.UTF8.GetBytes(text);
+                manifests.Add((BundleLayout.Manifest(file.Name), _dir[$"manifests/{file.Name}"], file.Component));
+            }
+            else if (path.EndsWith(".img", StringComparison.Ordinal) || path.EndsWith(".qcow2", StringComparison.Ordinal))
+            {
+                await ProcessRunner.CheckedAsync("qemu-img", "create", "-f", "qcow2", _dir[$"disks/{Path.GetFileName(path)}"], "32M");
+                content = File.ReadAllBytes(_dir[$"disks/{Path.GetFileName(path)}"]);
+            }
+            else if (path.Contains("/k3s-io/k3s/", StringComparison.Ordinal) && path.EndsWith("sha256sum-amd64.txt", StringComparison.Ordinal))
+            {
+                continue; // written once the files it lists are
+            }
+            else if (path.Contains("k3s-io/k3s/", StringComparison.Ordinal) || path.Contains("/virtctl-", StringComparison.Ordinal))
+            {
+                content = path.EndsWith("install.sh", StringComparison.Ordinal) ? "#!/bin/sh\necho 'stand-in for k3s install.sh'\n"u8.ToArray() : RandomNumberGenerator.GetBytes(64 * 1024);
+                k3s[Path.GetFileName(path)] = content;
+            }
+            else
+            {
+                throw new InvalidOperationException($"the rehearsal has no stand-in for {file.Source}: add a fixture for it to ReferenceRehearsal");
+            }
+            server.Files[path] = content;
+        }
+        var release = spec.Files.First(f => f.Source.Contains("/k3s-io/k3s/releases/download/", StringComparison.Ordinal)).Source;
+        var checksums = Uri.UnescapeDataString(release[(mirror.Length + 1)..release.LastIndexOf('/')]) + "/sha256sum-amd64.txt";
+        server.Files[checksums] = Encoding.ASCII.GetBytes(string.Concat(k3s.Where(f => f.Key.StartsWith("k3s", StringComparison.Ordinal))
+            .Select(f => $"{Convert.ToHexStringLower(SHA256.HashData(f.Value))}  {f.Key}\n")));
+        return manifests;
+    }
+
+    /// <summary>The manifest with each digest-pinned upstream image replaced by a pushed stand-in's digest: no stand-in can hash to upstream's.</summary>
+    private async Task<string> PinToStandInsAsync(string text, TestPusher pusher)
+    {
+        foreach (var match in ReleaseFixtures.References(text).Where(m => m.Groups[4].Success).DistinctBy(m => m.Value).ToList())
+        {
+            var repository = $"{match.Groups[1].Value}/{match.Groups[2].Value}";
+            var image = StandIn(match.Value);
+            await pusher.PushAsync(repository, "pinned-" + image.Digest.Hex[..12], image);
+            text = text.Replace(match.Value, $"{repository}@{image.Digest}", StringComparison.Ordinal);
+        }
+        return text;
+    }
+
+    private static TestImage StandIn(string name) => TestImages.Image($"rehearsal/{name}", layers: 1, layerSize: 4096);
+
+    /// <summary>
+    /// A small image under every name the manifests lead to (virt-operator's derivations included, as
+    /// the build will find them), in one registry under HOST/…; returns a --registry-mirror per upstream host.
+    /// </summary>
+    private static async Task<string[]> StandInImagesAsync(BundleSpec spec, TestRegistry registry, TestPusher pusher, List<(string Entry, string Path, string? Component)> manifests)
+    {
+        var images = ManifestImages.WithManifestImages(spec, manifests);
+        foreach (var image in images.Where(i => i.Reference.Digest is null))
+        {
+            await pusher.PushAsync(image.Reference.Name, image.Reference.Tag!, StandIn(image.Reference.ToString()));
+        }
+        return [.. images.Select(i => i.Reference.Registry).Distinct().Order(StringComparer.Ordinal).SelectMany(host => new[] { "--registry-mirror", $"{host}={registry.Host}/{host}" })];
+    }
+
+    private async Task<int> PullEveryImageAsync(IPEndPoint address)
+    {
+        await using var serve = await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(Path.Combine(Root, "var/lib/kargo/registry")), new ServerOptions { Address = address });
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(Root, "etc/rancher/k3s/registries.yaml"))));
+        foreach (var (host, mirror) in ((YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["mirrors"]).Children)
+        {
+            // containerd's equivalent of the registries.yaml install wrote for k3s: the same endpoint per registry.
+            var endpoint = new Uri(((YamlSequenceNode)((YamlMappingNode)mirror)["endpoint"]).Children.Single().ToString());
+            Directory.CreateDirectory(_dir[$"certs.d/{host}"]);
+            File.WriteAllText(_dir[$"certs.d/{host}/hosts.toml"], MirrorConfig.HostsToml(host.ToString(), endpoint, null));
+        }
+        using var containerd = new TestContainerd();
+        var images = BundleReader.ReadSummary(Bundle).Inventory.Images;
+        foreach (var image in images)
+        {
+            var pull = await containerd.CtrAsync("images", "pull", "--hosts-dir", _dir["certs.d"], image.Reference);
+            if (pull.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"{image.Reference} ({image.FoundBy}) cannot be pulled on the node through the mirrors install wrote: {pull.Output}");
+            }
+        }
+        return images.Count;
+    }
+
+    private void Say(string text) => _log.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+    /// <summary>What the rehearsal shows a user before the real build.</summary>
+    public sealed record Report(IReadOnlyList<string> Urls, IReadOnlyList<string> Images, IReadOnlyList<string> Hosts, int Pulled, long RehearsalBytes, string Text);
+
+    private Report Summarise(int pulled, string[] mirrorFlags)
+    {
+        var real = new ReleaseCatalog(null).Expand(SpecLoader.Load(SpecPath));
+        var urls = real.Files.Concat(real.Manifests).Concat(real.VmImages.Select(v => v.Download)).Where(f => f.IsUrl).Select(f => f.Source).ToList();
+        var inventory = BundleReader.ReadSummary(Bundle).Inventory;
+        var images = inventory.Images.Select(i => i.Reference).ToList();
+        var hosts = images.Select(i => Oci.ImageReference.Parse(i).Registry).Distinct().Order(StringComparer.Ordinal).ToList();
+        var text = new StringBuilder()
+            .AppendLine($"rehearsal of {SpecPath}, unchanged, with every upstream stood in on 127.0.0.1 ({mirrorFlags.Length / 2} registry mirrors, one release mirror)")
+            .AppendLine($"a real build of it fetches {urls.Count} files:")
+            .AppendJoin("", urls.Select(u => $"  {u}\n"))
+            .AppendLine($"and {images.Count} images from {string.Join(", ", hosts.Select(h => $"{h} ({images.Count(i => Oci.ImageReference.Parse(i).Registry == h)})"))}:")
+            .AppendJoin("", inventory.Images.Select(i => $"  {Shown(Oci.ImageReference.Parse(i.Reference))}  ({i.FoundBy})\n"))
+            .AppendLine($"the rehearsal bundle: {inventory.Entries.Count} entries, {inventory.TotalSize / (1024.0 * 1024):0.0} MiB (stand-in images of one 4 KiB layer, 64 KiB stand-ins for the k3s files, empty qcow2 disks of 32 MiB virtual size)")
+            .AppendLine("the real bundle's size is not known here: it is the sum of the real layers, k3s's airgap images and the two cloud images, which only their hosts can say;")
+            .AppendLine("  'kargo-bundle lock' on a connected host pins them and 'kargo-bundle build' prints the total")
+            .AppendLine($"verified, installed under a temporary root, and all {pulled} images pulled by a real containerd through the mirrors install wrote, with every stand-in stopped")
+            .ToString();
+        return new Report(urls, images, hosts, pulled, inventory.TotalSize, text);
+    }
+
+
+    /// <summary>name:tag, or for a name pinned by digest, that it is (the digest here is its stand-in's, not upstream's).</summary>
+    private static string Shown(Oci.ImageReference image) => image.Tag is { } tag ? $"{image.Name}:{tag}" : $"{image.Name}@sha256:… (pinned by digest upstream)";
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.CompletedTask;
+        _dir.Dispose();
+    }
+}
