@@ -16,8 +16,9 @@ public sealed record PushedImage(string Target, int Uploaded, long BytesUploaded
 /// <summary>
 /// <c>kargo-offline push</c>: copies every image of an unpacked layout into an existing registry
 /// (Harbor, Zot, distribution) under its upstream repository path, keeping digests, through one
-/// <see cref="RegistryTarget"/> per repository. Blobs first, manifests after their blobs, an index
-/// after its manifests, tags last; what is there already is not sent, so a second push transfers nothing.
+/// <see cref="RegistryTarget"/> per repository. Blobs first, several at once, each uploaded once and
+/// mounted where another repository needs it; manifests after their blobs, an index after its
+/// manifests, tags last; what is there already is not sent, so a second push transfers nothing.
 /// </summary>
 public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog, string registry)
 {
@@ -27,16 +28,29 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
     /// <summary>The "push" phase: each blob's bytes once it is in the registry (uploaded, mounted or there already).</summary>
     public IPhaseProgress? Phases { get; init; }
 
+    /// <summary>Blobs uploaded at once.</summary>
+    public int Parallelism { get; init; } = 4;
+
     private readonly Dictionary<Digest, string> _filled = [];
-    private IProgress<long>? _progress;
 
     public async Task<IReadOnlyList<PushedImage>> PushAllAsync(Action<PushedImage>? onImage, CancellationToken cancellationToken)
     {
+        var repositories = catalog.Repositories.ToList();
+        var progress = Phases?.Begin(PhaseNames.Push, repositories.Sum(r => r.Blobs.Sum(d => new FileInfo(catalog.Layout.BlobPath(d)).Length)));
+        var pushes = repositories.Select(r => new RepositoryPush(r, new RegistryTarget(client, ImageReference.Parse($"{registry}/{r.Repository}"), _filled) { ChunkSize = ChunkSize })).ToList();
+        // Each blob once, into the first repository that has it, several at once; the other repositories then find it there or mount it.
+        var firsts = pushes.SelectMany(p => p.Source.Blobs.Select(digest => (Push: p, Digest: digest))).DistinctBy(x => x.Digest).ToList();
+        await Parallel.ForEachAsync(firsts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = cancellationToken },
+            async (x, ct) => await x.Push.PutBlobAsync(catalog.Layout, x.Digest, progress, ct));
+        var firstOf = firsts.ToLookup(x => x.Push, x => x.Digest);
         var results = new List<PushedImage>();
-        _progress = Phases?.Begin(PhaseNames.Push, catalog.Repositories.Sum(r => r.Blobs.Sum(d => new FileInfo(catalog.Layout.BlobPath(d)).Length)));
-        foreach (var repository in catalog.Repositories)
+        foreach (var push in pushes)
         {
-            var result = await PushAsync(repository, cancellationToken);
+            foreach (var digest in push.Source.Blobs.Except(firstOf[push]).OrderBy(d => d.Hex, StringComparer.Ordinal))
+            {
+                await push.PutBlobAsync(catalog.Layout, digest, progress, cancellationToken);
+            }
+            var result = await PushManifestsAsync(push, cancellationToken);
             onImage?.Invoke(result);
             results.Add(result);
         }
@@ -44,28 +58,51 @@ public sealed class RegistryPusher(RegistryClient client, LayoutCatalog catalog,
         return results;
     }
 
-    private async Task<PushedImage> PushAsync(CatalogRepository source, CancellationToken cancellationToken)
+    /// <summary>One repository's push: its target, and what its blobs needed (counted from several uploads at once).</summary>
+    private sealed class RepositoryPush(CatalogRepository source, RegistryTarget target)
     {
-        var name = ImageReference.Parse($"{registry}/{source.Repository}");
-        var target = new RegistryTarget(client, name, _filled) { ChunkSize = ChunkSize };
-        var from = ImageReference.Parse(source.Name);
-        var counts = new Dictionary<BlobOutcome, int>();
-        long bytes = 0;
-        foreach (var digest in source.Blobs.OrderBy(d => d.Hex, StringComparer.Ordinal))
+        private int _copied, _mounted, _present;
+        private long _bytes;
+
+        public CatalogRepository Source => source;
+        public RegistryTarget Target => target;
+        public ImageReference Name => target.Repository;
+
+        public async Task PutBlobAsync(OciLayout layout, Digest digest, IProgress<long>? progress, CancellationToken cancellationToken)
         {
-            var blob = new Descriptor { MediaType = "application/octet-stream", Digest = digest, Size = new FileInfo(catalog.Layout.BlobPath(digest)).Length };
-            var put = await target.PutBlobAsync(catalog.Layout, from, blob, _progress, cancellationToken);
-            counts[put.Outcome] = counts.GetValueOrDefault(put.Outcome) + 1;
-            bytes += put.Write.BytesTransferred;
+            var blob = new Descriptor { MediaType = "application/octet-stream", Digest = digest, Size = new FileInfo(layout.BlobPath(digest)).Length };
+            var put = await target.PutBlobAsync(layout, ImageReference.Parse(source.Name), blob, progress, cancellationToken);
+            switch (put.Outcome)
+            {
+                case BlobOutcome.Copied:
+                    Interlocked.Increment(ref _copied);
+                    break;
+                case BlobOutcome.Mounted:
+                    Interlocked.Increment(ref _mounted);
+                    break;
+                default:
+                    Interlocked.Increment(ref _present);
+                    break;
+            }
+            Interlocked.Add(ref _bytes, put.Write.BytesTransferred);
         }
-        var (manifests, replaced, pruned) = await PutManifestsAsync(target, name, source, cancellationToken);
-        foreach (var (tag, manifest) in source.Tags)
+
+        public PushedImage Result(int manifests, string? pruned)
+        {
+            var tags = source.Tags.Keys.Count > 0 ? ":" + string.Join(",", source.Tags.Keys) : "";
+            return new PushedImage($"{Name.Name}{tags}", _copied, _bytes, _mounted, _present, manifests, pruned);
+        }
+    }
+
+    private async Task<PushedImage> PushManifestsAsync(RepositoryPush push, CancellationToken cancellationToken)
+    {
+        var (manifests, replaced, pruned) = await PutManifestsAsync(push.Target, push.Name, push.Source, cancellationToken);
+        foreach (var (tag, manifest) in push.Source.Tags)
         {
             var (descriptor, content) = replaced.TryGetValue(manifest.Digest, out var replacement) ? replacement : (manifest, catalog.Layout.ReadBlob(manifest.Digest));
-            manifests += await target.PutManifestAsync(descriptor, content, tag, cancellationToken) ? 1 : 0;
+            manifests += await push.Target.PutManifestAsync(descriptor, content, tag, cancellationToken) ? 1 : 0;
         }
-        var tags = source.Tags.Keys.Count > 0 ? ":" + string.Join(",", source.Tags.Keys) : "";
-        return new PushedImage($"{name.Name}{tags}", counts.GetValueOrDefault(BlobOutcome.Copied), bytes, counts.GetValueOrDefault(BlobOutcome.Mounted), counts.GetValueOrDefault(BlobOutcome.Present), manifests, pruned);
+        return push.Result(manifests, pruned);
     }
 
     /// <summary>

@@ -15,6 +15,9 @@ namespace Kargo.Airgap.Registry;
 /// <param name="filled">Which repository of this registry each blob went to in this session: the mount sources, shared by the session's targets.</param>
 public sealed class RegistryTarget(RegistryClient client, ImageReference repository, Dictionary<Digest, string> filled) : IImageTarget
 {
+    /// <summary>The target, HOST/REPOSITORY.</summary>
+    public ImageReference Repository => repository;
+
     /// <summary>Blobs larger than this are uploaded in chunks of this size.</summary>
     public long ChunkSize { get; init; } = 64L << 20;
 
