@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
-# Benchmark, one run, printed as a table with ratios: kargo-bundle build against skopeo copy
-# (registry -> OCI layout) followed by tar, over the same images in a local CNCF registry; a
-# rebuild with one image changed (bytes fetched); verify against sha256sum and openssl; unpack;
-# serve against the distribution registry (skopeo copy out); push against skopeo copy into a
-# fresh registry; and the peak memory of every kargo command.
-#   bash scripts/bench.sh [--size 1G] [--layer 128M] [--keep]
+# Benchmark, one run, printed as a table with ratios against peers and against the floors of this
+# machine: kargo-bundle build against skopeo copy (registry -> OCI layout) + tar and against the
+# fetch floor (every blob out of the registry by 8 parallel curl into one file); a rebuild with one
+# image changed (bytes fetched); verify against openssl's sha256 (and sha256sum); unpack against
+# tar -xf of the bundle; reading the bundle (cat) and writing as much (dd conv=fdatasync); serve
+# against the distribution registry (skopeo copy out, and 8 clients pulling every blob at once)
+# and against reading the blob files; push against skopeo copy into a fresh registry; the peak
+# memory of every kargo command; and kargo-offline --version of the published single file.
+#   bash scripts/bench.sh [--size 4G] [--layer 128M] [--keep]
 # Each pipeline runs twice from scratch; the faster run is reported (disk writeback makes single runs noisy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-size=1G; layer=128M; keep=0
+size=4G; layer=128M; keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift 2 ;;
     --layer) layer=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-for tool in docker-registry skopeo zstd /usr/bin/time jq; do
+for tool in docker-registry skopeo zstd /usr/bin/time jq curl; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install $(tr "\n" " " < scripts/apt-packages.txt)" >&2; exit 1; }
 done
 
@@ -106,6 +109,28 @@ for round in 1 2; do
   cold+=("$(measure dotnet "$work/bin/kargo-bundle.dll" build "$work/bench.yaml" -o "$work/kargo.kargo" --lock "$work/images.lock" --cache "$work/cache" --locked)")
   pipeline+=("$(measure bash "$work/skopeo.sh")")
 done
+echo "== the fetch floor: every blob out of the registry into one file, 8 curl at once"
+: > "$work/blob-paths.txt"
+for i in $(seq 0 $((images - 1))); do
+  skopeo inspect --raw --tls-verify=false "docker://$host/bench/img$i:1" | jq -r '.config.digest, .layers[].digest' | sed "s|^|/v2/bench/img$i/blobs/|" >> "$work/blob-paths.txt"
+done
+pull_blobs() { # host, clients, output (a file, or /dev/null): each client fetches every blob, 8 at a time; all clients at once
+  local out=$3 clean=
+  [ "$out" = /dev/null ] || { out="$3.\$c"; clean="rm -f '$3'.*"; }
+  cat > "$work/pull.sh" <<SH
+set -e
+for c in \$(seq $2); do
+  sed "s|^|http://$1|" "$work/blob-paths.txt" | xargs -P 8 -n 1 curl -sf > "$out" &
+done
+wait
+$clean
+SH
+  measure bash "$work/pull.sh"
+}
+fetch_floor=()
+for round in 1 2; do fetch_floor+=("$(pull_blobs "$host" 1 "$work/floor.bin")"); done
+read -r ff_s _ < <(printf '%s\n' "${fetch_floor[@]}" | best)
+
 echo "== kargo-bundle build (warm cache, nothing to fetch)"
 rm -f "$work/kargo.kargo"
 read -r w_s w_kib < <(measure dotnet "$work/bin/kargo-bundle.dll" build "$work/bench.yaml" -o "$work/kargo.kargo" --lock "$work/images.lock" --cache "$work/cache" --locked)
@@ -123,8 +148,29 @@ read -r v_s v_kib < <(measure dotnet "$work/bin/kargo-offline.dll" verify "$work
 read -r h_s h_kib < <(measure sha256sum "$work/kargo.kargo")
 read -r o_s o_kib < <(measure openssl dgst -sha256 "$work/kargo.kargo")
 
+echo "== read and write floors: cat of the bundle, dd of as much with fdatasync"
+read -r rd_s _ < <(measure bash -c "cat '$work/kargo.kargo' > /dev/null")
+bundle_mib=$(( $(stat -c %s "$work/kargo.kargo") / 1048576 ))
+read -r wr_s _ < <(measure dd if=/dev/zero of="$work/dd.bin" bs=1M count="$bundle_mib" conv=fdatasync status=none)
+rm -f "$work/dd.bin"
+
+echo "== unpack: kargo-offline unpack beside tar -xf of the bundle into an empty folder"
+unpack_runs=(); tar_runs=()
+for round in 1 2; do
+  rm -rf "$work/node" "$work/tarx"; mkdir -p "$work/tarx"
+  unpack_runs+=("$(measure dotnet "$work/bin/kargo-offline.dll" unpack "$work/kargo.kargo" --pub "$work/bench-key.pub" --to "$work/node")")
+  tar_runs+=("$(measure tar -xf "$work/kargo.kargo" -C "$work/tarx")")
+done
+rm -rf "$work/tarx"
+read -r u_s u_kib < <(printf '%s\n' "${unpack_runs[@]}" | best)
+read -r tx_s _ < <(printf '%s\n' "${tar_runs[@]}" | best)
+
+echo "== install's one pass: verify and unpack of the bundle, against reading it once"
+rm -rf "$work/node2"
+read -r vu_s _ < <(measure dotnet "$work/bin/kargo-offline.dll" unpack "$work/kargo.kargo" --pub "$work/bench-key.pub" --to "$work/node2")
+rm -rf "$work/node2"
+
 echo "== serve: skopeo copy out of kargo-offline serve beside out of the distribution registry"
-read -r u_s u_kib < <(measure dotnet "$work/bin/kargo-offline.dll" unpack "$work/kargo.kargo" --pub "$work/bench-key.pub" --to "$work/node")
 /usr/bin/time -f "%e %M" -o "$work/serve-time.txt" dotnet "$work/bin/kargo-offline.dll" serve "$work/node" --addr 127.0.0.1:0 --no-access-log > "$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 100); do
@@ -147,6 +193,16 @@ for round in 1 2; do
   serve_runs+=("$(copy_out "$serve_host")")
   dist_runs+=("$(copy_out "$host")")
 done
+echo "== serve floor and 8 clients: every blob through serve and distribution (8 clients at once), and the blob files read"
+read -r sf_s _ < <(measure bash -c "cat '$work'/node/oci/blobs/sha256/* > /dev/null")
+serve8=(); dist8=()
+for round in 1 2; do
+  serve8+=("$(pull_blobs "$serve_host" 8 /dev/null)")
+  dist8+=("$(pull_blobs "$host" 8 /dev/null)")
+done
+read -r s8_s _ < <(printf '%s\n' "${serve8[@]}" | best)
+read -r d8_s _ < <(printf '%s\n' "${dist8[@]}" | best)
+read -r s1_s _ < <(pull_blobs "$serve_host" 1 /dev/null)
 pkill -TERM -P "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
 sv_kib=$(cut -d' ' -f2 "$work/serve-time.txt")
 read -r sv_s _ < <(printf '%s\n' "${serve_runs[@]}" | best)
@@ -171,12 +227,18 @@ read -r p_s p_kib < <(printf '%s\n' "${kargo_push[@]}" | best)
 read -r sp_s sp_kib < <(printf '%s\n' "${skopeo_push[@]}" | best)
 read -r dr_s dr_kib < <(printf '%s\n' "${dist_runs[@]}" | best)
 
+echo "== kargo-offline --version of the published single file (best of 5)"
+KARGO_PUBLISH_DIR=$work/pub KARGO_PUBLISH_PROGRAMS=Kargo.Offline bash scripts/publish.sh linux-x64 > /dev/null
+ver_s=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e "$work/pub/linux-x64/kargo-offline" --version 2>&1 >/dev/null | tail -1; done | sort -n | head -1)
+
 bundle=$(stat -c %s "$work/kargo.kargo")
 awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v wk="$w_kib" -v ss="$s_s" -v sk="$s_kib" \
     -v rs="$r_s" -v rk="$r_kib" -v rb="${r_bytes:-0}" -v us="$u_s" -v uk="$u_kib" \
     -v vs="$v_s" -v vk="$v_kib" -v hs="$h_s" -v hk="$h_kib" -v os="$o_s" -v ok="$o_kib" \
-    -v svs="$sv_s" -v svk="$sv_kib" -v drs="$dr_s" -v ps="$p_s" -v pk="$p_kib" -v sps="$sp_s" -v spk="$sp_kib" 'BEGIN {
+    -v svs="$sv_s" -v svk="$sv_kib" -v drs="$dr_s" -v ps="$p_s" -v pk="$p_kib" -v sps="$sp_s" -v spk="$sp_kib" \
+    -v ffs="$ff_s" -v rds="$rd_s" -v wrs="$wr_s" -v txs="$tx_s" -v vus="$vu_s" -v sfs="$sf_s" -v s8s="$s8_s" -v d8s="$d8_s" -v s1s="$s1_s" -v vers="$ver_s" 'BEGIN {
   mib = 1048576
+  peak = max(max(max(kk, wk), max(rk, vk)), max(max(uk, svk), pk))
   printf "\ncontent: %.0f MiB in the registry; bundle: %.0f MiB\n\n", c/mib, b/mib
   printf "| %-44s | %8s | %9s | %13s |\n", "step", "seconds", "MiB/s", "peak RSS MiB"
   printf "|%s|%s|%s|%s|\n", "----------------------------------------------", "----------", "-----------", "---------------"
@@ -192,12 +254,29 @@ awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v w
   printf "| %-44s | %8.2f | %9.0f | %13s |\n", "skopeo copy out of distribution", drs, b/mib/drs, "-"
   row("kargo-offline push (into distribution)", ps, b/mib/ps, pk/1024)
   row("skopeo copy oci layout -> distribution", sps, b/mib/sps, spk/1024)
-  printf "\nbuild: skopeo pipeline / kargo build (cold):  %.2fx  (goal: >= 1.5)\n", ss/ks
-  printf "rebuild with one image changed: %.0f MiB fetched of %.0f MiB\n", rb/mib, c/mib
-  printf "verify rate / openssl sha256 rate:          %.0f%%  (goal: >= 90%%)\n", 100*os/vs
-  printf "serve rate / distribution rate:             %.2fx  (goal: >= 1.0)\n", drs/svs
-  printf "push: skopeo copy / kargo-offline push:      %.2fx\n", sps/ps
-  printf "peak RSS of kargo commands: %.0f MiB (goal: < 200 MiB at 4 GiB of content)\n", max(max(max(kk, wk), max(rk, vk)), max(max(uk, svk), pk))/1024
+  row("floor: 8 curl, every blob into one file", ffs, b/mib/ffs, 0)
+  row("floor: cat of the bundle", rds, b/mib/rds, 0)
+  row("floor: dd of as much, conv=fdatasync", wrs, b/mib/wrs, 0)
+  row("floor: tar -xf of the bundle", txs, b/mib/txs, 0)
+  row("kargo-offline unpack (verify + place, 1 pass)", vus, b/mib/vus, 0)
+  row("floor: cat of every blob file", sfs, b/mib/sfs, 0)
+  row("curl every blob through serve, 1 client", s1s, b/mib/s1s, 0)
+  printf "| %-44s | %8.2f | %9.0f | %13s |\n", "8 clients, every blob, through serve", s8s, 8*b/mib/s8s, "-"
+  printf "| %-44s | %8.2f | %9.0f | %13s |\n", "8 clients, every blob, through distribution", d8s, 8*b/mib/d8s, "-"
+  printf "\npeers:\n"
+  printf "  build: skopeo pipeline / kargo build (cold):  %.2fx\n", ss/ks
+  printf "  rebuild with one image changed: %.0f MiB fetched of %.0f MiB\n", rb/mib, c/mib
+  printf "  serve, skopeo copy out: distribution / serve: %.2fx\n", drs/svs
+  printf "goals (ratio, goal, met):\n"
+  goal("cold build / fetch floor", ffs/ks, 0.8)
+  goal("unpack / tar -xf", txs/us, 0.8)
+  goal("verify / openssl sha256", os/vs, 0.95)
+  goal("push / skopeo copy", sps/ps, 1.2)
+  goal("serve / distribution, 8 clients", d8s/s8s, 1.2)
+  goal("verify + unpack / reading the bundle once", rds/vus, 0.8)
+  printf "  %-44s %6.0f MiB  (goal: < 150 MiB)  %s\n", "peak RSS of kargo commands", peak/1024, peak/1024 < 150 ? "met" : "MISSED"
+  printf "  %-44s %6.0f ms   (goal: < 100 ms)   %s\n", "kargo-offline --version, single file", vers*1000, vers < 0.1 ? "met" : "MISSED"
 }
+function goal(label, ratio, want) { printf "  %-44s %6.2fx     (goal: >= %.2fx)  %s\n", label, ratio, want, ratio >= want ? "met" : "MISSED" }
 function row(label, seconds, rate, rss) { printf "| %-44s | %8.2f | %9.0f | %13.0f |\n", label, seconds, rate, rss }
 function max(a, b) { return a > b ? a : b }'

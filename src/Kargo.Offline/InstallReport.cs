@@ -27,7 +27,7 @@ internal static class InstallReport
                 StepStatus.DoneBefore => "done in an earlier run",
                 _ => "would run",
             };
-            text.AppendLine($"[{status}] {step.Name}");
+            text.AppendLine($"[{status}] {step.Name}{(step.Elapsed is { } elapsed ? $" ({Took(elapsed)})" : "")}");
             if (step.Status != StepStatus.DoneBefore)
             {
                 step.Details.ToList().ForEach(d => text.AppendLine($"    {d}"));
@@ -41,6 +41,10 @@ internal static class InstallReport
         return text.ToString();
     }
 
+    private static string Took(TimeSpan elapsed) => elapsed.TotalSeconds < 90
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{elapsed.TotalSeconds:0.0} s")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{elapsed.TotalMinutes:0.0} min");
+
     public static string Json(InstallResult result, bool dryRun)
     {
         return JsonOutput.Of(new InstallJson(
@@ -52,7 +56,8 @@ internal static class InstallReport
             [.. result.Steps.Select(step => new InstallStepJson(
                 step.Name,
                 step.Status switch { StepStatus.Ran => "ran", StepStatus.DoneBefore => "doneBefore", _ => "planned" },
-                [.. step.Details]))],
+                [.. step.Details],
+                step.Elapsed?.TotalSeconds))],
             [.. result.Summary]), OfflineJson.Default.InstallJson);
     }
 }

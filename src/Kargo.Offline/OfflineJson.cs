@@ -41,7 +41,8 @@ internal sealed record InstallJson(
 internal sealed record InstallStepJson(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("details")] IReadOnlyList<string> Details);
+    [property: JsonPropertyName("details")] IReadOnlyList<string> Details,
+    [property: JsonPropertyName("seconds"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Seconds);
 
 internal sealed record ServeJson(
     [property: JsonPropertyName("address")] string Address,

@@ -15,6 +15,7 @@ internal static class PushCommand
         var creds = new Option<string?>("--creds") { Description = "USER:PASSWORD for the registry (else from the auth files and the docker config); never printed" };
         var credentialFiles = new CredentialOptions();
         var json = OutputOptions.Json("what was pushed");
+        var parallel = new Option<int>("--parallel") { HelpName = "N", Description = "Blobs uploaded at once (default 4)", DefaultValueFactory = _ => 4 };
         var quiet = OutputOptions.Quiet();
         var ca = new Option<string[]>("--registry-ca") { Description = "A PEM CA to trust for the registry's certificate (repeatable)" };
         var command = new Command("push", """
@@ -22,7 +23,7 @@ internal static class PushCommand
             (quay.io/kubevirt/virt-api goes to HOST/kubevirt/virt-api), keeping every digest. Blobs the registry has
             are skipped, shared ones mounted; a second push transfers nothing.
             """)
-        { folder, registry, insecure, oldInsecure.Option, creds, ca, json, quiet };
+        { folder, registry, insecure, oldInsecure.Option, creds, ca, parallel, json, quiet };
         credentialFiles.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -44,7 +45,7 @@ internal static class PushCommand
             var asJson = parse.GetValue(json);
             var results = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), progress =>
             {
-                var pusher = new RegistryPusher(client, catalog, host) { Phases = progress?.Phases };
+                var pusher = new RegistryPusher(client, catalog, host) { Phases = progress?.Phases, Parallelism = Math.Max(1, parse.GetValue(parallel)) };
                 // A line per image as it finishes; on a terminal the bar is there instead, and the lines follow it.
                 var stream = !asJson && progress?.ShowsBars != true;
                 return pusher.PushAllAsync(image =>

@@ -4,7 +4,11 @@ using Kargo.Airgap.Bundle;
 namespace Kargo.Airgap.Install;
 
 /// <summary>How one step went in this run.</summary>
-public sealed record StepOutcome(string Name, StepStatus Status, IReadOnlyList<string> Details);
+/// <param name="Name">The step.</param>
+/// <param name="Status">Ran, finished before, or planned.</param>
+/// <param name="Details">What it did or would do.</param>
+/// <param name="Elapsed">How long it ran, for a step that ran in this run.</param>
+public sealed record StepOutcome(string Name, StepStatus Status, IReadOnlyList<string> Details, TimeSpan? Elapsed = null);
 
 public enum StepStatus
 {
@@ -79,6 +83,7 @@ public sealed class Installer(Func<Inventory, IReadOnlyList<IInstallStep>> steps
             }
             context.Details.Clear();
             log($"== {step.Name}");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 await step.RunAsync(context, cancellationToken);
@@ -91,7 +96,7 @@ public sealed class Installer(Func<Inventory, IReadOnlyList<IInstallStep>> steps
             }
             state.Record(new StepRecord { Name = step.Name, Status = StepRecord.Done, FinishedAt = DateTimeOffset.UtcNow, Inputs = inputs, Details = [.. context.Details] });
             state.Save(statePath);
-            outcomes.Add(new(step.Name, StepStatus.Ran, [.. context.Details]));
+            outcomes.Add(new(step.Name, StepStatus.Ran, [.. context.Details], clock.Elapsed));
         }
         return new InstallResult(inventory, head, outcomes, summary(context));
     }

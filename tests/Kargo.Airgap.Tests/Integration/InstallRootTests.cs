@@ -85,6 +85,8 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.Contains("kubeconfig: /etc/rancher/k3s/k3s.yaml", result.Stdout);
         Assert.Contains("VM cirros (stopped): 'virtctl start cirros'", result.Stdout);
         Assert.Contains("PASS architecture: amd64", result.Stdout);
+        // Each step that ran says how long it took.
+        Assert.Matches(@"\[done\] unpack \(\d+\.\d (s|min)\)", result.Stdout);
     }
 
     [Fact]
@@ -233,6 +235,8 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.Contains("manifests/kubevirt-operator.yaml", plan.Stdout);
         Assert.Contains("not applied (--root, no --kubeconfig): manifests/", plan.Stdout);
         Assert.Contains("write /var/lib/kargo/vms.yaml: cirros", plan.Stdout);
+        // The time a user can plan for: the bundle's size over a rate measured on a sample of it.
+        Assert.Matches(@"one pass over every byte: about \d+(\.\d)? (s|min) \([0-9.]+ GiB at \d+ MB/s, measured reading and hashing \d+ MiB of it\)", plan.Stdout);
     }
 
     [Fact]

@@ -11,7 +11,10 @@ public sealed class UnpackStep(TrustedKeys? trusted, string bundle, Func<string,
     public string Name => "unpack";
 
     public IEnumerable<string> Plan(InstallContext context) =>
-        [$"verify every entry of {bundle} and place {(include is null ? "it" : "files/")} in {HostRoot.RegistryFolder} ({context.Inventory.TotalSize} bytes)"];
+    [
+        $"verify every entry of {bundle} and place {(include is null ? "it" : "files/")} in {HostRoot.RegistryFolder} ({context.Inventory.TotalSize} bytes)",
+        $"one pass over every byte: {ReadRate.Estimate(BundleFiles.Locate(bundle).TotalSize, ReadRate.Sample(bundle))}",
+    ];
 
     public Task RunAsync(InstallContext context, CancellationToken cancellationToken)
     {
