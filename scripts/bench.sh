@@ -274,9 +274,9 @@ awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v w
   goal("push / skopeo copy", sps/ps, 1.2)
   goal("serve / distribution, 8 clients", d8s/s8s, 1.2)
   goal("verify + unpack / reading the bundle once", rds/vus, 0.8)
-  printf "  %-44s %6.0f MiB  (goal: < 150 MiB)  %s\n", "peak RSS of kargo commands", peak/1024, peak/1024 < 150 ? "met" : "MISSED"
-  printf "  %-44s %6.0f ms   (goal: < 100 ms)   %s\n", "kargo-offline --version, single file", vers*1000, vers < 0.1 ? "met" : "MISSED"
+  printf "  %-44s %6.0f MiB  (goal: < 150 MiB)  %s\n", "peak RSS of kargo commands", peak/1024, (peak/1024 < 150 ? "met" : "MISSED")
+  printf "  %-44s %6.0f ms   (goal: < 100 ms)   %s\n", "kargo-offline --version, single file", vers*1000, (vers < 0.1 ? "met" : "MISSED")
 }
-function goal(label, ratio, want) { printf "  %-44s %6.2fx     (goal: >= %.2fx)  %s\n", label, ratio, want, ratio >= want ? "met" : "MISSED" }
+function goal(label, ratio, want) { printf "  %-44s %6.2fx     (goal: >= %.2fx)  %s\n", label, ratio, want, (ratio >= want ? "met" : "MISSED") }
 function row(label, seconds, rate, rss) { printf "| %-44s | %8.2f | %9.0f | %13.0f |\n", label, seconds, rate, rss }
 function max(a, b) { return a > b ? a : b }'
