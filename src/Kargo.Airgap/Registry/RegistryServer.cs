@@ -190,6 +190,11 @@ public sealed partial class RegistryServer : IAsyncDisposable
         context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
         context.Response.Headers.ETag = $"\"{digest}\"";
         context.Response.Headers.CacheControl = "max-age=31536000";
+        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Headers.Range.Count == 0)
+        {
+            await BlobFile.SendAsync(context, _catalog.Layout.BlobPath(digest));
+            return;
+        }
         await Results.File(_catalog.Layout.BlobPath(digest), "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(context);
     }
 
