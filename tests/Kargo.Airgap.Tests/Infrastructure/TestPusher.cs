@@ -24,6 +24,13 @@ public sealed class TestPusher : IDisposable
         };
     }
 
+    /// <summary>Pushes one image under REPOSITORY:1 with a pusher of its own.</summary>
+    public static async Task SeedAsync(TestRegistry registry, string repository, TestImage image)
+    {
+        using var pusher = new TestPusher(registry);
+        await pusher.PushAsync(repository, "1", image);
+    }
+
     /// <summary>Pushes an image or an index (its children by digest first) under a tag.</summary>
     public async Task PushAsync(string repository, string tag, TestImage image)
     {

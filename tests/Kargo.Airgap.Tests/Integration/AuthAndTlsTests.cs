@@ -18,12 +18,6 @@ public sealed class AuthAndTlsTests : IDisposable
         return path;
     }
 
-    private static async Task SeedAsync(TestRegistry registry, string repository, TestImage image)
-    {
-        using var pusher = new TestPusher(registry);
-        await pusher.PushAsync(repository, "1", image);
-    }
-
     private string WithHost(string path, TestRegistry registry)
     {
         File.WriteAllText(path, File.ReadAllText(path).Replace("REGISTRY", registry.Host, StringComparison.Ordinal));
@@ -34,7 +28,7 @@ public sealed class AuthAndTlsTests : IDisposable
     public async Task Htpasswd_basic_auth_uses_docker_config_credentials_and_refuses_wrong_ones()
     {
         using var registry = new TestRegistry(htpasswd: true);
-        await SeedAsync(registry, "private/app", TestImages.Image("basic"));
+        await TestPusher.SeedAsync(registry, "private/app", TestImages.Image("basic"));
         _work.WriteSpec([$"{registry.Host}/private/app:1"]);
 
         var anonymous = await _work.BuildAsync("--docker-config", _work["none.json"]);
@@ -61,7 +55,7 @@ public sealed class AuthAndTlsTests : IDisposable
     {
         using var registry = new TestRegistry(tokenAuth: true);
         var image = TestImages.Index("token", ManifestFormat.Oci, "amd64", "arm64");
-        await SeedAsync(registry, "team/app", image);
+        await TestPusher.SeedAsync(registry, "team/app", image);
         var issuedBySeeding = registry.Tokens!.Issued;
         _work.WriteSpec([$"{registry.Host}/team/app:1"]);
 
@@ -79,7 +73,7 @@ public sealed class AuthAndTlsTests : IDisposable
     public async Task Tls_with_a_private_ca_is_trusted_only_when_the_ca_is_given()
     {
         using var registry = new TestRegistry(tls: true);
-        await SeedAsync(registry, "secure/app", TestImages.Image("tls"));
+        await TestPusher.SeedAsync(registry, "secure/app", TestImages.Image("tls"));
         _work.WriteSpec([$"{registry.Host}/secure/app:1"]);
 
         var untrusted = await _work.BuildAsync();

@@ -15,12 +15,6 @@ public sealed class CredentialTests : IDisposable
 
     public void Dispose() => _work.Dispose();
 
-    private static async Task SeedAsync(TestRegistry registry, string repository, TestImage image)
-    {
-        using var pusher = new TestPusher(registry);
-        await pusher.PushAsync(repository, "1", image);
-    }
-
     /// <summary>A docker-credential-NAME on a PATH of its own: a shell script speaking the helper protocol, recording what it was asked.</summary>
     private string Helper(string name, string body)
     {
@@ -54,7 +48,7 @@ public sealed class CredentialTests : IDisposable
     {
         using var registry = new TestRegistry(htpasswd: true);
         var image = TestImages.Image("helper-store");
-        await SeedAsync(registry, "private/app", image);
+        await TestPusher.SeedAsync(registry, "private/app", image);
         var helpers = Helper("kargotest", $$"""echo '{"ServerURL":"'"$server"'","Username":"{{TestRegistry.User}}","Secret":"{{TestRegistry.Password}}"}'""");
 
         var manifest = await PullAsync(WithConfig("""{"auths": {}, "credsStore": "kargotest"}""", helpers), registry, "private/app");
@@ -67,7 +61,7 @@ public sealed class CredentialTests : IDisposable
     public async Task A_per_registry_helper_goes_before_the_store_and_a_helper_without_the_credential_means_none()
     {
         using var registry = new TestRegistry(htpasswd: true);
-        await SeedAsync(registry, "private/app", TestImages.Image("helper-per-host"));
+        await TestPusher.SeedAsync(registry, "private/app", TestImages.Image("helper-per-host"));
         var helpers = Helper("right", $$"""echo '{"Username":"{{TestRegistry.User}}","Secret":"{{TestRegistry.Password}}"}'""");
         Helper("empty", "echo 'credentials not found in native keychain'; exit 1");
 
@@ -82,7 +76,7 @@ public sealed class CredentialTests : IDisposable
     public async Task A_missing_or_failing_helper_is_named_and_its_output_never_shown()
     {
         using var registry = new TestRegistry(htpasswd: true);
-        await SeedAsync(registry, "private/app", TestImages.Image("helper-broken"));
+        await TestPusher.SeedAsync(registry, "private/app", TestImages.Image("helper-broken"));
         var helpers = Helper("broken", "echo 'the keyring is locked' >&2; echo 'SECRET-ON-STDOUT'; exit 3");
 
         var missing = await Assert.ThrowsAsync<KargoException>(() => PullAsync(WithConfig("""{"credsStore": "nowhere"}""", helpers), registry, "private/app"));
@@ -100,7 +94,7 @@ public sealed class CredentialTests : IDisposable
     public async Task A_build_uses_the_auth_file_skopeo_login_wrote_and_never_carries_the_password()
     {
         using var registry = new TestRegistry(htpasswd: true);
-        await SeedAsync(registry, "private/app", TestImages.Image("skopeo-login"));
+        await TestPusher.SeedAsync(registry, "private/app", TestImages.Image("skopeo-login"));
         var authFile = _work["containers/auth.json"];
         var login = await ProcessRunner.RunAsync("skopeo", ["login", "--authfile", authFile, "--tls-verify=false", "-u", TestRegistry.User, "-p", TestRegistry.Password, registry.Host]);
         Assert.True(login.ExitCode == 0, login.Output);
@@ -118,7 +112,7 @@ public sealed class CredentialTests : IDisposable
     public async Task REGISTRY_AUTH_FILE_goes_before_the_docker_config_as_podman_reads_them()
     {
         using var registry = new TestRegistry(htpasswd: true);
-        await SeedAsync(registry, "private/app", TestImages.Image("auth-file-order"));
+        await TestPusher.SeedAsync(registry, "private/app", TestImages.Image("auth-file-order"));
         string Auth(string user, string password) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
         string Config(string auth) => "{\"auths\": {\"" + registry.Host + "\": {\"auth\": \"" + auth + "\"}}}";
         File.WriteAllText(_work["auth.json"], Config(Auth(TestRegistry.User, TestRegistry.Password)));

@@ -13,12 +13,6 @@ public sealed class RegistryMirrorTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static async Task SeedAsync(TestRegistry registry, string repository, TestImage image)
-    {
-        using var pusher = new TestPusher(registry);
-        await pusher.PushAsync(repository, "1", image);
-    }
-
     [Fact]
     public async Task A_build_through_a_mirror_with_upstream_down_gives_the_same_bundle_bytes_under_the_upstream_names()
     {
@@ -28,10 +22,10 @@ public sealed class RegistryMirrorTests : IDisposable
         var upstream = new TestRegistry();
         var upstreamHost = upstream.Host;
         string[] images = [$"{upstreamHost}/app/single:1", $"{upstreamHost}/app/multi:1"];
-        await SeedAsync(upstream, "app/single", single);
-        await SeedAsync(upstream, "app/multi", multi);
-        await SeedAsync(mirror, "proxy/app/single", single);
-        await SeedAsync(mirror, "proxy/app/multi", multi);
+        await TestPusher.SeedAsync(upstream, "app/single", single);
+        await TestPusher.SeedAsync(upstream, "app/multi", multi);
+        await TestPusher.SeedAsync(mirror, "proxy/app/single", single);
+        await TestPusher.SeedAsync(mirror, "proxy/app/multi", multi);
         using var direct = new Workspace();
         using var mirrored = new Workspace();
         direct.WriteSpec(images, "[linux/amd64, linux/arm64]");
@@ -57,9 +51,9 @@ public sealed class RegistryMirrorTests : IDisposable
         var missing = TestImages.Image("conf-missing");
         using var mirror = new TestRegistry();
         using var upstream = new TestRegistry();
-        await SeedAsync(upstream, "app/held", held);
-        await SeedAsync(upstream, "app/missing", missing);
-        await SeedAsync(mirror, "cache/app/held", held);
+        await TestPusher.SeedAsync(upstream, "app/held", held);
+        await TestPusher.SeedAsync(upstream, "app/missing", missing);
+        await TestPusher.SeedAsync(mirror, "cache/app/held", held);
         File.WriteAllText(_dir["registries.conf"], $"""
             [[registry]]
             prefix = "{upstream.Host}"
