@@ -24,9 +24,7 @@ namespace Kargo.Airgap.Tests.Infrastructure;
 public sealed class ReferenceRehearsal : IAsyncDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly List<string> _log = [];
 
-    public string Work => _dir.Path;
     public string Bundle => _dir["stick/kargo-homelab-0.1.0.kargo"];
     public string Root => _dir["node"];
     public string LockPath => _dir["images.lock"];
@@ -64,9 +62,6 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
         ["kubevirt/hostpath-provisioner-operator/releases/download/v0.25.2/operator.yaml"] = "hpp-v0.25.2-operator.yaml",
     };
 
-    /// <summary>What the rehearsal found, said, and measured, one line each.</summary>
-    public IReadOnlyList<string> Log => _log;
-
     public async Task<Report> RunAsync()
     {
         var registry = new TestRegistry();
@@ -81,8 +76,8 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
             mirrorFlags = await StandInImagesAsync(spec, registry, pusher, manifests);
             var common = new[] { "--lock", LockPath, "--cache", _dir["cache"], "--release-mirror", mirror }.Concat(mirrorFlags).ToArray();
             AssertOk(await BundleAsync("keygen", "--out", _dir["keys/builder"]));
-            Say(AssertOk(await BundleAsync(["lock", SpecPath, .. common])).Stdout);
-            Say(AssertOk(await BundleAsync(["build", SpecPath, "-o", _dir["stick/"], "--locked", "--key", _dir["keys/builder.key"], .. common])).Stderr);
+            AssertOk(await BundleAsync(["lock", SpecPath, .. common]));
+            AssertOk(await BundleAsync(["build", SpecPath, "-o", _dir["stick/"], "--locked", "--key", _dir["keys/builder.key"], .. common]));
         }
         finally
         {
@@ -90,9 +85,9 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
             registry.Dispose();
             await server.DisposeAsync();
         }
-        Say(AssertOk(await OfflineAsync("verify", Bundle, "--pub", _dir["keys/builder.pub"])).Stdout);
+        AssertOk(await OfflineAsync("verify", Bundle, "--pub", _dir["keys/builder.pub"]));
         var address = new IPEndPoint(IPAddress.Loopback, Loopback.FreePort());
-        Say(AssertOk(await OfflineAsync("install", Bundle, "--pub", _dir["keys/builder.pub"], "--root", Root, "--addr", address.ToString())).Stdout);
+        AssertOk(await OfflineAsync("install", Bundle, "--pub", _dir["keys/builder.pub"], "--root", Root, "--addr", address.ToString()));
         var pulled = await PullEveryImageAsync(address);
         return Summarise(pulled, mirrorFlags);
     }
@@ -196,8 +191,6 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
         }
         return images.Count;
     }
-
-    private void Say(string text) => _log.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>What the rehearsal shows a user before the real build.</summary>
     public sealed record Report(IReadOnlyList<string> Urls, IReadOnlyList<string> Images, IReadOnlyList<string> Hosts, int Pulled, long RehearsalBytes, string Text);
