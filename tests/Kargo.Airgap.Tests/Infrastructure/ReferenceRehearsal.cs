@@ -29,22 +29,8 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
     public string Root => _dir["node"];
     public string LockPath => _dir["images.lock"];
 
-    /// <summary>The repository's reference spec, found from the test's folder upwards.</summary>
-    public static string SpecPath
-    {
-        get
-        {
-            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            {
-                var spec = Path.Combine(folder.FullName, "bundle-specs", "kargo-homelab.yaml");
-                if (File.Exists(spec))
-                {
-                    return spec;
-                }
-            }
-            throw new InvalidOperationException("bundle-specs/kargo-homelab.yaml not found above " + AppContext.BaseDirectory);
-        }
-    }
+    /// <summary>The repository's reference spec.</summary>
+    public static string SpecPath => Path.Combine(PublishedOffline.RepositoryRoot, "bundle-specs", "kargo-homelab.yaml");
 
     /// <summary>The fixture that stands in for each release manifest the reference spec names, by its path on github.com.</summary>
     private static readonly Dictionary<string, string> Fixtures = new(StringComparer.Ordinal)
