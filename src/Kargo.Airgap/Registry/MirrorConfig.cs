@@ -193,6 +193,6 @@ public static class MirrorConfig
     }
 
     /// <summary>A value written as it is, or refused: control characters in a password or path are a mistake (a pasted newline), never intended.</summary>
-    private static string Checked(string value, string what) =>
+    internal static string Checked(string value, string what) =>
         value.Any(char.IsControl) ? throw new KargoException($"{what} holds a control character (a newline or tab?): it cannot be written as it is; remove it") : value;
 }

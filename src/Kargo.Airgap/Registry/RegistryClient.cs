@@ -201,7 +201,8 @@ public sealed class RegistryClient : IDisposable
             using var json = JsonDocument.Parse(body);
             var errors = json.RootElement.GetProperty("errors");
             var first = errors[0];
-            return $" ({first.GetProperty("code").GetString()}: {first.GetProperty("message").GetString()})";
+            // The registry's words become a terminal line: printable only.
+            return Terminal.Printable($" ({first.GetProperty("code").GetString()}: {first.GetProperty("message").GetString()})");
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException or KargoException)
         {

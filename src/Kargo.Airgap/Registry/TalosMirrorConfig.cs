@@ -23,41 +23,41 @@ public static class TalosMirrorConfig
         var local = MirrorConfig.Exact(endpoint);
         var authority = new Uri(local).Authority;
         // TLS settings make sense only for an https endpoint.
-        var tls = endpoint.Scheme == "https" && (caPem is not null || skipVerify);
+        var (ca, skip) = endpoint.Scheme == "https" ? (caPem, skipVerify) : (null, false);
         var header = $"# Written by kargo-offline: every registry of the bundle is served by {local}.\n# Apply with: talosctl patch mc --patch @{FileName}\n";
-        return header + (talos is null || talos >= DocumentsSince
-            ? YamlText.Write(Documents(hosts, local, authority, tls ? caPem : null, tls && skipVerify, tls, credential))
-            : YamlText.Write(LegacyPatch(hosts, local, authority, tls ? caPem : null, tls && skipVerify, tls, credential)));
+        return header + YamlText.Write(talos is null || talos >= DocumentsSince
+            ? Documents(hosts, local, authority, ca, skip, credential)
+            : [LegacyPatch(hosts, local, authority, ca, skip, credential)]);
     }
 
-    private static IEnumerable<object> Documents(IEnumerable<string> hosts, string local, string authority, string? caPem, bool skipVerify, bool tls, Credential? credential)
+    private static IEnumerable<object> Documents(IEnumerable<string> hosts, string local, string authority, string? caPem, bool skipVerify, Credential? credential)
     {
         foreach (var host in hosts)
         {
             yield return YamlText.Map(("apiVersion", "v1alpha1"), ("kind", "RegistryMirrorConfig"), ("name", host), ("endpoints", new[] { YamlText.Map(("url", local)) }));
         }
-        if (tls)
+        if (caPem is not null || skipVerify)
         {
             yield return Settings([("apiVersion", "v1alpha1"), ("kind", "RegistryTLSConfig"), ("name", authority)], caPem, skipVerify);
         }
         if (credential is not null)
         {
-            yield return YamlText.Map(("apiVersion", "v1alpha1"), ("kind", "RegistryAuthConfig"), ("name", authority), ("username", credential.Username), ("password", credential.Secret));
+            yield return YamlText.Map([("apiVersion", "v1alpha1"), ("kind", "RegistryAuthConfig"), ("name", authority), .. Auth(credential)]);
         }
     }
 
-    private static Dictionary<string, object> LegacyPatch(IEnumerable<string> hosts, string local, string authority, string? caPem, bool skipVerify, bool tls, Credential? credential)
+    private static Dictionary<string, object> LegacyPatch(IEnumerable<string> hosts, string local, string authority, string? caPem, bool skipVerify, Credential? credential)
     {
         var registries = YamlText.Map(("mirrors", hosts.ToDictionary(h => h, _ => (object)YamlText.Map(("endpoints", new[] { local })), StringComparer.Ordinal)));
         var config = new Dictionary<string, object>();
-        if (tls)
+        if (caPem is not null || skipVerify)
         {
             // Before 1.12 the CA is base64 of the PEM.
             config["tls"] = Settings([], caPem is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(caPem)), skipVerify);
         }
         if (credential is not null)
         {
-            config["auth"] = YamlText.Map(("username", credential.Username), ("password", credential.Secret));
+            config["auth"] = YamlText.Map(Auth(credential));
         }
         if (config.Count > 0)
         {
@@ -65,6 +65,10 @@ public static class TalosMirrorConfig
         }
         return YamlText.Map(("machine", YamlText.Map(("registries", registries))));
     }
+
+    /// <summary>The credential as written, refused if it holds a control character (a pasted newline), as for k3s.</summary>
+    private static (string, object)[] Auth(Credential credential) =>
+        [("username", MirrorConfig.Checked(credential.Username, "the username")), ("password", MirrorConfig.Checked(credential.Secret, "the password"))];
 
     private static Dictionary<string, object> Settings((string, object)[] first, string? ca, bool skipVerify)
     {

@@ -116,6 +116,16 @@ public sealed class RuntimeMirrorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_talos_credential_with_a_control_character_is_refused_and_nothing_is_written()
+    {
+        var result = await OfflineAsync("registry-config", _dir["node"], "--for", "talos", "--endpoint", "https://10.0.0.5:5000", "--root", _dir["talos"], "--creds", "robot:pass\nword");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("the password holds a control character", result.Stderr);
+        Assert.False(File.Exists(_dir["talos/talos-registry-mirrors.yaml"]));
+    }
+
+    [Fact]
     public async Task Credentials_for_a_runtime_that_reads_them_elsewhere_are_refused_with_the_reason()
     {
         var result = await OfflineAsync("registry-config", _dir["node"], "--for", "crio", "--endpoint", "http://10.0.0.5:5000", "--root", _dir["root"], "--creds", "robot:secret");
