@@ -58,6 +58,7 @@ internal static class BuildCommand
                     ReleaseMirror = registry.ReleaseMirror(parse),
                     Since = parse.GetValue(since),
                     Engine = registry.Engine(parse),
+                    Helm = registry.Helm(parse),
                     OfflineBinaries = parse.GetValue(offlineBin) ?? PublishedBeside(),
                     OfflineBinariesFound = parse.GetValue(offlineBin) is null,
                 }, ct);

@@ -40,6 +40,7 @@ internal sealed record InspectJson(
     [property: JsonPropertyName("signature")] string Signature,
     [property: JsonPropertyName("signer"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Signer,
     [property: JsonPropertyName("images")] IReadOnlyList<InspectImageJson> Images,
+    [property: JsonPropertyName("charts"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<InventoryChart>? Charts,
     [property: JsonPropertyName("entries")] int Entries,
     [property: JsonPropertyName("totalSize")] long TotalSize,
     [property: JsonPropertyName("fileSize")] long FileSize);

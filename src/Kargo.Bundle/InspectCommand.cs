@@ -50,6 +50,16 @@ internal static partial class InspectCommand
             text.AppendLine((image.Component is { } component ? $"  [{component}] {image.Reference}" : $"  {image.Reference}") + found);
             text.AppendLine($"    {image.Digest}  {Sizes.Human(image.Size),10}  {string.Join(", ", image.Platforms)}");
         }
+        if (inventory.Charts is { Count: > 0 } charts)
+        {
+            // Every field passed the inventory's rules (names, versions, references): safe to print.
+            text.AppendLine($"charts ({charts.Count}):");
+            foreach (var chart in charts)
+            {
+                text.AppendLine($"  {chart.Name} {chart.Version}: release {chart.ReleaseName} in namespace {chart.Namespace}{(chart.Values is null ? "" : ", with values")}; {chart.Images.Count} images (found by {chart.FoundBy})");
+                chart.Images.ToList().ForEach(i => text.AppendLine($"    {i}"));
+            }
+        }
         var carried = inventory.Entries.Where(e => !BundleLayout.IsIn(e.Path, BundleLayout.OciFolder) && !BundleLayout.IsIn(e.Path, BundleLayout.SpecFolder)).ToList();
         if (carried.Count > 0)
         {
@@ -77,6 +87,7 @@ internal static partial class InspectCommand
             summary.Signed ? "signed" : "unsigned",
             summary.Signed ? inventory.Signer : null,
             [.. inventory.Images.Select(i => new InspectImageJson(i.Reference, i.Digest.ToString(), i.MediaType, i.Size, i.Component, i.FoundBy, i.Platforms))],
+            inventory.Charts,
             inventory.Entries.Count,
             inventory.TotalSize,
             summary.FileSize), BundleCliJson.Default.InspectJson);

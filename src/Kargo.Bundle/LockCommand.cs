@@ -35,7 +35,9 @@ internal static class LockCommand
             using var client = new RegistryClient(options);
             var store = new OciLayout(parse.GetValue(cache)!).EnsureCreated();
             using var files = new FileSource(store, options) { Log = line => stderr.WriteLine(line) };
-            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new ReleaseCatalog(registry.ReleaseMirror(parse)), store, registry.Engine(parse), ct);
+            var helm = Kargo.Airgap.Sources.Charts.HelmTemplate.Locate(registry.Helm(parse), Environment.GetEnvironmentVariable("PATH"));
+            var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new ReleaseCatalog(registry.ReleaseMirror(parse)), store, registry.Engine(parse), ct,
+                helm, line => stderr.WriteLine(line));
             if (parse.GetValue(json))
             {
                 await stdout.WriteAsync(LockJson(changes));
@@ -44,7 +46,9 @@ internal static class LockCommand
             foreach (var change in changes)
             {
                 var note = change.PreviousDigest is null ? "new" : change.Changed ? $"was {change.PreviousDigest}" : "unchanged";
-                var found = change.FoundBy is null or "spec" ? "" : $", found by {change.FoundBy} in {Kargo.Airgap.Terminal.Printable(change.Origin ?? "")}";
+                var found = change.FoundBy is null or "spec" ? "" : change.Reference.StartsWith("chart ", StringComparison.Ordinal)
+                    ? $", {change.Origin} found by {change.FoundBy}"
+                    : $", found by {change.FoundBy} in {Kargo.Airgap.Terminal.Printable(change.Origin ?? "")}";
                 var via = change.Via is null ? "" : $", via mirror {change.Via}";
                 await stdout.WriteLineAsync($"{change.Reference} {change.Digest} ({note}{found}{via})");
             }

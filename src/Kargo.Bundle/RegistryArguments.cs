@@ -47,6 +47,14 @@ internal sealed class RegistryArguments
         Description = "The Docker or Podman engine API for spec.images with source: docker (default: DOCKER_HOST, then /var/run/docker.sock, then /run/podman/podman.sock)",
     };
 
+    private readonly Option<string?> _helm = new("--helm")
+    {
+        HelpName = "PATH|none",
+        Description = "The helm that renders spec.charts ('helm template' with the spec's values) to find the images they run (default: helm on PATH). 'none', or no helm at all: the chart's artifacthub.io/images annotation and values conventions, which lock says to check",
+    };
+
+    public string? Helm(ParseResult parse) => parse.GetValue(_helm);
+
     public string? ReleaseMirror(ParseResult parse) => parse.GetValue(_releaseMirror);
 
     public Uri? Engine(ParseResult parse) => parse.GetValue(_engine) is { } engine ? new Uri(engine) : null;
@@ -60,6 +68,7 @@ internal sealed class RegistryArguments
         command.Add(_mirrors);
         command.Add(_registriesConf);
         command.Add(_engine);
+        command.Add(_helm);
     }
 
     public RegistryOptions Read(ParseResult parse, Action<string>? log = null) => new()

@@ -46,6 +46,9 @@ public sealed record BuildRequest
 
     /// <summary>The folder was found rather than asked for: when it lacks a platform, build without binaries and say so.</summary>
     public bool OfflineBinariesFound { get; init; }
+
+    /// <summary>--helm: the helm that renders charts to find their images (null: helm on PATH; "none": the chart's conventions).</summary>
+    public string? Helm { get; init; }
 }
 
 public sealed record BuildReport(
@@ -89,9 +92,13 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var fileItems = await FileItemsAsync(spec, pinnedFiles, cancellationToken);
         var binaries = await BinaryItemsAsync(request, spec, cancellationToken);
         K3sChecksums.Check(spec, fileItems);
-        using var pinnedImages = await SpecImages.PinAsync(spec, pinnedFiles, files, lockFile, request.LockPath, mode, images, cache, request.Engine, cancellationToken);
+        var chartPins = lockFile.Charts.Count();
+        var helm = spec.Charts.Count == 0 ? null : Sources.Charts.HelmTemplate.Locate(request.Helm, Environment.GetEnvironmentVariable("PATH"));
+        var charts = await SpecChartPins.PinAsync(spec, lockFile, request.LockPath, mode, files is null ? null : new ChartSource(files, images, cache), helm, Log, cancellationToken);
+        fileItems = [.. fileItems, .. ChartItems(charts)];
+        using var pinnedImages = await SpecImages.PinAsync(spec, pinnedFiles, files, charts, lockFile, request.LockPath, mode, images, cache, request.Engine, cancellationToken);
         (spec, var pinned, var engine) = pinnedImages;
-        var newlyPinned = SaveNewPins(request.LockPath, lockFile, pinnedFiles, pinned);
+        var newlyPinned = SaveNewPins(request.LockPath, lockFile, pinnedFiles, pinned, lockFile.Charts.Count() != chartPins);
 
         var set = await PlanImagesAsync(spec, pinned, engine, request.RewriteIndex, cancellationToken);
         fileItems = await AddDisksAsync(spec, pinnedFiles, fileItems, set, cancellationToken);
@@ -100,7 +107,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         var downloads = BlobDownloads.Start(images, cache, set.Plans, request.Parallelism, Log, Progress, stop.Token,
             since is null ? null : blob => !since.Has(BundleLayout.Blob(blob.Digest), blob.Digest.Hex));
         var (items, taken) = Carried(since, Items(spec, lockFile, set.Plans, downloads, fileItems, binaries), binaries);
-        var inventory = InventoryOf(spec, set, items, taken);
+        var inventory = InventoryOf(spec, set, items, taken) with { Charts = InventoryCharts(charts) };
         var split = PrepareOutput(output, request.SplitSize);
         var (written, totals) = await WriteAsync(output, split, inventory, request.Key, items, downloads, stop);
         Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
@@ -135,7 +142,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
     }
 
     /// <summary>Says what the lock lacked and now pins, and saves it when anything was added.</summary>
-    private List<PinnedImage> SaveNewPins(string lockPath, LockFile lockFile, IReadOnlyList<PinnedFile> pinnedFiles, IReadOnlyList<PinnedImage> pinned)
+    private List<PinnedImage> SaveNewPins(string lockPath, LockFile lockFile, IReadOnlyList<PinnedFile> pinnedFiles, IReadOnlyList<PinnedImage> pinned, bool chartsAdded)
     {
         foreach (var file in pinnedFiles.Where(f => f.NewlyResolved))
         {
@@ -146,7 +153,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         {
             Log?.Invoke($"resolved {pin.Pin.Reference} to {pin.Pin.Digest}: it was not in {lockPath}, now added");
         }
-        if (newlyPinned.Count > 0 || pinnedFiles.Any(f => f.NewlyResolved))
+        if (newlyPinned.Count > 0 || pinnedFiles.Any(f => f.NewlyResolved) || chartsAdded)
         {
             lockFile.Save(lockPath);
         }
@@ -284,6 +291,32 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
     }
 
     private const string LockEntry = BundleLayout.Lock;
+
+    /// <summary>Each chart's archive (from the cache) and, when the spec gives values, its values file: charts/ entries in path order.</summary>
+    private static IEnumerable<BundleItem> ChartItems(IReadOnlyList<ChartFindings> charts) => charts
+        .SelectMany(c => new[]
+        {
+            BundleItem.FromFile(BundleLayout.Chart(c.Chart.ArchiveName), c.Archive, c.Pin.Size, c.Pin.Sha256),
+            c.Chart.Values is { } values ? BundleItem.FromBytes(BundleLayout.ChartValues(c.Chart.ArchiveName), System.Text.Encoding.UTF8.GetBytes(values)) : null,
+        })
+        .OfType<BundleItem>()
+        .OrderBy(i => i.Path, StringComparer.Ordinal);
+
+    /// <summary>What install needs of each chart: its entries, the release, and the images it runs (how they were found).</summary>
+    private static IReadOnlyList<InventoryChart>? InventoryCharts(IReadOnlyList<ChartFindings> charts) => charts.Count == 0 ? null :
+    [
+        .. charts.OrderBy(c => c.Chart.ReleaseName, StringComparer.Ordinal).Select(c => new InventoryChart
+        {
+            Name = c.Chart.Name,
+            Version = c.Chart.Version,
+            ReleaseName = c.Chart.ReleaseName,
+            Namespace = c.Chart.Namespace,
+            Archive = BundleLayout.Chart(c.Chart.ArchiveName),
+            Values = c.Chart.Values is null ? null : BundleLayout.ChartValues(c.Chart.ArchiveName),
+            FoundBy = c.MethodKey,
+            Images = [.. c.Images.Select(i => i.Reference.ToString()).Order(StringComparer.Ordinal)],
+        }),
+    ];
 
     private static SortedDictionary<string, string>? ManifestNamespaces(BundleSpec spec)
     {

@@ -33,7 +33,9 @@ public sealed record LockPlan(IReadOnlyList<string> Urls, IReadOnlyList<PlannedI
     {
         var spec = releases.Expand(SpecLoader.Load(specPath));
         var lockFile = LockFile.LoadOrEmpty(lockPath);
-        var urls = spec.Files.Concat(spec.Manifests).Concat(spec.VmImages.Select(v => v.Download)).Where(f => f.IsUrl).Select(f => f.Source).Distinct(StringComparer.Ordinal).ToList();
+        var urls = spec.Files.Concat(spec.Manifests).Concat(spec.VmImages.Select(v => v.Download)).Where(f => f.IsUrl).Select(f => f.Source)
+            .Concat(spec.Charts.Select(c => c.Repo is { } repo ? Sources.Charts.ChartRepositoryIndex.IndexUrl(repo) : $"oci://{c.OciTagged}"))
+            .Distinct(StringComparer.Ordinal).ToList();
         var manifests = new List<(string Entry, string Path, string? Component)>();
         var notCached = new List<string>();
         foreach (var manifest in spec.Manifests)

@@ -11,14 +11,14 @@ internal sealed record PinnedImages(BundleSpec Spec, IReadOnlyList<PinnedImage> 
     public void Dispose() => Engine?.Dispose();
 }
 
-/// <summary>The stage lock and build share once files are pinned: images found in the manifests join the spec's, and every image is pinned.</summary>
+/// <summary>The stage lock and build share once files and charts are pinned: images found in the manifests and charts join the spec's, and every image is pinned.</summary>
 internal static class SpecImages
 {
-    public static async Task<PinnedImages> PinAsync(BundleSpec spec, IReadOnlyList<PinnedFile> pinnedFiles, FileSource? files, LockFile lockFile, string lockPath, PinMode mode,
+    public static async Task<PinnedImages> PinAsync(BundleSpec spec, IReadOnlyList<PinnedFile> pinnedFiles, FileSource? files, IReadOnlyList<ChartFindings> charts, LockFile lockFile, string lockPath, PinMode mode,
         ImageSource images, OciLayout cache, Uri? engineUri, CancellationToken cancellationToken)
     {
         var manifests = await SpecFiles.ManifestsAsync(spec, pinnedFiles, files, cancellationToken);
-        spec = spec with { Images = ManifestImages.WithManifestImages(spec, manifests) };
+        spec = spec with { Images = ChartImages.With(ManifestImages.WithManifestImages(spec, manifests), charts) };
         var engine = EngineImages.For(spec, engineUri, cache);
         try
         {

@@ -20,22 +20,27 @@ public sealed record LockChange(string Reference, string Digest, string? Previou
 /// <summary><c>kargo-bundle lock</c>: resolves every reference of a spec again and writes the lock.</summary>
 public static class SpecLocker
 {
-    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, FileSource files, ReleaseCatalog releases, OciLayout cache, Uri? engine, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LockChange>> LockAsync(string specPath, string lockPath, ImageSource images, FileSource files, ReleaseCatalog releases, OciLayout cache, Uri? engine, CancellationToken cancellationToken,
+        string? helm = null, Action<string>? log = null)
     {
         var spec = releases.Expand(SpecLoader.Load(specPath));
         var lockFile = LockFile.LoadOrEmpty(lockPath);
         var before = lockFile.Images.ToDictionary(i => i.Reference, i => i.Digest.ToString());
         var filesBefore = lockFile.Files.ToDictionary(f => f.Url, f => "sha256:" + f.Sha256);
+        var chartsBefore = lockFile.Charts.ToDictionary(c => c.Key, c => "sha256:" + c.Sha256);
         var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, files.ResolveAsync, cancellationToken);
-        using var pinnedImages = await SpecImages.PinAsync(spec, pinnedFiles, files, lockFile, lockPath, PinMode.ResolveAll, images, cache, engine, cancellationToken);
+        var charts = await SpecChartPins.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, new ChartSource(files, images, cache), helm, log, cancellationToken);
+        using var pinnedImages = await SpecImages.PinAsync(spec, pinnedFiles, files, charts, lockFile, lockPath, PinMode.ResolveAll, images, cache, engine, cancellationToken);
         var pinned = pinnedImages.Pinned;
         lockFile.RetainOnly(pinnedImages.Spec.Images.Select(i => i.Reference));
         lockFile.RetainFiles(pinnedFiles.Where(f => f.Pin is not null).Select(f => f.File.Source));
+        lockFile.RetainCharts(spec.Charts);
         lockFile.Save(lockPath);
         return
         [
             .. pinned.Select(p => new LockChange(p.Pin.Reference, p.Pin.Digest.ToString(), before.GetValueOrDefault(p.Pin.Reference), p.Image.FoundBy.Key(), p.Image.Origin, images.MirrorThatResolved(p.Pin.Reference))),
             .. pinnedFiles.Where(f => f.Pin is not null).Select(f => new LockChange(f.Pin!.Url, "sha256:" + f.Pin.Sha256, filesBefore.GetValueOrDefault(f.Pin.Url))),
+            .. charts.Select(c => new LockChange($"chart {c.Pin.Name} {c.Pin.Version} ({c.Pin.Url ?? c.Pin.Source + "@" + c.Pin.Manifest})", "sha256:" + c.Pin.Sha256, chartsBefore.GetValueOrDefault(c.Pin.Key), c.MethodKey, $"{c.Images.Count} images")),
         ];
     }
 }

@@ -12,6 +12,7 @@ public static class BundleLayout
     public const string VmFolder = "vm";
     public const string SpecFolder = "spec";
     public const string BinFolder = "bin";
+    public const string ChartsFolder = "charts";
 
     public const string OciLayoutFile = "oci/oci-layout";
     public const string OciIndex = "oci/index.json";
@@ -25,6 +26,12 @@ public static class BundleLayout
     public static string File(string name) => $"{FilesFolder}/{name}";
 
     public static string Manifest(string name) => $"{ManifestsFolder}/{name}";
+
+    /// <summary>A Helm chart's archive (NAME-VERSION.tgz).</summary>
+    public static string Chart(string archiveName) => $"{ChartsFolder}/{archiveName}";
+
+    /// <summary>The values the spec gives a chart, beside its archive.</summary>
+    public static string ChartValues(string archiveName) => $"{ChartsFolder}/{Path.GetFileNameWithoutExtension(archiveName)}.values.yaml";
 
     /// <summary>A VM disk carried as a file (NAME.FORMAT).</summary>
     public static string Disk(string fileName) => $"{VmFolder}/{fileName}";

@@ -8,7 +8,7 @@ namespace Kargo.Airgap.Bundle;
 /// </summary>
 public static class EntryPaths
 {
-    public static readonly IReadOnlySet<string> TopFolders = new HashSet<string>(StringComparer.Ordinal) { BundleLayout.OciFolder, BundleLayout.FilesFolder, BundleLayout.ManifestsFolder, BundleLayout.VmFolder, BundleLayout.SpecFolder, BundleLayout.BinFolder };
+    public static readonly IReadOnlySet<string> TopFolders = new HashSet<string>(StringComparer.Ordinal) { BundleLayout.OciFolder, BundleLayout.FilesFolder, BundleLayout.ManifestsFolder, BundleLayout.VmFolder, BundleLayout.SpecFolder, BundleLayout.BinFolder, BundleLayout.ChartsFolder };
 
     private const int MaxLength = 1024;
 

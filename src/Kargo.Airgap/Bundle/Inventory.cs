@@ -55,6 +55,11 @@ public sealed record Inventory
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, string>? ManifestNamespaces { get; init; }
 
+    /// <summary>The Helm charts it installs, each a release with its images. Read from a bundle: checked before use.</summary>
+    [JsonPropertyName("charts")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<InventoryChart>? Charts { get; init; }
+
     [JsonPropertyName("entries")]
     public required IReadOnlyList<InventoryEntry> Entries { get; init; }
 
@@ -139,6 +144,38 @@ public sealed record InventoryImage
     [JsonPropertyName("foundBy")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? FoundBy { get; init; }
+}
+
+/// <summary>One Helm chart of a bundle: its archive (and values) entries, the release it installs, and the images it runs.</summary>
+public sealed record InventoryChart
+{
+    [JsonPropertyName("name")]
+    public required string Name { get; init; }
+
+    [JsonPropertyName("version")]
+    public required string Version { get; init; }
+
+    [JsonPropertyName("releaseName")]
+    public required string ReleaseName { get; init; }
+
+    [JsonPropertyName("namespace")]
+    public required string Namespace { get; init; }
+
+    /// <summary>charts/NAME-VERSION.tgz.</summary>
+    [JsonPropertyName("archive")]
+    public required string Archive { get; init; }
+
+    /// <summary>charts/NAME-VERSION.values.yaml, when the spec gives values.</summary>
+    [JsonPropertyName("values")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Values { get; init; }
+
+    /// <summary>helm-template (rendered) or chart-conventions (annotation and values; to be checked).</summary>
+    [JsonPropertyName("foundBy")]
+    public required string FoundBy { get; init; }
+
+    [JsonPropertyName("images")]
+    public required IReadOnlyList<string> Images { get; init; }
 }
 
 /// <summary>

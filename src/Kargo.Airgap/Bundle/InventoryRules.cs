@@ -60,6 +60,13 @@ public static class InventoryRules
                 return $"manifest namespace '{Shown(entry)}: {Shown(ns)}' is not a manifest entry and a namespace name";
             }
         }
+        foreach (var chart in inventory.Charts ?? [])
+        {
+            if (ChartProblem(chart, inventory) is { } problem)
+            {
+                return $"chart '{Shown(chart.Name)} {Shown(chart.Version)}': {problem}";
+            }
+        }
         if (inventory.Base is { } diffBase && (!Names.BundleName().IsMatch(diffBase.Name) || !Names.BundleVersion().IsMatch(diffBase.Version) || !Names.Sha256().IsMatch(diffBase.InventorySha256)))
         {
             return $"base '{Shown(diffBase.Name)} {Shown(diffBase.Version)}' has a name, version or sha256 of no valid shape";
@@ -88,6 +95,37 @@ public static class InventoryRules
         if (image.Component is { } component && !Names.FileName().IsMatch(component) || image.FoundBy is { } rule && !Names.Word().IsMatch(rule))
         {
             return "a component or rule of no valid shape";
+        }
+        return null;
+    }
+
+    /// <summary>Every field becomes a file name, a namespace, a release name or a path: each must have the spec's shape, and its entries must be in the bundle (or its base).</summary>
+    private static string? ChartProblem(InventoryChart chart, Inventory inventory)
+    {
+        if (!Names.ChartName().IsMatch(chart.Name) || !Names.ChartVersion().IsMatch(chart.Version) || !Names.ReleaseName().IsMatch(chart.ReleaseName) || !Names.Namespace().IsMatch(chart.Namespace) || !Names.Word().IsMatch(chart.FoundBy))
+        {
+            return "a name, version, release, namespace or rule of no valid shape";
+        }
+        var archive = $"{chart.Name}-{chart.Version}.tgz";
+        if (chart.Archive != BundleLayout.Chart(archive) || chart.Values is { } values && values != BundleLayout.ChartValues(archive))
+        {
+            return $"its archive or values entry is not {BundleLayout.Chart(archive)} (and {BundleLayout.ChartValues(archive)})";
+        }
+        var entries = inventory.Entries.Concat(inventory.Base?.Entries ?? []).Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+        if (!entries.Contains(chart.Archive) || chart.Values is { } v && !entries.Contains(v))
+        {
+            return "its archive or values is not among the bundle's entries";
+        }
+        foreach (var image in chart.Images)
+        {
+            try
+            {
+                ImageReference.Parse(image);
+            }
+            catch (KargoException)
+            {
+                return $"image '{Shown(image)}' is not an image reference";
+            }
         }
         return null;
     }

@@ -37,6 +37,7 @@ public static class NodeInstall
                 _ => Array.Empty<IInstallStep>(),
             },
             new PlatformStep(options),
+            .. inventory.Charts is { Count: > 0 } ? [new ChartStep(options)] : Array.Empty<IInstallStep>(),
             new VmStep(options),
         ], InstallStateFile);
         return installer.RunAsync(options.Bundle, options.Trusted, root, dryRun, log, context => InstallSummary(options, context), cancellationToken);

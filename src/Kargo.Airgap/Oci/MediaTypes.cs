@@ -15,6 +15,11 @@ public static partial class MediaTypes
     public const string DockerSchema1Signed = "application/vnd.docker.distribution.manifest.v1+prettyjws";
     public const string DockerSchema1 = "application/vnd.docker.distribution.manifest.v1+json";
 
+    /// <summary>A Helm chart stored as an OCI artifact (helm's pkg/registry/constants.go): its config, and the chart archive layer (and the type older helm pushed).</summary>
+    public const string HelmConfig = "application/vnd.cncf.helm.config.v1+json";
+    public const string HelmChartContent = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+    public const string HelmChartContentLegacy = "application/tar+gzip";
+
     /// <summary>What a puller accepts, as the Accept header of a manifest request.</summary>
     public static readonly IReadOnlyList<string> Manifests = [OciIndex, OciManifest, DockerManifestList, DockerManifest];
 

@@ -304,7 +304,7 @@ public sealed class OciLayout : IImageSource, IImageTarget
 
     /// <summary>Why the received content is refused, or null when it is what was asked for.</summary>
     private static KargoException? Refusal(string what, long received, long? size, Digest? expected, Digest actual) =>
-        size is { } declared && received != declared ? new KargoException($"{what}: received {received} bytes, expected {declared}")
+        size is { } declared && received != declared ? new SizeMismatchException(what, declared, received)
         : expected is { } wanted && actual != wanted ? new DigestMismatchException(wanted, actual)
         : null;
 
@@ -377,6 +377,14 @@ public sealed class OciLayout : IImageSource, IImageTarget
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+}
+
+/// <summary>Content of another size than the one that was pinned or declared.</summary>
+public sealed class SizeMismatchException(string what, long expected, long received)
+    : KargoException($"{what}: received {received} bytes, expected {expected}")
+{
+    public long Expected { get; } = expected;
+    public long Received { get; } = received;
 }
 
 /// <summary>Content whose bytes do not hash to the digest that named them.</summary>

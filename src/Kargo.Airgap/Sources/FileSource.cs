@@ -59,6 +59,10 @@ public sealed class FileSource : IDisposable
         {
             throw new KargoException($"{file.Url}: checksum mismatch: the lock pins sha256 {file.Sha256}, the download hashes to {e.Actual.Hex}. The file changed upstream or on the way; nothing was kept", e);
         }
+        catch (SizeMismatchException e)
+        {
+            throw new KargoException($"{file.Url}: checksum mismatch: the lock pins sha256 {file.Sha256} of {file.Size} bytes, the server sent {e.Received}. The file changed upstream or on the way; nothing was kept", e);
+        }
         return _cache.BlobPath(digest);
     }
 

@@ -19,6 +19,9 @@ public sealed record BundleSpec
     /// <summary>Anything else to carry (spec.files), each to files/NAME.</summary>
     public IReadOnlyList<SpecFile> Files { get; init; } = [];
 
+    /// <summary>Helm charts (spec.charts), each to charts/NAME-VERSION.tgz and installed as a release.</summary>
+    public IReadOnlyList<SpecChart> Charts { get; init; } = [];
+
     /// <summary>VM disk images (spec.vmImages): as containerDisk images, raw files under vm/, or both.</summary>
     public IReadOnlyList<SpecVmImage> VmImages { get; init; } = [];
 

@@ -23,6 +23,12 @@ public enum ImageRule
 
     /// <summary>A VM disk wrapped as a containerDisk here.</summary>
     ContainerDisk,
+
+    /// <summary>A chart's artifacthub.io/images annotation (no helm to render the chart with).</summary>
+    ChartAnnotation,
+
+    /// <summary>A chart's values by the common conventions (image.registry/repository/tag/digest; no helm to render the chart with).</summary>
+    ChartValues,
 }
 
 public static class ImageRules
@@ -37,6 +43,8 @@ public static class ImageRules
         ImageRule.KubeVirtOperator => "kubevirt-operator",
         ImageRule.KubeVirtShasum => "kubevirt-shasum",
         ImageRule.ContainerDisk => "containerdisk",
+        ImageRule.ChartAnnotation => "chart-annotation",
+        ImageRule.ChartValues => "chart-values",
         _ => throw new ArgumentOutOfRangeException(nameof(rule)),
     };
 }

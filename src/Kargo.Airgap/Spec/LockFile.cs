@@ -14,6 +14,23 @@ public sealed class LockFile
 
     private readonly SortedDictionary<string, LockedImage> _images = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, LockedFile> _files = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, LockedChart> _charts = new(StringComparer.Ordinal);
+
+    public IEnumerable<LockedChart> Charts => _charts.Values;
+
+    public LockedChart? FindChart(SpecChart chart) => _charts.GetValueOrDefault(LockedChart.KeyOf(chart.Source, chart.Name, chart.Version));
+
+    public void Pin(LockedChart chart) => _charts[chart.Key] = chart;
+
+    /// <summary>Keeps only the charts the spec still names.</summary>
+    public void RetainCharts(IEnumerable<SpecChart> charts)
+    {
+        var keep = charts.Select(c => LockedChart.KeyOf(c.Source, c.Name, c.Version)).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in _charts.Keys.Where(k => !keep.Contains(k)).ToList())
+        {
+            _charts.Remove(key);
+        }
+    }
 
     public IEnumerable<LockedImage> Images => _images.Values;
 
@@ -92,6 +109,14 @@ public sealed class LockFile
             }
             lockFile.Pin(file);
         }
+        foreach (var chart in json.Charts ?? [])
+        {
+            if (!Names.Sha256().IsMatch(chart.Sha256) || chart.Size < 0 || !Names.ChartName().IsMatch(chart.Name) || !Names.ChartVersion().IsMatch(chart.Version) || (chart.Url is null) == (chart.Manifest is null))
+            {
+                throw new KargoException($"{path}: the entry for chart {Terminal.Printable(chart.Name)} {Terminal.Printable(chart.Version)} is not valid (name, version, sha256, size, and url or manifest); run 'kargo-bundle lock' again");
+            }
+            lockFile.Pin(chart);
+        }
         return lockFile;
     }
 
@@ -99,7 +124,7 @@ public sealed class LockFile
 
     public byte[] ToBytes()
     {
-        var json = new LockJson { LockVersion = CurrentVersion, Images = [.. _images.Values], Files = _files.Count == 0 ? null : [.. _files.Values] };
+        var json = new LockJson { LockVersion = CurrentVersion, Images = [.. _images.Values], Files = _files.Count == 0 ? null : [.. _files.Values], Charts = _charts.Count == 0 ? null : [.. _charts.Values] };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(json, Readable.LockJson);
         return [.. bytes, (byte)'\n'];
     }
@@ -121,6 +146,10 @@ public sealed class LockFile
         [JsonPropertyName("files")]
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public List<LockedFile>? Files { get; set; }
+
+        [JsonPropertyName("charts")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public List<LockedChart>? Charts { get; set; }
     }
 }
 
@@ -151,6 +180,45 @@ public sealed record LockedFile
 
     [JsonPropertyName("size")]
     public required long Size { get; init; }
+}
+
+/// <summary>
+/// One pinned chart: where it comes from, its name and version, and what was fetched: the archive's
+/// URL (a chart repository) or the OCI manifest's digest (a registry), with the archive's sha256 and size.
+/// </summary>
+public sealed record LockedChart
+{
+    [JsonPropertyName("name")]
+    public required string Name { get; init; }
+
+    [JsonPropertyName("version")]
+    public required string Version { get; init; }
+
+    /// <summary>The chart repository URL, or oci://HOST/PATH.</summary>
+    [JsonPropertyName("source")]
+    public required string Source { get; init; }
+
+    /// <summary>The archive's URL, as the repository's index.yaml gave it (made absolute).</summary>
+    [JsonPropertyName("url")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Url { get; init; }
+
+    /// <summary>The OCI manifest the version's tag named when locked.</summary>
+    [JsonPropertyName("manifest")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Digest? Manifest { get; init; }
+
+    /// <summary>The chart archive (.tgz).</summary>
+    [JsonPropertyName("sha256")]
+    public required string Sha256 { get; init; }
+
+    [JsonPropertyName("size")]
+    public required long Size { get; init; }
+
+    [JsonIgnore]
+    public string Key => KeyOf(Source, Name, Version);
+
+    public static string KeyOf(string source, string name, string version) => $"{source} {name} {version}";
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true)]

@@ -36,6 +36,18 @@ public static partial class Names
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9-]{0,62}$")]
     public static partial Regex Word();
 
+    /// <summary>A Helm chart name: lowercase letters, digits and '-' (Helm's naming convention; also a file name here).</summary>
+    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+    public static partial Regex ChartName();
+
+    /// <summary>A chart version: a semantic version, with an optional leading v (1.16.2, v1.21.1, 1.0.0-rc.1+build.5).</summary>
+    [GeneratedRegex(@"^v?[0-9]+\.[0-9]+\.[0-9]+(?:[-+][A-Za-z0-9.+-]{1,60})?$")]
+    public static partial Regex ChartVersion();
+
+    /// <summary>A Helm release name: a DNS label of at most 53 characters (Helm's own limit).</summary>
+    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,51}[a-z0-9])?$")]
+    public static partial Regex ReleaseName();
+
     [GeneratedRegex("^[a-f0-9]{64}$")]
     public static partial Regex Sha256();
 }

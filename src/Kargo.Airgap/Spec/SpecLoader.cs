@@ -44,7 +44,7 @@ public static partial class SpecLoader
             throw reader.Error(version.Node, $"metadata.version '{version.Value}' may hold letters, digits, '.', '_', '+' and '-' only (it names the bundle file)");
         }
 
-        var spec = reader.Mapping(reader.Required(root, "spec"), "spec", "platforms", "images", "manifests", "files", "vmImages", "cluster", "kubevirt", "cdi");
+        var spec = reader.Mapping(reader.Required(root, "spec"), "spec", "platforms", "images", "manifests", "charts", "files", "vmImages", "cluster", "kubevirt", "cdi");
         return new BundleSpec
         {
             File = file,
@@ -54,6 +54,7 @@ public static partial class SpecLoader
             Images = ReadImages(reader, spec),
             Manifests = ReadFiles(reader, spec, "manifests", file),
             Files = ReadFiles(reader, spec, "files", file),
+            Charts = SpecCharts.Read(reader, spec, file),
             VmImages = ReadVmImages(reader, spec),
             Components = ReadComponents(reader, spec),
         };
@@ -364,9 +365,4 @@ public static partial class SpecLoader
         var path = Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri.AbsolutePath : source;
         return Path.GetFileName(path.TrimEnd('/'));
     }
-
-
-
-
-
 }

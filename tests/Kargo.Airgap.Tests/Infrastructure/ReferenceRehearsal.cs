@@ -2,11 +2,9 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Kargo.Airgap.Bundle;
-using Kargo.Airgap.Registry;
 using Kargo.Airgap.Sources;
 using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
-using YamlDotNet.RepresentationModel;
 using static Kargo.Airgap.Tests.Infrastructure.Cli;
 
 namespace Kargo.Airgap.Tests.Infrastructure;
@@ -155,26 +153,8 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
 
     private async Task<int> PullEveryImageAsync(IPEndPoint address)
     {
-        await using var serve = await RegistryServer.StartAsync(await LayoutCatalog.LoadAsync(Path.Combine(Root, "var/lib/kargo/registry")), new ServerOptions { Address = address });
-        var yaml = new YamlStream();
-        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(Root, "etc/rancher/k3s/registries.yaml"))));
-        foreach (var (host, mirror) in ((YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["mirrors"]).Children)
-        {
-            // containerd's equivalent of the registries.yaml install wrote for k3s: the same endpoint per registry.
-            var endpoint = new Uri(((YamlSequenceNode)((YamlMappingNode)mirror)["endpoint"]).Children.Single().ToString());
-            Directory.CreateDirectory(_dir[$"certs.d/{host}"]);
-            File.WriteAllText(_dir[$"certs.d/{host}/hosts.toml"], MirrorConfig.HostsToml(host.ToString(), endpoint, null));
-        }
-        using var containerd = new TestContainerd();
         var images = BundleReader.ReadSummary(Bundle).Inventory.Images;
-        foreach (var image in images)
-        {
-            var pull = await containerd.CtrAsync("images", "pull", "--hosts-dir", _dir["certs.d"], image.Reference);
-            if (pull.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{image.Reference} ({image.FoundBy}) cannot be pulled on the node through the mirrors install wrote: {pull.Output}");
-            }
-        }
+        await InstalledMirrors.PullAsync(Root, address, images.Select(i => (i.Reference, i.FoundBy)), _dir["certs.d"]);
         return images.Count;
     }
 

@@ -14,6 +14,12 @@ public static class K3sFiles
     public const string Kubeconfig = "/etc/rancher/k3s/k3s.yaml";
     public const string JoinToken = "/etc/rancher/k3s/kargo-join-token";
     public const string InstallScript = HostRoot.StateFolder + "/k3s-install.sh";
+
+    /// <summary>Served by the API server at /static/charts/: where HelmChart resources find bundled charts.</summary>
+    public const string StaticCharts = "/var/lib/rancher/k3s/server/static/charts";
+
+    /// <summary>Manifests here are applied by k3s itself (its deploy controller), HelmCharts included.</summary>
+    public const string ServerManifests = "/var/lib/rancher/k3s/server/manifests";
 }
 
 /// <summary>How this node joins the cluster: as its first server, or as an agent of one.</summary>
