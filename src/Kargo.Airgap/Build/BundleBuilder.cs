@@ -82,7 +82,8 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
 
     public async Task<BuildReport> BuildAsync(BuildRequest request, CancellationToken cancellationToken = default)
     {
-        var spec = new ReleaseCatalog(request.ReleaseMirror).Expand(SpecLoader.Load(request.SpecPath));
+        var releases = new ReleaseCatalog(request.ReleaseMirror);
+        var spec = releases.Expand(SpecLoader.Load(request.SpecPath));
         var since = request.Since is { } basePath ? DiffBase.Load(basePath) : null;
         var output = OutputPath(request.Output, spec);
         var lockFile = request.Locked ? LockFile.Load(request.LockPath) : LockFile.LoadOrEmpty(request.LockPath);
@@ -94,7 +95,7 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         K3sChecksums.Check(spec, fileItems);
         var chartPins = lockFile.Charts.Count();
         var helm = spec.Charts.Count == 0 ? null : Sources.Charts.HelmTemplate.Locate(request.Helm, Environment.GetEnvironmentVariable("PATH"));
-        var charts = await SpecChartPins.PinAsync(spec, lockFile, request.LockPath, mode, files is null ? null : new ChartSource(files, images, cache), helm, Log, cancellationToken);
+        var charts = await SpecChartPins.PinAsync(spec, lockFile, request.LockPath, mode, files is null ? null : new ChartSource(files, images, cache) { Mirrored = releases.Hosts.Mirrored }, helm, Log, cancellationToken);
         fileItems = [.. fileItems, .. ChartItems(charts)];
         using var pinnedImages = await SpecImages.PinAsync(spec, pinnedFiles, files, charts, lockFile, request.LockPath, mode, images, cache, request.Engine, cancellationToken);
         (spec, var pinned, var engine) = pinnedImages;

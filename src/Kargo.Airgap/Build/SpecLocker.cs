@@ -29,7 +29,7 @@ public static class SpecLocker
         var filesBefore = lockFile.Files.ToDictionary(f => f.Url, f => "sha256:" + f.Sha256);
         var chartsBefore = lockFile.Charts.ToDictionary(c => c.Key, c => "sha256:" + c.Sha256);
         var pinnedFiles = await FilePinning.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, files.ResolveAsync, cancellationToken);
-        var charts = await SpecChartPins.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, new ChartSource(files, images, cache), helm, log, cancellationToken);
+        var charts = await SpecChartPins.PinAsync(spec, lockFile, lockPath, PinMode.ResolveAll, new ChartSource(files, images, cache) { Mirrored = releases.Hosts.Mirrored }, helm, log, cancellationToken);
         using var pinnedImages = await SpecImages.PinAsync(spec, pinnedFiles, files, charts, lockFile, lockPath, PinMode.ResolveAll, images, cache, engine, cancellationToken);
         var pinned = pinnedImages.Pinned;
         lockFile.RetainOnly(pinnedImages.Spec.Images.Select(i => i.Reference));

@@ -11,6 +11,9 @@ namespace Kargo.Airgap.Sources;
 /// </summary>
 public sealed class ChartSource(FileSource files, ImageSource images, OciLayout cache)
 {
+    /// <summary>With --release-mirror, an archive URL the index gives absolutely (another host) is fetched from the mirror too (a relative one is on the mirror already).</summary>
+    public Func<string, string> Mirrored { get; init; } = url => url;
+
     /// <summary>Finds the chart's version where it is published and pins what it serves now.</summary>
     public async Task<LockedChart> ResolveAsync(SpecChart chart, CancellationToken cancellationToken)
     {
@@ -18,7 +21,7 @@ public sealed class ChartSource(FileSource files, ImageSource images, OciLayout 
         {
             var index = ChartRepositoryIndex.IndexUrl(repo);
             var indexPin = await files.ResolveAsync(new SpecFile(index, "index.yaml", null, chart.Line), cancellationToken);
-            var (url, sha256) = ChartRepositoryIndex.Find(await File.ReadAllTextAsync(await files.FetchAsync(indexPin, cancellationToken), cancellationToken), chart);
+            var (url, sha256) = ChartRepositoryIndex.Find(await File.ReadAllTextAsync(await files.FetchAsync(indexPin, cancellationToken), cancellationToken), chart, Mirrored);
             LockedFile archive;
             try
             {

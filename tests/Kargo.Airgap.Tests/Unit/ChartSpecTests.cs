@@ -82,6 +82,12 @@ public sealed class ChartSpecTests : IDisposable
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("archive"u8)), sha256);
         Assert.Equal("https://github.com/org/rel/web-1.2.3.tgz", ChartRepositoryIndex.Resolve("https://charts.example.com", "https://github.com/org/rel/web-1.2.3.tgz"));
 
+        // With a release mirror, an absolute URL goes through it; a relative one is on the (mirrored) repository already.
+        var hosts = new Kargo.Airgap.Sources.Releases.ReleaseHosts("https://nexus.lan/remote");
+        var absolute = TestCharts.Index("web", "1.2.3", "archive"u8.ToArray(), "https://github.com/org/rel/web-1.2.3.tgz");
+        Assert.Equal("https://nexus.lan/remote/github.com/org/rel/web-1.2.3.tgz", ChartRepositoryIndex.Find(absolute, chart, hosts.Mirrored).Url);
+        Assert.Equal("https://charts.example.com/stable/packages/web-1.2.3.tgz", ChartRepositoryIndex.Find(index, chart, hosts.Mirrored).Url);
+
         var missing = Assert.Throws<KargoException>(() => ChartRepositoryIndex.Find(index, chart with { Version = "9.9.9" }));
         Assert.Contains("has no version 9.9.9 of web; it lists 1.2.3, 0.0.1", missing.Message);
         Assert.Throws<KargoException>(() => ChartRepositoryIndex.Resolve("https://charts.example.com", "file:///etc/passwd"));
@@ -116,6 +122,20 @@ public sealed class ChartSpecTests : IDisposable
             ("mirror.example:5000/docker.io/library/redis:7.2", "charts/app-2.0.0.tgz: values redis.image"),
         ], found.Select(f => (f.Reference.ToString(), f.Origin)));
         Assert.All(found, f => Assert.Equal(ImageRule.ChartValues, f.Rule));
+    }
+
+    [Fact]
+    public void The_conventions_read_cert_managers_chart_values_as_its_image_helper_builds_them()
+    {
+        // The real chart's values at v1.21.1 (an excerpt), and its appVersion as the release tool sets it.
+        File.WriteAllBytes(_dir["cert-manager.tgz"], TestCharts.Package("cert-manager", "v1.21.1", "v1.21.1", ReleaseFixtures.Read("cert-manager-v1.21.1-chart-values-images.yaml")));
+        var found = ChartConventions.Find(ChartArchive.Read(_dir["cert-manager.tgz"], "charts/cert-manager-v1.21.1.tgz"), null, "charts/cert-manager-v1.21.1.tgz")
+            .Select(f => f.Reference.ToString()).ToList();
+        Assert.Equal(["controller", "webhook", "cainjector", "acmesolver", "startupapicheck"], found.Select(f => f.Split("/cert-manager-")[1].Split(':')[0]));
+        Assert.All(found, f => Assert.Matches(@"^quay\.io/jetstack/cert-manager-[a-z]+:v1\.21\.1$", f));
+        // The same names the rendered release (cert-manager.yaml at v1.21.1, startupapicheck disabled there) runs.
+        var rendered = Kargo.Airgap.Sources.ManifestImages.Discover(ReleaseFixtures.Read("cert-manager-v1.21.1-cert-manager.yaml"), "cert-manager.yaml");
+        Assert.Subset(found.ToHashSet(), rendered.Select(r => r.Reference.ToString()).ToHashSet());
     }
 
     [Fact]

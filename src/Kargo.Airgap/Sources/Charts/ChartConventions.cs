@@ -8,7 +8,8 @@ namespace Kargo.Airgap.Sources.Charts;
 /// The images of a chart found without rendering it (no helm on the build host): the chart's
 /// artifacthub.io/images annotation, and its values (the spec's merged over the chart's) by the
 /// common conventions — a map with repository (and registry, tag, digest; the tag defaulting to
-/// the chart's appVersion) under a key naming an image, or a reference string under such a key.
+/// the chart's appVersion) under a key naming an image, or with name only, placed under the
+/// values' imageRegistry and imageNamespace; or a reference string under such a key.
 /// A template can build a name any other way, so what this finds must be checked.
 /// </summary>
 public static class ChartConventions
@@ -35,17 +36,26 @@ public static class ChartConventions
         }
         var user = Tree(Load(userValues, $"{entry}: values")) as Dictionary<string, object?> ?? [];
         var values = Merge(Tree(Load(chart.Values, $"{entry}: values.yaml")) as Dictionary<string, object?> ?? [], user);
-        var global = values.GetValueOrDefault("global") as Dictionary<string, object?>;
-        Walk(values, "", global, appVersion, $"{entry}: values", found);
+        var defaults = Defaults(values);
+        Walk(values, "", defaults, appVersion, $"{entry}: values", found);
         foreach (var (name, text) in chart.Subcharts)
         {
             var sub = Merge(Tree(Load(text, $"{entry}: charts/{name}/values.yaml")) as Dictionary<string, object?> ?? [], user.GetValueOrDefault(name) as Dictionary<string, object?> ?? []);
-            Walk(sub, name + ".", global, null, $"{entry}: values", found);
+            Walk(sub, name + ".", defaults, null, $"{entry}: values", found);
         }
         return [.. found.DistinctBy(f => f.Reference.ToString())];
     }
 
-    private static void Walk(object? node, string path, Dictionary<string, object?>? global, string? appVersion, string origin, List<DiscoveredImage> found)
+    /// <summary>Where names without a registry go: imageRegistry and imageNamespace at the top of the values, else under global.</summary>
+    private sealed record ImageDefaults(string? Registry, string? Namespace);
+
+    private static ImageDefaults Defaults(Dictionary<string, object?> values)
+    {
+        var global = values.GetValueOrDefault("global") as Dictionary<string, object?> ?? [];
+        return new(Text(values, "imageRegistry") ?? Text(global, "imageRegistry"), Text(values, "imageNamespace") ?? Text(global, "imageNamespace"));
+    }
+
+    private static void Walk(object? node, string path, ImageDefaults defaults, string? appVersion, string origin, List<DiscoveredImage> found)
     {
         switch (node)
         {
@@ -54,9 +64,9 @@ public static class ChartConventions
                 {
                     var at = path + key;
                     var namesImage = key.Contains("image", StringComparison.OrdinalIgnoreCase) && !NotAnImage.Any(suffix => key.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
-                    if (value is Dictionary<string, object?> image && image.GetValueOrDefault("repository") is string { Length: > 0 } && (namesImage || image.ContainsKey("tag") || image.ContainsKey("digest")))
+                    if (value is Dictionary<string, object?> image && (Text(image, "repository") is not null && (namesImage || image.ContainsKey("tag") || image.ContainsKey("digest")) || namesImage && Text(image, "name") is not null))
                     {
-                        if (Compose(image, global, appVersion) is { } reference)
+                        if (Compose(image, defaults, appVersion) is { } reference)
                         {
                             found.Add(new DiscoveredImage(reference, $"{origin} {at}", ImageRule.ChartValues));
                         }
@@ -67,25 +77,30 @@ public static class ChartConventions
                         found.Add(new DiscoveredImage(named, $"{origin} {at}", ImageRule.ChartValues));
                         continue;
                     }
-                    Walk(value, at + ".", global, appVersion, origin, found);
+                    Walk(value, at + ".", defaults, appVersion, origin, found);
                 }
                 break;
             case List<object?> list:
                 for (var i = 0; i < list.Count; i++)
                 {
-                    Walk(list[i], $"{path.TrimEnd('.')}[{i}].", global, appVersion, origin, found);
+                    Walk(list[i], $"{path.TrimEnd('.')}[{i}].", defaults, appVersion, origin, found);
                 }
                 break;
         }
     }
 
-    /// <summary>registry/repository:tag@digest, the registry from the map or global.imageRegistry, the tag from the map or appVersion.</summary>
-    private static ImageReference? Compose(Dictionary<string, object?> image, Dictionary<string, object?>? global, string? appVersion)
+    /// <summary>
+    /// registry/repository:tag@digest, the registry from the map or the values' imageRegistry, the tag
+    /// from the map or appVersion; without a repository, imageRegistry/imageNamespace/name (cert-manager's charts).
+    /// </summary>
+    private static ImageReference? Compose(Dictionary<string, object?> image, ImageDefaults defaults, string? appVersion)
     {
-        var registry = Text(image, "registry") ?? (global is null ? null : Text(global, "imageRegistry"));
+        var repository = Text(image, "repository");
+        var registry = repository is null ? defaults.Registry : Text(image, "registry") ?? defaults.Registry;
         var tag = Text(image, "tag") ?? appVersion;
         var digest = Text(image, "digest");
-        var name = (registry is null ? "" : registry.TrimEnd('/') + "/") + Text(image, "repository");
+        repository ??= (defaults.Namespace is { } ns ? ns.Trim('/') + "/" : "") + Text(image, "name");
+        var name = (registry is null ? "" : registry.TrimEnd('/') + "/") + repository;
         var pinned = digest is null ? "" : "@" + digest;
         // A repository that carries its own tag (repository: nginx:1.27) keeps it.
         return (tag is null ? null : Parse(name + ":" + tag + pinned)) ?? Parse(name + pinned);

@@ -12,7 +12,10 @@ public static class ChartRepositoryIndex
     public static string IndexUrl(string repo) => repo.TrimEnd('/') + "/index.yaml";
 
     /// <summary>The archive URL of the version and the sha256 the index gives for it (null when it gives none).</summary>
-    public static (string Url, string? Sha256) Find(string indexYaml, SpecChart chart)
+    /// <param name="indexYaml">The repository's index.yaml.</param>
+    /// <param name="chart">The chart and version, and the repository (the base of relative URLs).</param>
+    /// <param name="absolute">Maps a URL the index gives absolutely (on another host: a release mirror's copy of it).</param>
+    public static (string Url, string? Sha256) Find(string indexYaml, SpecChart chart, Func<string, string>? absolute = null)
     {
         var index = IndexUrl(chart.Repo!);
         var stream = YamlText.Load(indexYaml, index);
@@ -36,7 +39,9 @@ public static class ChartRepositoryIndex
             throw new KargoException($"{index}: {chart.Name} {chart.Version} lists no download URL");
         }
         var digest = Scalar(entry, "digest")?.ToLowerInvariant();
-        return (Resolve(chart.Repo!, url), digest is not null && Names.Sha256().IsMatch(digest) ? digest : null);
+        var resolved = Resolve(chart.Repo!, url);
+        var isAbsolute = Uri.TryCreate(url, UriKind.Absolute, out _);
+        return (isAbsolute && absolute is not null ? absolute(resolved) : resolved, digest is not null && Names.Sha256().IsMatch(digest) ? digest : null);
     }
 
     /// <summary>An absolute URL as it is; a relative one against the repository URL with a trailing slash.</summary>

@@ -19,10 +19,11 @@ public sealed class ReleaseHosts(string? mirror)
         mirror is null ? $"https://{host}{path}" : $"{mirror.TrimEnd('/')}/{host}{path}";
 
     /// <summary>A URL of the spec as the mirror serves it (https://HOST/PATH is MIRROR/HOST/PATH); unchanged without a mirror.</summary>
-    public SpecFile Mirrored(SpecFile file) =>
-        mirror is not null && file.IsUrl && Uri.TryCreate(file.Source, UriKind.Absolute, out var uri) && uri.Scheme == "https"
-            ? file with { Source = Url(uri.Authority, uri.PathAndQuery) }
-            : file;
+    public SpecFile Mirrored(SpecFile file) => file.IsUrl ? file with { Source = Mirrored(file.Source) } : file;
+
+    /// <summary>An https URL as the mirror serves it; anything else, or without a mirror, unchanged.</summary>
+    public string Mirrored(string url) =>
+        mirror is not null && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == "https" ? Url(uri.Authority, uri.PathAndQuery) : url;
 
     /// <summary>A GitHub release asset: github.com/REPOSITORY/releases/download/VERSION/ASSET.</summary>
     public string GitHubRelease(string repository, string version, string asset) =>

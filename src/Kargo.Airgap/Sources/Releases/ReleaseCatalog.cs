@@ -14,9 +14,12 @@ public sealed class ReleaseCatalog(string? mirror)
 
     private readonly ReleaseHosts _hosts = new(mirror);
 
+    /// <summary>Upstream hosts or the mirror: chart archives a repository index names absolutely are fetched through it too.</summary>
+    public ReleaseHosts Hosts => _hosts;
+
     /// <summary>
     /// The spec with each component's files and manifests added (at the component's line). With a
-    /// mirror, every https URL the spec names (spec.files, spec.manifests, vmImages) is fetched from
+    /// mirror, every https URL the spec names (spec.files, spec.manifests, vmImages, chart repositories) is fetched from
     /// it too, so a spec written for the internet builds unchanged from a mirror of its hosts.
     /// </summary>
     public BundleSpec Expand(BundleSpec spec)
@@ -41,6 +44,12 @@ public sealed class ReleaseCatalog(string? mirror)
                 throw new KargoException($"{spec.Where(clash.Last().Line)}: '{clash.Key}' is both a release file and a file of the spec; give the spec's a name: of its own");
             }
         }
-        return spec with { Files = files, Manifests = manifests, VmImages = [.. spec.VmImages.Select(v => v with { Download = _hosts.Mirrored(v.Download) })] };
+        return spec with
+        {
+            Files = files,
+            Manifests = manifests,
+            VmImages = [.. spec.VmImages.Select(v => v with { Download = _hosts.Mirrored(v.Download) })],
+            Charts = [.. spec.Charts.Select(c => c.Repo is { } repo ? c with { Repo = _hosts.Mirrored(repo) } : c)],
+        };
     }
 }
