@@ -24,9 +24,11 @@ internal static class InstallCommand
         var json = OutputOptions.Json();
         var quiet = OutputOptions.Quiet();
         var trust = new TrustOptions();
+        var nodeOs = NodeOsOption.Create();
         var command = new Command("install", """
             Install a bundle on this node, with no network: preflight, verify, unpack, registry, k3s (or microk8s),
-            platform, vms.
+            platform, charts, vms. Preflight ('kargo-offline doctor' runs it alone) stops the install before anything
+            is written if the node cannot take it, naming what to fix.
             Each finished step is recorded in /var/lib/kargo/install-state.json: a re-run after a failure resumes at the
             first unfinished step, and a re-run after success changes nothing. The bundle's signature is checked on
             every run and every byte as it is unpacked; nothing is installed that did not verify.
@@ -37,7 +39,7 @@ internal static class InstallCommand
               platform  KubeVirt and CDI by server-side apply, in dependency order, until both are Available
               vms       an example VirtualMachine per bundled disk, stopped; virtctl in /usr/local/bin
             """)
-        { bundle, root, address, oldAddress.Option, registry, insecure, oldInsecure.Option, ca, kubeconfig, timeout, dryRun, json, quiet };
+        { bundle, root, address, oldAddress.Option, registry, insecure, oldInsecure.Option, ca, kubeconfig, timeout, dryRun, json, quiet, nodeOs };
         trust.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -60,6 +62,7 @@ internal static class InstallCommand
                 Kubeconfig = parse.GetValue(kubeconfig),
                 Timeout = parse.GetValue(timeout)!.Value,
                 Launcher = Launcher(),
+                NodeOs = parse.GetValue(nodeOs),
             };
             var result = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), progress =>
                 NodeInstall.InstallAsync(options with { Phases = progress?.Phases }, parse.GetValue(dryRun), progress is null ? _ => { }

@@ -18,12 +18,13 @@ internal static class JoinCommand
         var json = OutputOptions.Json();
         var quiet = OutputOptions.Quiet();
         var trust = new TrustOptions();
+        var nodeOs = NodeOsOption.Create();
         var command = new Command("join", """
             Add this node to the cluster of a node installed with 'kargo-offline install', with no network but the
             link between them: the k3s agent from the same bundle, its mirrors pointed at the first node's registry.
             Resumable like install (state in /var/lib/kargo/join-state.json).
             """)
-        { bundle, server, token, registry, oldRegistry.Option, root, dryRun, json, quiet };
+        { bundle, server, token, registry, oldRegistry.Option, root, dryRun, json, quiet, nodeOs };
         trust.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -44,7 +45,7 @@ internal static class JoinCommand
             {
                 throw new Airgap.KargoException($"--addr '{address}' must be HOST:PORT of the first node's registry, such as 192.168.1.10:5000");
             }
-            var options = new JoinOptions(parse.GetValue(bundle)!, keys, parse.GetValue(root)!, new Uri(parse.GetValue(server)!), parse.GetValue(token)!, address);
+            var options = new JoinOptions(parse.GetValue(bundle)!, keys, parse.GetValue(root)!, new Uri(parse.GetValue(server)!), parse.GetValue(token)!, address, NodeOs: parse.GetValue(nodeOs));
             var result = await ConsoleProgress.RunAsync(stderr, parse.GetValue(quiet), progress =>
                 NodeInstall.JoinAsync(options with { Phases = progress?.Phases }, parse.GetValue(dryRun), progress is null ? _ => { }
             : progress.Log, ct));

@@ -11,6 +11,7 @@ namespace Kargo.Offline;
 [JsonSerializable(typeof(RegistryConfigJson))]
 [JsonSerializable(typeof(PushJson))]
 [JsonSerializable(typeof(LoadJson))]
+[JsonSerializable(typeof(DoctorJson))]
 internal sealed partial class OfflineJson : JsonSerializerContext;
 
 internal sealed record VerifyJson(
@@ -73,3 +74,16 @@ internal sealed record LoadJson(
 internal sealed record LoadedImageJson(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("id")] string Id);
+
+internal sealed record DoctorJson(
+    [property: JsonPropertyName("ok")] bool Ok,
+    [property: JsonPropertyName("os")] string Os,
+    [property: JsonPropertyName("osVersion")] string OsVersion,
+    [property: JsonPropertyName("family")] string Family,
+    [property: JsonPropertyName("bundle"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Bundle,
+    [property: JsonPropertyName("checks")] IReadOnlyList<DoctorCheckJson> Checks);
+
+internal sealed record DoctorCheckJson(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("outcome")] string Outcome,
+    [property: JsonPropertyName("message")] string Message);

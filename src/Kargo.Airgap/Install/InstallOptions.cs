@@ -35,6 +35,9 @@ public sealed record InstallOptions
 
     /// <summary>How the registry service starts kargo-offline.</summary>
     public required RegistryLauncher Launcher { get; init; }
+
+    /// <summary>--node-os ID[:VERSION]: the distribution a --root stands in for (else its /etc/os-release).</summary>
+    public string? NodeOs { get; init; }
 }
 
 /// <summary>

@@ -12,7 +12,8 @@ namespace Kargo.Airgap.Install;
 /// <param name="TokenFile">A copy of the first node's /var/lib/rancher/k3s/server/node-token.</param>
 /// <param name="Registry">The first node's registry, HOST:PORT.</param>
 /// <param name="Phases">Where the unpack reports its progress.</param>
-public sealed record JoinOptions(string Bundle, TrustedKeys? Trusted, string Root, Uri Server, string TokenFile, string Registry, IPhaseProgress? Phases = null);
+/// <param name="NodeOs">--node-os: the distribution a --root stands in for.</param>
+public sealed record JoinOptions(string Bundle, TrustedKeys? Trusted, string Root, Uri Server, string TokenFile, string Registry, IPhaseProgress? Phases = null, string? NodeOs = null);
 
 /// <summary>The two ways a node is installed from a bundle: the first node (install) and a further one (join).</summary>
 public static class NodeInstall
@@ -26,13 +27,13 @@ public static class NodeInstall
         var mirror = RegistryStep.MirrorEndpoint(options);
         var installer = new Installer(inventory =>
         [
-            new PreflightStep(options.PushRegistry is null ? options.RegistryAddress : null, options.Kubeconfig),
+            new PreflightStep(options.PushRegistry is null ? options.RegistryAddress : null, options.Kubeconfig, options.NodeOs),
             new VerifyStep(),
             new UnpackStep(options.Trusted, options.Bundle, phases: options.Phases),
             new RegistryStep(options),
             .. ClusterDistributions.Of(inventory) switch
             {
-                ClusterDistribution.K3s => [new K3sStep(new K3sRole.Server(), mirror, options.Timeout)],
+                ClusterDistribution.K3s => [new K3sStep(new K3sRole.Server(), mirror, options.Timeout, options.NodeOs)],
                 ClusterDistribution.Microk8s => [new Microk8sStep(mirror, options.Timeout)],
                 _ => Array.Empty<IInstallStep>(),
             },
@@ -59,11 +60,11 @@ public static class NodeInstall
     {
         ClusterDistribution.K3s =>
         [
-            new PreflightStep(null),
+            new PreflightStep(null, nodeOs: options.NodeOs),
             new VerifyStep(),
             // An agent needs the k3s files only: its images come from the first node's registry.
             new UnpackStep(options.Trusted, options.Bundle, path => BundleLayout.IsIn(path, BundleLayout.FilesFolder), options.Phases),
-            new K3sStep(new K3sRole.Agent(options.Server, options.TokenFile), new Uri($"http://{options.Registry}/"), TimeSpan.Zero),
+            new K3sStep(new K3sRole.Agent(options.Server, options.TokenFile), new Uri($"http://{options.Registry}/"), TimeSpan.Zero, options.NodeOs),
         ],
         ClusterDistribution.Microk8s => throw new KargoException($"{inventory.Name} {inventory.Version} installs microk8s, which joins its own way: install the bundle on this node with 'kargo-offline install', run 'sudo microk8s add-node' on the first node and the 'microk8s join' line it prints here"),
         _ => throw new KargoException($"{inventory.Name} {inventory.Version} carries no cluster (spec.cluster): there is no k3s agent to join with"),

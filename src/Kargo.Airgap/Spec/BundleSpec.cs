@@ -96,6 +96,12 @@ public sealed record SpecComponent(string Name, string Version, int Line, IReadO
     /// <summary>kubevirt: images virt-operator starts only for a feature or a virtctl command, carried even without the gate ("all" for every one).</summary>
     public IReadOnlyList<string> OptionalComponents { get; init; } = [];
 
+    /// <summary>k3s: the k3s-selinux release (tag) whose policy RPMs the bundle carries for SELinux-enforcing nodes, or null.</summary>
+    public string? Selinux { get; init; }
+
+    /// <summary>selinux: true takes this k3s-selinux release (seen published with el8 and el9 RPMs).</summary>
+    public const string DefaultSelinuxRelease = "v1.6.stable.1";
+
     /// <summary>microk8s: the .snap files 'snap download' wrote (paths beside the spec), each with its .assert beside it.</summary>
     public IReadOnlyList<string> Snaps { get; init; } = [];
 }

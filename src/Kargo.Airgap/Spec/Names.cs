@@ -48,6 +48,10 @@ public static partial class Names
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,51}[a-z0-9])?$")]
     public static partial Regex ReleaseName();
 
+    /// <summary>A k3s-selinux release tag, vX.Y.CHANNEL.N (the shape its scripts/version accepts).</summary>
+    [GeneratedRegex(@"^v(?<version>[0-9]+\.[0-9]+)\.(?<channel>stable|latest|testing)\.(?<release>[0-9]+)$")]
+    public static partial Regex K3sSelinuxTag();
+
     [GeneratedRegex("^[a-f0-9]{64}$")]
     public static partial Regex Sha256();
 }

@@ -251,7 +251,12 @@ public static partial class SpecLoader
 
     private static SpecComponent Component(NodeReader reader, YamlNode node, string name, string where)
     {
-        var mapping = name == ComponentNames.KubeVirt ? reader.Mapping(node, where, "version", "featureGates", "optionalComponents") : reader.Mapping(node, where, "version");
+        var mapping = name switch
+        {
+            ComponentNames.KubeVirt => reader.Mapping(node, where, "version", "featureGates", "optionalComponents"),
+            ComponentNames.K3s => reader.Mapping(node, where, "version", "selinux"),
+            _ => reader.Mapping(node, where, "version"),
+        };
         var version = reader.RequiredScalar(mapping, where, "version");
         if (!Names.ReleaseVersion().IsMatch(version.Value))
         {
@@ -263,7 +268,7 @@ public static partial class SpecLoader
             var text = reader.Scalar(gate, "a feature gate");
             gates.Add(Names.Word().IsMatch(text) ? text : throw reader.Error(gate, $"feature gate '{text}' is not a gate name (letters, digits and '-', such as Snapshot)"));
         }
-        return new SpecComponent(name, version.Value, (int)node.Start.Line, gates) { OptionalComponents = OptionalComponents(reader, mapping, where) };
+        return new SpecComponent(name, version.Value, (int)node.Start.Line, gates) { OptionalComponents = OptionalComponents(reader, mapping, where), Selinux = Selinux(reader, mapping, where) };
     }
 
     /// <summary>spec.kubevirt.optionalComponents: all, or a list (the names are checked against the release's components when it is expanded).</summary>
@@ -274,6 +279,22 @@ public static partial class SpecLoader
             return [];
         }
         return node is YamlScalarNode ? [reader.Scalar(node, "all or a list of components")] : [.. reader.Sequence(node, $"{where}.optionalComponents").Select(n => reader.Scalar(n, "a component"))];
+    }
+
+    /// <summary>spec.cluster.k3s.selinux: true (the default release), false, or a k3s-selinux release tag.</summary>
+    private static string? Selinux(NodeReader reader, YamlMappingNode mapping, string where)
+    {
+        if (reader.OptionalScalar(mapping, "selinux") is not { } selinux)
+        {
+            return null;
+        }
+        return selinux.Value switch
+        {
+            "true" => SpecComponent.DefaultSelinuxRelease,
+            "false" => null,
+            var tag when Names.K3sSelinuxTag().IsMatch(tag) => tag,
+            _ => throw reader.Error(selinux.Node, $"{where}.selinux '{selinux.Value}' is not true, false or a k3s-selinux release tag such as {SpecComponent.DefaultSelinuxRelease}"),
+        };
     }
 
     /// <summary>microk8s by its snap channel, carried as the snaps 'snap download' wrote (no store is reachable offline).</summary>

@@ -39,7 +39,7 @@ public abstract record K3sRole
 /// registry), then the bundled install script with INSTALL_K3S_SKIP_DOWNLOAD=true. A server then
 /// waits for its API and node Ready.
 /// </summary>
-public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInstallStep
+public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout, string? nodeOs = null) : IInstallStep
 {
     public string Name => role is K3sRole.Server ? "k3s" : "k3s-agent";
 
@@ -62,7 +62,8 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
         .. role is K3sRole.Agent ? [$"write {K3sFiles.JoinToken} (mode 0600)"] : Array.Empty<string>(),
         $"write {K3sFiles.InstallScript}",
         .. K3sCniPaths.Links(K3sVersion(context)).Select(l => $"link {l.Standard} -> {l.K3s} unless it holds files (CNAO's Multus and bridge CNI write there)"),
-        $"run: {InstallCommand()}",
+        .. SelinuxCommands(context).Select(c => $"run: {c}"),
+        $"run: {InstallCommand(context)}",
         .. role is K3sRole.Server ? [$"wait for the API ({K3sFiles.Kubeconfig}) and the node Ready"] : Array.Empty<string>(),
     ];
 
@@ -79,7 +80,11 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
         context.Write(K3sFiles.Config, Config(K3sEmbeddedRegistry.SupportedBy(K3sVersion(context))), HostRoot.Private);
         context.Copy(Bundled(context, "k3s-install.sh"), K3sFiles.InstallScript, HostRoot.Executable);
         K3sCniPaths.Link(context, K3sVersion(context));
-        await context.RunAsync(InstallCommand(), cancellationToken);
+        foreach (var command in SelinuxCommands(context))
+        {
+            await context.RunAsync(command, cancellationToken);
+        }
+        await context.RunAsync(InstallCommand(context), cancellationToken);
         if (role is K3sRole.Server && !context.Root.IsRecording)
         {
             using var api = KubeApi.FromKubeconfig(context.Root.Map(K3sFiles.Kubeconfig));
@@ -113,10 +118,31 @@ public sealed class K3sStep(K3sRole role, Uri mirror, TimeSpan timeout) : IInsta
             : YamlText.Map(("write-kubeconfig-mode", "0600"))),
     };
 
-    /// <summary>The token never appears here: it is read from the file config.yaml names.</summary>
-    private HostCommand InstallCommand() => new("sh", [K3sFiles.InstallScript], new Dictionary<string, string>
+    /// <summary>
+    /// On an SELinux-enforcing node: k3s's policy from the bundle (offline: rpm, no repository), then the
+    /// binary relabelled by it (install.sh relabels only when it installs the policy itself).
+    /// </summary>
+    private IReadOnlyList<HostCommand> SelinuxCommands(InstallContext context)
     {
-        ["INSTALL_K3S_SKIP_DOWNLOAD"] = "true",
-        ["INSTALL_K3S_EXEC"] = role is K3sRole.Server ? "server" : "agent",
-    });
+        if (Node.NodeSelinux.Mode(context.Root) != Node.SelinuxMode.Enforcing || Node.NodeSelinux.BundledRpm(context.Inventory, Node.NodeOs.Read(context.Root, nodeOs)) is not { } rpm)
+        {
+            return [];
+        }
+        return [new HostCommand("rpm", ["--upgrade", "--replacepkgs", $"{HostRoot.RegistryFolder}/files/{rpm}"]), new HostCommand("restorecon", ["-v", K3sFiles.Binary])];
+    }
+
+    /// <summary>The token never appears here: it is read from the file config.yaml names. On Fedora/RHEL the script is told not to fetch its SELinux RPM.</summary>
+    private HostCommand InstallCommand(InstallContext context)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["INSTALL_K3S_SKIP_DOWNLOAD"] = "true",
+            ["INSTALL_K3S_EXEC"] = role is K3sRole.Server ? "server" : "agent",
+        };
+        if (Node.NodeOs.Read(context.Root, nodeOs).Family == Node.OsFamily.Rhel || Node.NodeSelinux.Mode(context.Root) != Node.SelinuxMode.Disabled)
+        {
+            environment["INSTALL_K3S_SKIP_SELINUX_RPM"] = "true";
+        }
+        return new HostCommand("sh", [K3sFiles.InstallScript], environment);
+    }
 }

@@ -117,7 +117,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
     /// <summary>The node's /dev/kvm: under --root, DIR/dev/kvm, never the machine the install runs on.</summary>
     private static bool HasKvm(InstallContext context) => File.Exists(context.Root.Map(KvmDevice));
 
-    public const string KvmDevice = "/dev/kvm";
+    public const string KvmDevice = Node.HypervisorChecks.KvmDevice;
 
     private IEnumerable<string> SettingsSummary(InstallContext context, ApplyPlan plan)
     {

@@ -34,6 +34,14 @@ public sealed class K3sRelease : IComponentRelease
             files.Add(File(hosts.GitHubRelease(Repository, component.Version, $"sha256sum-{arch}.txt"), $"k3s-sha256sum-{arch}.txt"));
         }
         files.Add(File(hosts.Url("raw.githubusercontent.com", $"/{Repository}/{Uri.EscapeDataString(component.Version)}/install.sh"), "k3s-install.sh"));
+        // The policy for SELinux-enforcing nodes: install.sh would fetch it from rpm.rancher.io, which an offline node cannot reach.
+        if (component.Selinux is { } selinux)
+        {
+            foreach (var rpm in K3sSelinuxRelease.Targets.Select(target => K3sSelinuxRelease.Rpm(selinux, target)))
+            {
+                files.Add(File(hosts.GitHubRelease(K3sSelinuxRelease.Repository, selinux, rpm), rpm));
+            }
+        }
         return (files, []);
     }
 }
