@@ -23,6 +23,13 @@ public sealed class PlatformRelease : IAsyncDisposable
     public byte[] K3sBinary { get; } = RandomNumberGenerator.GetBytes(200_000);
     public byte[] AirgapImages { get; } = RandomNumberGenerator.GetBytes(300_000);
     public byte[] InstallScript { get; } = "#!/bin/sh\necho install\n"u8.ToArray();
+
+    /// <summary>The k3s-selinux v1.6.stable.1 RPMs a spec with selinux: true carries.</summary>
+    public Dictionary<string, byte[]> SelinuxRpms { get; } = new(StringComparer.Ordinal)
+    {
+        ["k3s-selinux-1.6-1.el8.noarch.rpm"] = RandomNumberGenerator.GetBytes(20_000),
+        ["k3s-selinux-1.6-1.el9.noarch.rpm"] = RandomNumberGenerator.GetBytes(20_000),
+    };
     public string MirrorUrl => Server.Url("mirror");
 
     /// <summary>Every image pushed, by the reference the bundle knows it by (the moved upstream reference).</summary>
@@ -52,6 +59,11 @@ public sealed class PlatformRelease : IAsyncDisposable
         files[k3s + "sha256sum-amd64.txt"] = Encoding.ASCII.GetBytes($"{Sha(K3sBinary)}  k3s\n{Sha(AirgapImages)}  k3s-airgap-images-amd64.tar.zst\n");
         files[$"raw.githubusercontent.com/k3s-io/k3s/{K3s}/install.sh"] = InstallScript;
         files["github.com/kubevirt/kubevirt/releases/download/v1.3.0/virtctl-v1.3.0-linux-amd64"] = RandomNumberGenerator.GetBytes(50_000);
+        // k3s-io/k3s-selinux's release assets, as its release workflow names them (stand-in bytes, not RPMs).
+        foreach (var (name, content) in SelinuxRpms)
+        {
+            files[$"github.com/k3s-io/k3s-selinux/releases/download/v1.6.stable.1/{name}"] = content;
+        }
         foreach (var (path, fixture) in Assets)
         {
             files[path] = Encoding.UTF8.GetBytes(await MoveAsync(ReleaseFixtures.Read(fixture), pusher));

@@ -104,6 +104,10 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
             {
                 continue; // written once the files it lists are
             }
+            else if (path.Contains("/k3s-io/k3s-selinux/releases/download/", StringComparison.Ordinal))
+            {
+                content = RandomNumberGenerator.GetBytes(16 * 1024); // an RPM's bytes: nothing reads them before the node
+            }
             else if (path.Contains("k3s-io/k3s/", StringComparison.Ordinal) || path.Contains("/virtctl-", StringComparison.Ordinal))
             {
                 content = path.EndsWith("install.sh", StringComparison.Ordinal) ? "#!/bin/sh\necho 'stand-in for k3s install.sh'\n"u8.ToArray() : RandomNumberGenerator.GetBytes(64 * 1024);

@@ -22,6 +22,7 @@ public sealed class ReferenceSpecTests
             Assert.Contains(name, manifests);
         }
         Assert.Contains(spec.Files, f => f.Name == "virtctl-linux-amd64");
+        Assert.Contains(spec.Files, f => f.Name == "k3s-selinux-1.6-1.el8.noarch.rpm" && f.Source == "https://github.com/k3s-io/k3s-selinux/releases/download/v1.6.stable.1/k3s-selinux-1.6-1.el8.noarch.rpm");
         Assert.Contains(spec.Files, f => f.Name == "k3s-airgap-images-amd64.tar.zst" && f.Source == "https://github.com/k3s-io/k3s/releases/download/v1.35.6%2Bk3s1/k3s-airgap-images-amd64.tar.zst");
         Assert.Equal("hostpath-provisioner", spec.Manifests.Single(m => m.Name == "hpp-operator.yaml").Namespace);
         // A dated Ubuntu build and a supported Fedora: neither path moves under the lock.

@@ -182,4 +182,25 @@ public sealed class SpecLoaderTests
         var error = Assert.Throws<KargoException>(() => SpecLoader.Load("/nonexistent/spec.yaml"));
         Assert.Contains("'/nonexistent/spec.yaml' does not exist", error.Message);
     }
+
+    [Fact]
+    public void K3s_selinux_is_true_false_or_a_k3s_selinux_release_and_brings_its_el8_and_el9_rpms()
+    {
+        BundleSpec WithSelinux(string value) => Parse($$"""
+            metadata: {name: demo, version: "1"}
+            spec:
+              cluster:
+                k3s: {version: v1.35.6+k3s1, selinux: {{value}}}
+            """);
+        Assert.Equal("v1.6.stable.1", WithSelinux("true").Component("k3s")!.Selinux);
+        Assert.Null(WithSelinux("false").Component("k3s")!.Selinux);
+        Assert.Equal("v1.5.stable.1", WithSelinux("v1.5.stable.1").Component("k3s")!.Selinux);
+        var error = Assert.Throws<SpecException>(() => WithSelinux("yes-please"));
+        Assert.Contains("bundle-specs/demo.yaml:4", error.Message);
+        Assert.Contains("spec.cluster.k3s.selinux 'yes-please' is not true, false or a k3s-selinux release tag such as v1.6.stable.1", error.Message);
+
+        var files = new Kargo.Airgap.Sources.Releases.ReleaseCatalog(null).Expand(WithSelinux("true")).Files.Select(f => f.Source).ToList();
+        Assert.Contains("https://github.com/k3s-io/k3s-selinux/releases/download/v1.6.stable.1/k3s-selinux-1.6-1.el8.noarch.rpm", files);
+        Assert.Contains("https://github.com/k3s-io/k3s-selinux/releases/download/v1.6.stable.1/k3s-selinux-1.6-1.el9.noarch.rpm", files);
+    }
 }
