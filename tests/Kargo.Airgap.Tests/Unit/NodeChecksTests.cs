@@ -175,5 +175,29 @@ public sealed class NodeChecksTests : IDisposable
         Assert.Contains("bridge", names);
     }
 
+    [Fact]
+    public void Disk_is_measured_against_the_bundle_and_the_content_folder()
+    {
+        Assert.Equal(CheckOutcome.Pass, Check("disk", Bundle()).Outcome);
+        var huge = Bundle() with { Entries = [new InventoryEntry("files/huge", 1L << 50, new string('a', 64))] };
+        Assert.Matches("^FAIL disk: [0-9]+ MiB free at .+ but the unpack needs 1181116006 MiB: free some space$", Check("disk", huge).ToString());
+    }
+
+    [Fact]
+    public void Ports_held_by_another_program_are_named_and_under_root_only_warn()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var address = (System.Net.IPEndPoint)holder.LocalEndpoint;
+        var root = new HostRoot(_host.Root);
+        var checks = NodeChecks.Run(new NodeCheckInput(root, NodeOs.Read(root, null), Bundle(), null, address, null));
+        Assert.Equal($"WARN registry port: {address} is in use by another program: stop it, or choose --addr", checks.Single(c => c.Name == "registry port").ToString());
+        Assert.Contains(checks, c => c.Name == "cluster ports");
+        Assert.Equal("PASS systemd: not needed: under --root units are written only", checks.Single(c => c.Name == "systemd").ToString());
+        Assert.Equal($"PASS root: not needed: files go under {_host.Root}, no command runs", checks.Single(c => c.Name == "root").ToString());
+        // A microk8s bundle has no k3s ports to check.
+        Assert.DoesNotContain(NodeChecks.Run(new NodeCheckInput(root, NodeOs.Read(root, null), Bundle("microk8s"), null, null, null)), c => c.Name == "cluster ports");
+    }
+
     public void Dispose() => _host.Dispose();
 }
