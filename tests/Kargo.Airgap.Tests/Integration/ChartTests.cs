@@ -48,6 +48,38 @@ public sealed class ChartTests : IDisposable
         return new Published(web, db, release.Server.Url("mirror/charts"), $"oci://{registry.Host}/charts/db");
     }
 
+    /// <summary>The chart repository, the registry and what they publish, stopped together.</summary>
+    private sealed class Upstream : IAsyncDisposable
+    {
+        public required TestRegistry Registry { get; init; }
+        public required TestPusher Pusher { get; init; }
+        public required PlatformRelease Release { get; init; }
+        public required Published Published { get; init; }
+
+        public static async Task<Upstream> StartAsync()
+        {
+            var registry = new TestRegistry();
+            var pusher = new TestPusher(registry);
+            var release = await PlatformRelease.StartAsync(registry, pusher);
+            return new Upstream { Registry = registry, Pusher = pusher, Release = release, Published = await PublishAsync(release, registry, pusher) };
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Release.DisposeAsync();
+            Pusher.Dispose();
+            Registry.Dispose();
+        }
+    }
+
+    /// <summary>A spec of charts alone (no cluster, no release assets).</summary>
+    private void WriteChartsOnlySpec(string charts) => File.WriteAllText(_work.Spec, $"""
+        kind: Bundle
+        metadata: {"{"}name: charts-only, version: "1"{"}"}
+        spec:
+        {charts}
+        """);
+
     private static string ChartsSection(Published published) => $"""
           charts:
             - name: web
@@ -175,16 +207,9 @@ public sealed class ChartTests : IDisposable
     [Fact]
     public async Task Without_helm_the_charts_conventions_find_their_images_and_lock_says_to_check_them()
     {
-        using var registry = new TestRegistry();
-        using var pusher = new TestPusher(registry);
-        await using var release = await PlatformRelease.StartAsync(registry, pusher);
-        var published = await PublishAsync(release, registry, pusher);
-        File.WriteAllText(_work.Spec, $"""
-            kind: Bundle
-            metadata: {"{"}name: charts-only, version: "1"{"}"}
-            spec:
-            {ChartsSection(published)}
-            """);
+        await using var upstream = await Upstream.StartAsync();
+        var (registry, release, published) = (upstream.Registry, upstream.Release, upstream.Published);
+        WriteChartsOnlySpec(ChartsSection(published));
         var locked = AssertOk(await _work.LockAsync("--helm", "none"));
         Assert.Contains("no helm to render it with", locked.Stderr);
         Assert.Contains("Check them against what the chart runs", locked.Stderr);
@@ -207,14 +232,9 @@ public sealed class ChartTests : IDisposable
     [Fact]
     public async Task A_chart_version_that_changes_upstream_is_refused_by_lock_and_by_a_locked_build()
     {
-        using var registry = new TestRegistry();
-        using var pusher = new TestPusher(registry);
-        await using var release = await PlatformRelease.StartAsync(registry, pusher);
-        var published = await PublishAsync(release, registry, pusher);
-        File.WriteAllText(_work.Spec, $"""
-            kind: Bundle
-            metadata: {"{"}name: charts-only, version: "1"{"}"}
-            spec:
+        await using var upstream = await Upstream.StartAsync();
+        var (registry, release, published) = (upstream.Registry, upstream.Release, upstream.Published);
+        WriteChartsOnlySpec($"""
               charts:
                 - {"{"}name: web, version: 1.2.3, repo: {published.Repo}{"}"}
             """);

@@ -109,8 +109,7 @@ public sealed class ChartStep(InstallOptions options) : IInstallStep
         .. kubeconfig is null ? Array.Empty<string>() : ["--kubeconfig", kubeconfig],
     ]);
 
-    private static string? NodeHelm() => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-        .Select(folder => Path.Combine(folder, "helm")).FirstOrDefault(File.Exists);
+    private static string? NodeHelm() => Sources.Charts.HelmTemplate.Locate(null, Environment.GetEnvironmentVariable("PATH"));
 }
 
 /// <summary>The k3s HelmChart (helm.cattle.io/v1) resource that installs a bundled chart from the server's static charts.</summary>
