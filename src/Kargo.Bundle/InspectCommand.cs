@@ -56,7 +56,7 @@ internal static partial class InspectCommand
             text.AppendLine($"charts ({charts.Count}):");
             foreach (var chart in charts)
             {
-                text.AppendLine($"  {chart.Name} {chart.Version}: release {chart.ReleaseName} in namespace {chart.Namespace}{(chart.Values is null ? "" : ", with values")}; {chart.Images.Count} images (found by {chart.FoundBy})");
+                text.AppendLine($"  {chart.Name} {chart.Version}: release {chart.ReleaseName} in namespace {chart.Namespace}{(chart.Values is null ? "" : ", with values")}; {chart.Images.Count} image{(chart.Images.Count == 1 ? "" : "s")} (found by {chart.FoundBy})");
                 chart.Images.ToList().ForEach(i => text.AppendLine($"    {i}"));
             }
         }

@@ -170,7 +170,7 @@ public sealed class ChartTests : IDisposable
         Assert.Equal([$"{registryHost}/apps/web-migrate:1.2.3", $"{registryHost}/apps/web-sidecar:0.9", $"{registryHost}/apps/web:1.2.4"], web.Images);
         var inspect = AssertOk(await BundleAsync("inspect", _work.Output)).Stdout;
         Assert.Contains("charts (2):", inspect);
-        Assert.Contains("db 16.1.0: release pg in namespace data; 1 images (found by helm-template)", inspect);
+        Assert.Contains("db 16.1.0: release pg in namespace data; 1 image (found by helm-template)", inspect);
 
         var root = _work["node"];
         var address = new IPEndPoint(IPAddress.Loopback, Loopback.FreePort());
@@ -210,6 +210,9 @@ public sealed class ChartTests : IDisposable
         await using var upstream = await Upstream.StartAsync();
         var (registry, release, published) = (upstream.Registry, upstream.Release, upstream.Published);
         WriteChartsOnlySpec(ChartsSection(published));
+        var plan = AssertOk(await _work.LockAsync("--plan")).Stdout;
+        Assert.Contains($"  {published.Repo}/index.yaml", plan);
+        Assert.Contains($"  {published.Oci}:16.1.0", plan);
         var locked = AssertOk(await _work.LockAsync("--helm", "none"));
         Assert.Contains("no helm to render it with", locked.Stderr);
         Assert.Contains("Check them against what the chart runs", locked.Stderr);

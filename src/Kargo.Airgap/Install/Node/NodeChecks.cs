@@ -34,7 +34,11 @@ public static class NodeChecks
         }
         checks.Add(NetworkChecks.Firewall(input));
         checks.AddRange(Selinux(input));
-        checks.Add(Systemd(input));
+        if (input.RegistryAddress is not null)
+        {
+            // The embedded registry is a systemd unit; k3s's own install script also knows OpenRC.
+            checks.Add(Systemd(input));
+        }
         checks.Add(Root(input));
         if (input.Inventory is not null)
         {
@@ -112,7 +116,7 @@ public static class NodeChecks
         }
     }
 
-    /// <summary>k3s and the registry run as systemd services: a node without systemd would stop after the unpack.</summary>
+    /// <summary>The registry runs as a systemd service: a node without systemd would stop after the unpack.</summary>
     private static PreflightCheck Systemd(NodeCheckInput input)
     {
         if (input.Root.IsRecording)
@@ -120,8 +124,8 @@ public static class NodeChecks
             return PreflightCheck.Pass("systemd", "not needed: under --root units are written only");
         }
         return Directory.Exists("/run/systemd/system")
-            ? PreflightCheck.Pass("systemd", "running: kargo-registry.service and k3s can start")
-            : PreflightCheck.Fail("systemd", "this node does not run systemd, which starts the registry and k3s: start 'kargo-offline serve' another way and install with --registry HOST:PORT --insecure-registry HOST:PORT");
+            ? PreflightCheck.Pass("systemd", "running: kargo-registry.service can start")
+            : PreflightCheck.Fail("systemd", "this node does not run systemd, which starts the registry: start 'kargo-offline serve' another way and install with --registry HOST:PORT --insecure-registry HOST:PORT");
     }
 
     private static PreflightCheck Root(NodeCheckInput input) => input.Root.IsRecording
