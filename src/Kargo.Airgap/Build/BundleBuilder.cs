@@ -105,13 +105,13 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         fileItems = await AddDisksAsync(spec, pinnedFiles, fileItems, set, cancellationToken);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var downloads = BlobDownloads.Start(images, cache, set.Plans, request.Parallelism, Log, Progress, stop.Token,
+        var downloads = BlobDownloads.Plan(images, cache, set.Plans, request.Parallelism, Log, Progress,
             since is null ? null : blob => !since.Has(BundleLayout.Blob(blob.Digest), blob.Digest.Hex));
         var (items, taken) = Carried(since, Items(spec, lockFile, set.Plans, downloads, fileItems, binaries), binaries);
         var inventory = InventoryOf(spec, set, items, taken) with { Charts = InventoryCharts(charts) };
         var split = PrepareOutput(output, request.SplitSize);
         var (written, totals) = await WriteAsync(output, split, inventory, request.Key, items, downloads, stop);
-        Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed");
+        Log?.Invoke($"blobs: {totals.Fetched} fetched ({totals.Bytes} bytes), {totals.Cached} already cached, {totals.Resumed} resumed; {totals.InPlace} written into the bundle and the cache in one pass");
         Log?.Invoke($"bundle: {inventory.Entries.Count} entries after the inventory ({inventory.TotalSize} bytes) in {clock.Elapsed.TotalSeconds:0.00} s");
         var script = binaries.Count > 0 ? InstallScript.Write(output, inventory) : null;
         return new BuildReport(output, written, inventory, newlyPinned, totals.Fetched, totals.Bytes, totals.Cached, totals.Resumed, script);
@@ -255,14 +255,20 @@ public sealed class BundleBuilder(ImageSource images, OciLayout cache, FileSourc
         return split;
     }
 
-    /// <summary>The bundle, written while blobs download: each is copied as soon as it lands. A failure stops the downloads too.</summary>
+    /// <summary>
+    /// The bundle, written while blobs download: each download writes its blob into its place in the
+    /// bundle as it writes the cache (one pass), the writer puts everything else around them. A
+    /// failure stops the downloads too, and nothing is left at the output.
+    /// </summary>
     private async Task<(IReadOnlyList<string> Written, FetchTotals Totals)> WriteAsync(string output, long? split, Inventory inventory, SigningKey? key,
         IReadOnlyList<BundleItem> items, BlobDownloads downloads, CancellationTokenSource stop)
     {
+        using var writer = BundleWriter.Create(output, split, inventory, key, items);
         try
         {
+            downloads.Start(blob => writer.DataOffset(BundleLayout.Blob(blob.Digest)) is { } place ? (position, bytes) => writer.WriteBlobAt(place, position, bytes) : null, stop.Token);
             var writing = Phases?.Begin(PhaseNames.Build, inventory.TotalSize);
-            var written = await BundleWriter.WriteAsync(output, split, inventory, key, items, writing is null ? Progress : new BothProgress(Progress, writing), stop.Token);
+            var written = await writer.WriteAsync(writing is null ? Progress : new BothProgress(Progress, writing), stop.Token);
             var totals = await downloads.Completion;
             Phases?.Complete(PhaseNames.Build);
             return (written, totals);

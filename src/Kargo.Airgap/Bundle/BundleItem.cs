@@ -6,11 +6,12 @@ namespace Kargo.Airgap.Bundle;
 public sealed record BundleItem(string Path, long Size, string Sha256, byte[]? Content, string? SourceFile, int Mode = BundleItem.RegularMode)
 {
     /// <summary>
-    /// Completes when <see cref="SourceFile"/> is in place: a download of this build, whose bytes
-    /// were hashed as they arrived, so the copy need not hash them again. Null for a file that
-    /// was there before, which is hashed again as it is copied.
+    /// A download of this build, whose bytes were hashed as they arrived: completes true when it
+    /// wrote them into the bundle itself (the writer steps over them), false when they are in
+    /// <see cref="SourceFile"/> to copy without hashing again. Null for a file that was there
+    /// before, which is hashed again as it is copied.
     /// </summary>
-    public Task? Downloading { get; init; }
+    public Task<bool>? Downloading { get; init; }
 
     public const int RegularMode = 0b110_100_100;
 

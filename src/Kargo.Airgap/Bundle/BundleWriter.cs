@@ -7,59 +7,97 @@ namespace Kargo.Airgap.Bundle;
 /// Writes a bundle tar: the inventory first, its signature, then every item in order. The file
 /// (or its parts) is written under temporary names, each cached item re-hashed on the way, and
 /// renamed into place only when all of it checked out; a failure leaves nothing at the output.
+/// Every entry's place is known before a byte is written (the inventory gives each size), so a
+/// download can write its blob straight into its region (<see cref="WriteBlobAt"/>) while the
+/// writer puts the headers and everything else around it: each byte is written to the bundle once.
 /// </summary>
-public static class BundleWriter
+public sealed class BundleWriter : IDisposable
 {
     private const int BufferSize = 1 << 20;
 
-    /// <summary>Writes the bundle; returns the files written (one, or the parts).</summary>
+    private readonly PartedWriteStream _stream;
+    private readonly List<(BundleItem Item, byte[] Header, long DataOffset)> _entries = [];
+    private readonly Dictionary<string, long> _dataOffsets = new(StringComparer.Ordinal);
+
+    private BundleWriter(string output, long? partSize, IEnumerable<BundleItem> items)
+    {
+        long position = 0;
+        foreach (var item in items)
+        {
+            var header = TarHeaders.ForFile(item.Path, item.Size, item.Mode);
+            _entries.Add((item, header, position + header.Length));
+            _dataOffsets[item.Path] = position + header.Length;
+            position += header.Length + item.Size + TarHeaders.PaddingAfter(item.Size);
+        }
+        _stream = new PartedWriteStream(output, partSize, position + TarHeaders.EndOfArchive().Length);
+    }
+
+    /// <summary>Lays out the bundle and creates its (temporary) files.</summary>
     /// <param name="output">The bundle file; with <paramref name="partSize"/>, the base name of its parts.</param>
     /// <param name="partSize">The largest part, or null for one file.</param>
     /// <param name="inventory">The inventory, without a signer: the key, if any, sets it.</param>
     /// <param name="key">Signs the inventory into the second entry; null writes an unsigned bundle.</param>
     /// <param name="items">The entries after the inventory (and signature), in order.</param>
-    /// <param name="progress">Bytes copied.</param>
-    /// <param name="cancellationToken">Stops the write; nothing is left behind.</param>
+    public static BundleWriter Create(string output, long? partSize, Inventory inventory, SigningKey? key, IReadOnlyList<BundleItem> items)
+    {
+        var signed = key is null ? inventory : inventory with { Signer = key.Fingerprint };
+        var inventoryBytes = signed.ToBytes();
+        var head = new List<BundleItem> { BundleItem.FromBytes(Inventory.EntryName, inventoryBytes) };
+        if (key is not null)
+        {
+            head.Add(BundleItem.FromBytes(Inventory.SignatureEntryName, key.Sign(inventoryBytes)));
+        }
+        return new BundleWriter(output, partSize, head.Concat(items));
+    }
+
+    /// <summary>Writes the bundle; returns the files written (one, or the parts).</summary>
     public static async Task<IReadOnlyList<string>> WriteAsync(string output, long? partSize, Inventory inventory, SigningKey? key,
         IReadOnlyList<BundleItem> items, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        using var stream = new PartedWriteStream(output, partSize);
-        var signed = key is null ? inventory : inventory with { Signer = key.Fingerprint };
-        var inventoryBytes = signed.ToBytes();
-        await WriteItemAsync(stream, BundleItem.FromBytes(Inventory.EntryName, inventoryBytes), progress, cancellationToken);
-        if (key is not null)
-        {
-            await WriteItemAsync(stream, BundleItem.FromBytes(Inventory.SignatureEntryName, key.Sign(inventoryBytes)), progress, cancellationToken);
-        }
-        foreach (var item in items)
-        {
-            await WriteItemAsync(stream, item, progress, cancellationToken);
-        }
-        await stream.WriteAsync(TarHeaders.EndOfArchive(), cancellationToken);
-        // No fsync: the rename keeps a half-written file from ever bearing the final name,
-        // and integrity rests on the reader checking every entry against the inventory.
-        stream.Commit();
-        return stream.Files;
+        using var writer = Create(output, partSize, inventory, key, items);
+        return await writer.WriteAsync(progress, cancellationToken);
     }
 
-    private static async Task WriteItemAsync(Stream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <summary>Where an entry's bytes start, or null when the bundle has no such entry.</summary>
+    public long? DataOffset(string path) => _dataOffsets.TryGetValue(path, out var offset) ? offset : null;
+
+    /// <summary>Writes part of an entry's content at its place (from a download); regions of different entries may be written at once.</summary>
+    public void WriteBlobAt(long dataOffset, long position, ReadOnlySpan<byte> bytes) => _stream.WriteAt(dataOffset + position, bytes);
+
+    /// <summary>
+    /// Writes every header and every entry's content in order, waiting for each download: one that
+    /// filled its region already is stepped over, another is copied from the cache. Commits at the end.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WriteAsync(IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        if (item.Downloading is { } download)
+        foreach (var (item, header, _) in _entries)
         {
-            await download.WaitAsync(cancellationToken);
+            var inPlace = item.Downloading is { } download && await download.WaitAsync(cancellationToken);
+            await _stream.WriteAsync(header, cancellationToken);
+            if (inPlace)
+            {
+                _stream.Skip(item.Size);
+                progress?.Report(item.Size);
+            }
+            else if (item.Content is { } content)
+            {
+                await _stream.WriteAsync(content, cancellationToken);
+                progress?.Report(content.Length);
+            }
+            else
+            {
+                await CopyVerifiedAsync(_stream, item, progress, cancellationToken);
+            }
+            await _stream.WriteAsync(new byte[TarHeaders.PaddingAfter(item.Size)], cancellationToken);
         }
-        await output.WriteAsync(TarHeaders.ForFile(item.Path, item.Size, item.Mode), cancellationToken);
-        if (item.Content is { } content)
-        {
-            await output.WriteAsync(content, cancellationToken);
-            progress?.Report(content.Length);
-        }
-        else
-        {
-            await CopyVerifiedAsync(output, item, progress, cancellationToken);
-        }
-        await output.WriteAsync(new byte[TarHeaders.PaddingAfter(item.Size)], cancellationToken);
+        await _stream.WriteAsync(TarHeaders.EndOfArchive(), cancellationToken);
+        // No fsync: the rename keeps a half-written file from ever bearing the final name,
+        // and integrity rests on the reader checking every entry against the inventory.
+        _stream.Commit();
+        return _stream.Files;
     }
+
+    public void Dispose() => _stream.Dispose();
 
     private static async Task CopyVerifiedAsync(Stream output, BundleItem item, IProgress<long>? progress, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Kargo.Airgap.Bundle;
 
 /// <summary>
@@ -6,25 +8,34 @@ namespace Kargo.Airgap.Bundle;
 /// place (and removes parts an earlier, larger build left), <see cref="Dispose"/> without a commit
 /// removes it all. Each temporary file is held open with an exclusive lock until then, so the
 /// temporary files of a killed build (their lock free) are found and removed by the next one,
-/// while a running build's stay.
+/// while a running build's stay. Written in order like any stream; when the whole length is known
+/// up front, also at any position (<see cref="WriteAt"/>), so downloads can fill their regions
+/// while the rest is written around them.
 /// </summary>
 public sealed class PartedWriteStream : Stream
 {
     private readonly string _output;
     private readonly long? _partSize;
+    private readonly long? _length;
     private readonly List<string> _temps = [];
-    private readonly List<FileStream> _open = [];
-    private FileStream? _current;
-    private long _inPart;
-    private long _written;
+    private readonly List<SafeFileHandle> _handles = [];
+    private long _position;
     private bool _committed;
 
-    public PartedWriteStream(string output, long? partSize)
+    /// <param name="output">The bundle file; with <paramref name="partSize"/>, the base name of its parts.</param>
+    /// <param name="partSize">The largest part, or null for one file.</param>
+    /// <param name="length">The whole length, when known: every part is created at once and <see cref="WriteAt"/> may be used.</param>
+    public PartedWriteStream(string output, long? partSize, long? length = null)
     {
         _output = Path.GetFullPath(output);
         _partSize = partSize;
+        _length = length;
         RemoveAbandoned(_output);
-        Next();
+        var parts = length is { } total && partSize is { } size ? Math.Max(1, (total + size - 1) / size) : 1;
+        for (var i = 0; i < parts; i++)
+        {
+            AddPart();
+        }
     }
 
     /// <summary>Temporary files of earlier builds of this output whose lock nobody holds: left by a killed run.</summary>
@@ -59,29 +70,63 @@ public sealed class PartedWriteStream : Stream
 
     public static string PartName(string output, int index) => $"{output}.{index:D3}";
 
-    private void Next()
+    private void AddPart()
     {
-        _current?.Flush();
         var final = _partSize is null ? _output : PartName(_output, _temps.Count);
         var temp = AtomicFile.TempPathFor(final);
+        // FileShare.None: .NET takes an exclusive lock, which tells a running build's files from a killed one's.
+        _handles.Add(File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None));
         _temps.Add(temp);
-        _current = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.SequentialScan);
-        _open.Add(_current);
-        _inPart = 0;
+    }
+
+    /// <summary>Writes at a position of the whole bundle, across parts; safe from several threads for regions that do not overlap.</summary>
+    public void WriteAt(long position, ReadOnlySpan<byte> buffer)
+    {
+        if (_length is not { } length)
+        {
+            throw new InvalidOperationException("WriteAt needs the bundle's length, given when the stream was made");
+        }
+        if (position < 0 || position + buffer.Length > length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), $"bytes {position}–{position + buffer.Length} lie outside the bundle's {length}");
+        }
+        while (buffer.Length > 0)
+        {
+            var part = _partSize is { } size ? (int)(position / size) : 0;
+            var inPart = _partSize is { } limit ? position % limit : position;
+            var room = _partSize is { } partSize ? (int)Math.Min(buffer.Length, partSize - inPart) : buffer.Length;
+            RandomAccess.Write(_handles[part], buffer[..room], inPart);
+            position += room;
+            buffer = buffer[room..];
+        }
+    }
+
+    /// <summary>Moves on past a region another writer fills (<see cref="WriteAt"/>).</summary>
+    public void Skip(long count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        _position += count;
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        if (_length is not null)
+        {
+            WriteAt(_position, buffer);
+            _position += buffer.Length;
+            return;
+        }
         while (buffer.Length > 0)
         {
-            if (_partSize is { } limit && _inPart == limit)
+            var part = _partSize is { } size ? (int)(_position / size) : 0;
+            while (part >= _handles.Count)
             {
-                Next();
+                AddPart();
             }
-            var room = _partSize is { } size ? (int)Math.Min(buffer.Length, size - _inPart) : buffer.Length;
-            _current!.Write(buffer[..room]);
-            _inPart += room;
-            _written += room;
+            var inPart = _partSize is { } limit ? _position % limit : _position;
+            var room = _partSize is { } partSize ? (int)Math.Min(buffer.Length, partSize - inPart) : buffer.Length;
+            RandomAccess.Write(_handles[part], buffer[..room], inPart);
+            _position += room;
             buffer = buffer[room..];
         }
     }
@@ -98,10 +143,18 @@ public sealed class PartedWriteStream : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    /// <summary>Renames everything into place; stale parts of an earlier build at the same name go.</summary>
+    /// <summary>Renames everything into place; stale parts of an earlier build at the same name go. A bundle of known length must be complete.</summary>
     public void Commit()
     {
-        _open.ForEach(f => f.Dispose());
+        if (_length is { } length)
+        {
+            var written = _handles.Sum(RandomAccess.GetLength);
+            if (written != length || _position != length)
+            {
+                throw new InvalidOperationException($"the bundle is {written} bytes of {length} (written up to {_position}): not committed");
+            }
+        }
+        _handles.ForEach(h => h.Dispose());
         var finals = Files;
         for (var i = 0; i < _temps.Count; i++)
         {
@@ -122,9 +175,13 @@ public sealed class PartedWriteStream : Stream
     public override bool CanRead => false;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
-    public override long Length => _written;
-    public override long Position { get => _written; set => throw new NotSupportedException(); }
-    public override void Flush() => _current?.Flush();
+    public override long Length => _position;
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+    public override void Flush()
+    {
+    }
+
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
@@ -133,7 +190,7 @@ public sealed class PartedWriteStream : Stream
     {
         if (disposing)
         {
-            _open.ForEach(f => f.Dispose());
+            _handles.ForEach(h => h.Dispose());
             if (!_committed)
             {
                 _temps.ForEach(File.Delete);

@@ -178,13 +178,18 @@ public sealed class OciLayout : IImageSource, IImageTarget
     /// Streams a blob into the layout while hashing it, resuming a partial download left by an
     /// earlier run, and renames it into place only when size and digest match.
     /// </summary>
-    public async Task<BlobWriteResult> WriteBlobAsync(Descriptor expected, OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <param name="expected">The blob: its digest and size.</param>
+    /// <param name="open">Opens the source from an offset.</param>
+    /// <param name="progress">Bytes received.</param>
+    /// <param name="cancellationToken">Stops the copy; the partial file stays for the next run.</param>
+    /// <param name="tee">Also given every byte of the blob with its position, in order from 0 (what a partial file held first): a bundle's region.</param>
+    public async Task<BlobWriteResult> WriteBlobAsync(Descriptor expected, OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken, BlobTee? tee = null)
     {
         if (Contains(expected.Digest, expected.Size))
         {
             return default;
         }
-        var (_, _, result) = await IngestCoreAsync(expected.Digest.Hex, expected.Size, expected.Digest, $"blob {expected.Digest}", open, progress, cancellationToken);
+        var (_, _, result) = await IngestCoreAsync(expected.Digest.Hex, expected.Size, expected.Digest, $"blob {expected.Digest}", open, progress, cancellationToken, tee);
         return result;
     }
 
@@ -205,7 +210,7 @@ public sealed class OciLayout : IImageSource, IImageTarget
     /// stream from where it stopped, check, rename into place.
     /// </summary>
     private async Task<(Digest Digest, long Size, BlobWriteResult Result)> IngestCoreAsync(string partialName, long? size, Digest? expected, string what,
-        OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken)
+        OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken, BlobTee? tee = null)
     {
         Directory.CreateDirectory(IngestFolder);
         var partial = Path.Combine(IngestFolder, partialName + ".partial");
@@ -222,7 +227,7 @@ public sealed class OciLayout : IImageSource, IImageTarget
         using (file)
         using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
-            result = await TransferAsync(file, hash, size, what, open, progress, cancellationToken);
+            result = await TransferAsync(file, hash, size, what, open, progress, tee, cancellationToken);
             actual = Digest.FromSha256(hash.GetHashAndReset());
             refused = Refusal(what, file.Length, size, expected, actual);
         }
@@ -258,9 +263,9 @@ public sealed class OciLayout : IImageSource, IImageTarget
     /// source again from where a dropped stream stopped.
     /// </summary>
     private static async Task<BlobWriteResult> TransferAsync(FileStream file, IncrementalHash hash, long? size, string what,
-        OpenBlobAt open, IProgress<long>? progress, CancellationToken cancellationToken)
+        OpenBlobAt open, IProgress<long>? progress, BlobTee? tee, CancellationToken cancellationToken)
     {
-        if (file.Length > (size ?? long.MaxValue) || await HashExistingAsync(file, hash, cancellationToken) == 0)
+        if (file.Length > (size ?? long.MaxValue) || await HashExistingAsync(file, hash, tee, cancellationToken) == 0)
         {
             hash.GetHashAndReset();
             file.SetLength(0);
@@ -287,7 +292,7 @@ public sealed class OciLayout : IImageSource, IImageTarget
                 resumedFrom = start > 0 ? start : resumedFrom;
                 try
                 {
-                    await CopyAsync(source.Content, file, hash, size, what, progress, cancellationToken);
+                    await CopyAsync(source.Content, file, hash, size, what, progress, tee, cancellationToken);
                 }
                 finally
                 {
@@ -334,7 +339,7 @@ public sealed class OciLayout : IImageSource, IImageTarget
         }
     }
 
-    private static async Task<long> HashExistingAsync(FileStream file, IncrementalHash hash, CancellationToken cancellationToken)
+    private static async Task<long> HashExistingAsync(FileStream file, IncrementalHash hash, BlobTee? tee, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
@@ -343,6 +348,7 @@ public sealed class OciLayout : IImageSource, IImageTarget
             int read;
             while ((read = await file.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken)) > 0)
             {
+                tee?.Invoke(file.Position - read, buffer.AsSpan(0, read));
                 hash.AppendData(buffer, 0, read);
             }
             return file.Length;
@@ -353,7 +359,7 @@ public sealed class OciLayout : IImageSource, IImageTarget
         }
     }
 
-    private static async Task CopyAsync(Stream source, FileStream file, IncrementalHash hash, long? size, string what, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static async Task CopyAsync(Stream source, FileStream file, IncrementalHash hash, long? size, string what, IProgress<long>? progress, BlobTee? tee, CancellationToken cancellationToken)
     {
         file.Position = file.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -367,6 +373,7 @@ public sealed class OciLayout : IImageSource, IImageTarget
                     throw new KargoException($"{what}: the server sent more than the {size} bytes declared");
                 }
                 hash.AppendData(buffer, 0, read);
+                tee?.Invoke(file.Position, buffer.AsSpan(0, read));
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 progress?.Report(read);
             }
@@ -378,6 +385,9 @@ public sealed class OciLayout : IImageSource, IImageTarget
         }
     }
 }
+
+/// <summary>Receives a blob's bytes as they are written to the cache: the position in the blob, and the bytes.</summary>
+public delegate void BlobTee(long position, ReadOnlySpan<byte> bytes);
 
 /// <summary>Content of another size than the one that was pinned or declared.</summary>
 public sealed class SizeMismatchException(string what, long expected, long received)

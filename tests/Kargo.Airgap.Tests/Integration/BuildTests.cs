@@ -85,6 +85,29 @@ public sealed class BuildTests : RegistryTest
     }
 
     [Fact]
+    public async Task A_cold_build_writes_each_blob_into_the_bundle_as_it_arrives_across_parts_and_the_bytes_match_a_build_from_the_cache()
+    {
+        var image = TestImages.Image("one-pass", layers: 3, layerSize: 300 * 1024);
+        await Pusher.PushAsync("onepass/app", "1", image);
+        Work.WriteSpec([$"{Registry.Host}/onepass/app:1"]);
+        Cli.AssertOk(await Work.LockAsync());
+
+        // Parts of 200 KiB: every layer's region crosses a part boundary.
+        var cold = Cli.AssertOk(await Work.BuildAsync("--locked", "--split", "200K"));
+        Assert.Contains($"blobs: {image.Blobs.Count} fetched", cold.Stderr);
+        Assert.Contains($"; {image.Blobs.Count} written into the bundle and the cache in one pass", cold.Stderr);
+        var parts = Directory.GetFiles(Path.GetDirectoryName(Work.Output)!, Path.GetFileName(Work.Output) + ".*").Order(StringComparer.Ordinal).ToList();
+        Assert.True(parts.Count > 4, $"{parts.Count} parts");
+        var joined = parts.SelectMany(File.ReadAllBytes).ToArray();
+
+        // The cache got every blob in the same pass: a second build fetches nothing and copies them into the same bytes.
+        var warm = Cli.AssertOk(await Cli.BundleAsync("build", Work.Spec, "-o", Work["warm.kargo"], "--lock", Work.Lock, "--cache", Work.Cache, "--locked"));
+        Assert.Contains("blobs: 0 fetched (0 bytes)", warm.Stderr);
+        Assert.Equal(joined, await File.ReadAllBytesAsync(Work["warm.kargo"]));
+        Cli.AssertOk(await Cli.OfflineAsync("verify", parts[0], "--insecure-skip-signature"));
+    }
+
+    [Fact]
     public async Task Two_builds_from_the_same_lock_are_byte_identical_and_the_second_fetches_nothing()
     {
         var index = TestImages.Index("repro", ManifestFormat.Oci, "amd64", "arm64");
