@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark, one run, printed as a table with ratios against peers and against the floors of this
 # machine: kargo-bundle build against skopeo copy (registry -> OCI layout) + tar and against the
-# fetch floor (every blob out of the registry by 8 parallel curl into one file) and the content
-# written twice with dd (what a build that keeps its cache writes); a rebuild with one
+# fetch floor (every blob out of the registry by 8 parallel curl into one file); a rebuild with one
 # image changed (bytes fetched); verify against openssl's sha256 (and sha256sum); unpack against
 # tar -xf of the bundle; reading the bundle (cat) and writing as much (dd conv=fdatasync); serve
 # against the distribution registry (skopeo copy out, and 8 clients pulling every blob at once)
 # and against reading the blob files; push against skopeo copy into a fresh registry; the peak
 # memory of every kargo command; and kargo-offline --version of the published single file.
-#   bash scripts/bench.sh [--size 4G] [--layer 128M] [--keep]
+#   bash scripts/bench.sh [--size 4G] [--layer 128M] [--keep]   (--keep leaves about 12x --size on /tmp)
 # Each pipeline runs twice from scratch; the faster run is reported (disk writeback makes single runs noisy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -131,10 +130,6 @@ SH
 fetch_floor=()
 for round in 1 2; do fetch_floor+=("$(pull_blobs "$host" 1 "$work/floor.bin")"); done
 read -r ff_s _ < <(printf '%s\n' "${fetch_floor[@]}" | best)
-echo "== the write floor of a build that keeps a cache: the content written twice (cache, then bundle), dd without sync"
-content_mib=$(( content / 1048576 ))
-read -r w2_s _ < <(measure bash -c "dd if=/dev/zero of='$work/w1.bin' bs=1M count=$content_mib status=none && dd if=/dev/zero of='$work/w2.bin' bs=1M count=$content_mib status=none")
-rm -f "$work/w1.bin" "$work/w2.bin"
 
 echo "== kargo-bundle build (warm cache, nothing to fetch)"
 rm -f "$work/kargo.kargo"
@@ -237,7 +232,7 @@ awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v w
     -v rs="$r_s" -v rk="$r_kib" -v rb="${r_bytes:-0}" -v us="$u_s" -v uk="$u_kib" \
     -v vs="$v_s" -v vk="$v_kib" -v hs="$h_s" -v hk="$h_kib" -v os="$o_s" -v ok="$o_kib" \
     -v svs="$sv_s" -v svk="$sv_kib" -v drs="$dr_s" -v ps="$p_s" -v pk="$p_kib" -v sps="$sp_s" -v spk="$sp_kib" \
-    -v ffs="$ff_s" -v rds="$rd_s" -v wrs="$wr_s" -v txs="$tx_s" -v sfs="$sf_s" -v s8s="$s8_s" -v d8s="$d8_s" -v s1s="$s1_s" -v vers="$ver_s" -v w2s="$w2_s" 'BEGIN {
+    -v ffs="$ff_s" -v rds="$rd_s" -v wrs="$wr_s" -v txs="$tx_s" -v sfs="$sf_s" -v s8s="$s8_s" -v d8s="$d8_s" -v s1s="$s1_s" -v vers="$ver_s" 'BEGIN {
   mib = 1048576
   peak = max(max(max(kk, wk), max(rk, vk)), max(max(uk, svk), pk))
   printf "\ncontent: %.0f MiB in the registry; bundle: %.0f MiB\n\n", c/mib, b/mib
@@ -256,7 +251,6 @@ awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v w
   row("kargo-offline push (into distribution)", ps, b/mib/ps, pk/1024)
   row("skopeo copy oci layout -> distribution", sps, b/mib/sps, spk/1024)
   row("floor: 8 curl, every blob into one file", ffs, b/mib/ffs, 0)
-  row("floor: dd of the content twice, no sync", w2s, 2*c/mib/w2s, 0)
   row("floor: cat of the bundle", rds, b/mib/rds, 0)
   row("floor: dd of as much, conv=fdatasync", wrs, b/mib/wrs, 0)
   row("floor: tar -xf of the bundle", txs, b/mib/txs, 0)
@@ -271,7 +265,6 @@ awk -v c="$content" -v b="$bundle" -v ks="$k_s" -v kk="$k_kib" -v ws="$w_s" -v w
   printf "install, one pass (verify + unpack: every byte read once, hashed and written): %.1f s for %.0f MiB, against %.1f s to read it (cat) and %.1f s to write as much (dd)\n", us, b/mib, rds, wrs
   printf "goals (ratio, goal, met):\n"
   goal("cold build / fetch floor", ffs/ks, 0.8)
-  printf "  %-44s %6.2fx     (a build that keeps its cache writes every byte twice: cache, then bundle)\n", "cold build / written-twice floor", w2s/ks
   goal("unpack / tar -xf", txs/us, 0.8)
   goal("verify / openssl sha256", os/vs, 0.95)
   goal("push / skopeo copy", sps/ps, 1.2)
