@@ -103,6 +103,10 @@ public sealed class BridgeTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("this node has no interface eth0: its wired NICs are eno1", result.Stderr);
 
+        var noNetplan = await BridgeAsync("--nic", "eno1");
+        Assert.Equal(1, noNetplan.ExitCode);
+        Assert.Contains("has no /etc/netplan: its network is not configured by netplan", noNetplan.Stderr);
+
         var noNic = await BridgeAsync();
         Assert.Equal(2, noNic.ExitCode);
         Assert.Contains("--nic NIC is required", noNic.Stderr);

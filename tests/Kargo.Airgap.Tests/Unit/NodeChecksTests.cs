@@ -55,6 +55,8 @@ public sealed class NodeChecksTests : IDisposable
     {
         _host.Write("/proc/cpuinfo", "flags\t\t: fpu hypervisor sse\n");
         Assert.Contains("this node is itself a VM and its host does not pass VT-x/AMD-V through", Check("nested virtualisation").ToString());
+        _host.Write("/dev/kvm", "");
+        Assert.Equal("PASS nested virtualisation: this node is itself a VM, and its host gives it /dev/kvm", Check("nested virtualisation").ToString());
         _host.Hypervisor().Write("/sys/module/kvm_intel/parameters/nested", "N\n");
         Assert.Equal(CheckOutcome.Pass, Check("nested virtualisation").Outcome);
         Assert.Contains("off: only needed for VMs that run VMs", Check("nested virtualisation").Message);

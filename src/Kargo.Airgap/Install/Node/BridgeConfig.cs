@@ -57,6 +57,10 @@ public static partial class BridgeConfig
         }
         return os.Family switch
         {
+            OsFamily.Debian when !Directory.Exists(root.Map(NetplanBridge.Folder)) =>
+                throw new KargoException($"this node ({os}) has no {NetplanBridge.Folder}: its network is not configured by netplan (Debian's ifupdown?). Create {bridge} with {nic} in it there ('bridge_ports {nic}' in /etc/network/interfaces, with bridge-utils)"),
+            OsFamily.Rhel when !Directory.Exists(root.Map("/etc/NetworkManager")) =>
+                throw new KargoException($"this node ({os}) has no /etc/NetworkManager: its network is not configured by NetworkManager. Create {bridge} with {nic} in it by your system's means"),
             OsFamily.Debian => NetplanBridge.Plan(root, nic, bridge),
             OsFamily.Rhel => NetworkManagerBridge.Plan(root, nic, bridge),
             _ => throw new KargoException($"this node runs {os}; 'bridge' writes netplan (Ubuntu, Debian) or NetworkManager keyfiles (Fedora, RHEL-likes): create {bridge} with {nic} in it by your distribution's means"),

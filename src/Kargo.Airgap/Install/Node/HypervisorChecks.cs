@@ -60,7 +60,9 @@ public static class HypervisorChecks
         var guest = flags.Contains("hypervisor");
         if (guest && !flags.Contains("vmx") && !flags.Contains("svm"))
         {
-            return PreflightCheck.Warn("nested virtualisation", "this node is itself a VM and its host does not pass VT-x/AMD-V through: enable nested virtualisation on the host (for KVM: 'options kvm_intel nested=1'), or KubeVirt emulates");
+            return File.Exists(input.Root.Map(KvmDevice))
+                ? PreflightCheck.Pass("nested virtualisation", "this node is itself a VM, and its host gives it /dev/kvm")
+                : PreflightCheck.Warn("nested virtualisation", "this node is itself a VM and its host does not pass VT-x/AMD-V through: enable nested virtualisation on the host (for KVM: 'options kvm_intel nested=1'), or KubeVirt emulates");
         }
         var parameter = new[] { "kvm_intel", "kvm_amd" }.Select(m => input.Root.Map($"/sys/module/{m}/parameters/nested")).FirstOrDefault(File.Exists);
         if (parameter is null)
