@@ -17,7 +17,8 @@ namespace Kargo.Airgap.Tests.Infrastructure;
 /// before that gets the real server's 404. Like their operators, a KubeVirt CR becomes Available
 /// and registers VirtualMachine, and a CDI CR becomes Available and registers DataVolume, after
 /// <see cref="OperatorDelay"/> — unless listed in <see cref="NeverAvailable"/>. Workloads and the
-/// platform's custom resources "start" the pods their controllers would (<see cref="StandInOperators"/>):
+/// platform's custom resources "start" the pods their controllers would (<see cref="StandInOperators"/>);
+/// lists honour equality label selectors; a test puts what other controllers make (a job, a pod) with <see cref="Put"/>:
 /// <see cref="Started"/> lists every image a node would then pull.
 /// The opt-in end-to-end test runs the same install against a real cluster.
 /// </summary>
@@ -55,6 +56,7 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
             ("v1", "namespaces", "Namespace", false), ("v1", "pods", "Pod", true), ("v1", "nodes", "Node", false),
             ("v1", "services", "Service", true), ("v1", "serviceaccounts", "ServiceAccount", true), ("v1", "configmaps", "ConfigMap", true),
             ("v1", "secrets", "Secret", true), ("apps/v1", "deployments", "Deployment", true), ("apps/v1", "daemonsets", "DaemonSet", true),
+            ("batch/v1", "jobs", "Job", true), ("apps/v1", "statefulsets", "StatefulSet", true),
             ("rbac.authorization.k8s.io/v1", "clusterroles", "ClusterRole", false), ("rbac.authorization.k8s.io/v1", "clusterrolebindings", "ClusterRoleBinding", false),
             ("rbac.authorization.k8s.io/v1", "roles", "Role", true), ("rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding", true),
             ("scheduling.k8s.io/v1", "priorityclasses", "PriorityClass", false), ("storage.k8s.io/v1", "storageclasses", "StorageClass", false),
@@ -110,6 +112,28 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
         }
     }
 
+    /// <summary>Puts an object where the API serves it, as a controller of the cluster would have made it (a job, a pod).</summary>
+    public void Put(string path, string apiVersion, string kind, string name, string? ns, JsonObject status, IReadOnlyDictionary<string, string>? labels = null, JsonObject? spec = null)
+    {
+        var item = Object(apiVersion, kind, name, ns, status);
+        if (spec is not null)
+        {
+            item["spec"] = spec;
+        }
+        if (labels is not null)
+        {
+            item["metadata"]!["labels"] = new JsonObject(labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));
+        }
+        lock (_gate)
+        {
+            _objects[path] = item;
+        }
+    }
+
+    /// <summary>Equality terms only (k=v,k2=v2), the form the install uses.</summary>
+    private static Dictionary<string, string> LabelSelector(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(t => t.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+
     public JsonObject? Get(string path)
     {
         lock (_gate)
@@ -158,7 +182,9 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
             if (target.Name is null)
             {
                 var prefix = path + "/";
+                var selector = LabelSelector(request.Query["labelSelector"].ToString());
                 var items = _objects.Where(o => o.Key.StartsWith(prefix, StringComparison.Ordinal) && !o.Key[prefix.Length..].Contains('/', StringComparison.Ordinal))
+                    .Where(o => selector.All(l => o.Value["metadata"]?["labels"]?[l.Key]?.GetValue<string>() == l.Value))
                     .Select(o => (JsonNode)o.Value.DeepClone()).ToArray();
                 return (200, new JsonObject { ["kind"] = target.Kind + "List", ["apiVersion"] = target.ApiVersion, ["items"] = new JsonArray(items) });
             }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Kubernetes;
 using Kargo.Airgap.Spec;
@@ -17,9 +16,6 @@ public sealed class ChartStep(InstallOptions options) : IInstallStep
     public string Name => "charts";
 
     public string Inputs => $"kubeconfig {options.Kubeconfig ?? "of the node"}";
-
-    /// <summary>The label Helm's charts put on what a release runs (the Kubernetes recommended labels).</summary>
-    private const string InstanceLabel = "app.kubernetes.io/instance";
 
     public IEnumerable<string> Plan(InstallContext context) => Charts(context).Select(chart => ClusterDistributions.Of(context.Inventory) switch
     {
@@ -64,28 +60,17 @@ public sealed class ChartStep(InstallOptions options) : IInstallStep
         }
     }
 
-    /// <summary>k3s runs each HelmChart as the job helm-install-NAME in kube-system (k3s-io/helm-controller); then the release's pods must be ready.</summary>
+    /// <summary>k3s installs each HelmChart by a job; then the release's workloads must be ready (<see cref="ReleaseReadiness"/>).</summary>
     private async Task WaitForReleasesAsync(InstallContext context, CancellationToken cancellationToken)
     {
         using var api = KubeApi.FromKubeconfig(context.Root.Map(K3sFiles.Kubeconfig));
-        var readiness = new ClusterReadiness(api, context.Log, options.Timeout);
+        var releases = new ReleaseReadiness(api, new ClusterReadiness(api, context.Log, options.Timeout));
         foreach (var chart in Charts(context))
         {
-            var job = $"/apis/batch/v1/namespaces/{HelmChartResource.Namespace}/jobs/helm-install-{chart.ReleaseName}";
-            await readiness.UntilAsync($"k3s's Helm controller to install {chart.ReleaseName} ({chart.Name} {chart.Version})",
-                async () => (await api.GetAsync(job, cancellationToken))?["status"]?["succeeded"]?.GetValue<int>() >= 1,
-                () => readiness.PodProblemsAsync([HelmChartResource.Namespace], cancellationToken), cancellationToken);
-            var pods = $"/api/v1/namespaces/{chart.Namespace}/pods?labelSelector={Uri.EscapeDataString($"{InstanceLabel}={chart.ReleaseName}")}";
-            await readiness.UntilAsync($"the pods of release {chart.ReleaseName} to be ready",
-                async () => AllReady(await api.GetAsync(pods, cancellationToken)),
-                () => readiness.PodProblemsAsync([chart.Namespace], cancellationToken), cancellationToken);
-            context.Did($"release {chart.ReleaseName} ({chart.Name} {chart.Version}) is installed in {chart.Namespace} and its pods are ready");
+            await releases.WaitAsync(chart, cancellationToken);
+            context.Did($"release {chart.ReleaseName} ({chart.Name} {chart.Version}) is installed in {chart.Namespace} and its workloads are ready");
         }
     }
-
-    private static bool AllReady(JsonNode? pods) => (pods?["items"]?.AsArray() ?? []).All(pod =>
-        pod?["status"]?["phase"]?.GetValue<string>() == "Succeeded"
-        || pod?["status"]?["conditions"]?.AsArray().Any(c => c?["type"]?.GetValue<string>() == "Ready" && c["status"]?.GetValue<string>() == "True") == true);
 
     /// <summary>The inventory's charts, whose every field passed its rules when the inventory was read.</summary>
     private static IReadOnlyList<InventoryChart> Charts(InstallContext context) => context.Inventory.Charts ?? [];
@@ -116,7 +101,7 @@ public sealed class ChartStep(InstallOptions options) : IInstallStep
 public static class HelmChartResource
 {
     /// <summary>k3s's Helm controller watches HelmCharts in kube-system.</summary>
-    public const string Namespace = "kube-system";
+    public const string Namespace = ReleaseReadiness.HelmChartNamespace;
 
     public static string Yaml(InventoryChart chart, string? values)
     {
