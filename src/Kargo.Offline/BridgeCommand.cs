@@ -59,7 +59,7 @@ internal static class BridgeCommand
                 await stdout.WriteLineAsync("# nothing was changed: run again with --apply to write and apply this (a copy to undo it is kept)");
                 return CliHost.Success;
             }
-            foreach (var line in await BridgeChange.ApplyAsync(host, plan, parse.GetValue(nic)!, parse.GetValue(name)!, log, ct))
+            foreach (var line in await BridgeChange.ApplyAsync(host, plan, log, ct))
             {
                 await stdout.WriteLineAsync(line);
             }

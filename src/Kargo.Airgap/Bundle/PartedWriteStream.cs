@@ -90,9 +90,19 @@ public sealed class PartedWriteStream : Stream
         {
             throw new ArgumentOutOfRangeException(nameof(position), $"bytes {position}–{position + buffer.Length} lie outside the bundle's {length}");
         }
+        WriteParts(position, buffer);
+    }
+
+    /// <summary>Splits a write at part boundaries; a part not made yet (length unknown) is made when reached.</summary>
+    private void WriteParts(long position, ReadOnlySpan<byte> buffer)
+    {
         while (buffer.Length > 0)
         {
             var part = _partSize is { } size ? (int)(position / size) : 0;
+            while (part >= _handles.Count)
+            {
+                AddPart();
+            }
             var inPart = _partSize is { } limit ? position % limit : position;
             var room = _partSize is { } partSize ? (int)Math.Min(buffer.Length, partSize - inPart) : buffer.Length;
             RandomAccess.Write(_handles[part], buffer[..room], inPart);
@@ -113,22 +123,12 @@ public sealed class PartedWriteStream : Stream
         if (_length is not null)
         {
             WriteAt(_position, buffer);
-            _position += buffer.Length;
-            return;
         }
-        while (buffer.Length > 0)
+        else
         {
-            var part = _partSize is { } size ? (int)(_position / size) : 0;
-            while (part >= _handles.Count)
-            {
-                AddPart();
-            }
-            var inPart = _partSize is { } limit ? _position % limit : _position;
-            var room = _partSize is { } partSize ? (int)Math.Min(buffer.Length, partSize - inPart) : buffer.Length;
-            RandomAccess.Write(_handles[part], buffer[..room], inPart);
-            _position += room;
-            buffer = buffer[room..];
+            WriteParts(_position, buffer);
         }
+        _position += buffer.Length;
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));

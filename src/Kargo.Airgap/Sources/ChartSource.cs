@@ -27,7 +27,7 @@ public sealed class ChartSource(FileSource files, ImageSource images, OciLayout 
             {
                 archive = await files.ResolveAsync(new SpecFile(url, chart.ArchiveName, sha256, chart.Line), cancellationToken);
             }
-            catch (KargoException e) when (sha256 is not null && e.Message.Contains("checksum mismatch", StringComparison.Ordinal))
+            catch (KargoException e) when (sha256 is not null && e.InnerException is DigestMismatchException)
             {
                 throw new KargoException($"{url} does not match the sha256 {sha256} that {index} gives for {chart.Name} {chart.Version}: the repository is inconsistent or the download was altered. Nothing was kept", e);
             }

@@ -10,7 +10,7 @@ public static class BridgeChange
     public const string RollbackFolder = HostRoot.StateFolder + "/bridge-rollback";
     private const string RecordFile = RollbackFolder + "/rollback.txt";
 
-    public static async Task<IReadOnlyList<string>> ApplyAsync(HostRoot root, BridgePlan plan, string nic, string bridge, Action<string> log, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> ApplyAsync(HostRoot root, BridgePlan plan, Action<string> log, CancellationToken cancellationToken)
     {
         if (File.Exists(root.Map(RecordFile)))
         {
@@ -23,13 +23,10 @@ public static class BridgeChange
         {
             root.WriteFile($"{RollbackFolder}/files/{name}", await File.ReadAllBytesAsync(Path.Combine(folder, name), cancellationToken), File.GetUnixFileMode(Path.Combine(folder, name)));
         }
-        var undo = plan.Tool == "netplan"
-            ? new[] { new HostCommand("ip", ["link", "delete", bridge]), new HostCommand("netplan", ["apply"]) }
-            : [new HostCommand("nmcli", ["connection", "reload"]), new HostCommand("nmcli", ["device", "connect", nic])];
         var record = new List<string> { $"tool {plan.Tool}", $"folder {plan.Folder}" };
         record.AddRange(saved.Select(n => $"saved {n}"));
         record.AddRange(plan.Files.Select(f => $"written {Path.GetFileName(f.Path)}"));
-        record.AddRange(undo.Select(c => $"undo {string.Join(' ', c.Arguments.Prepend(c.Program))}"));
+        record.AddRange(plan.Undo.Select(c => $"undo {string.Join(' ', c.Arguments.Prepend(c.Program))}"));
         root.WriteFile(RecordFile, System.Text.Encoding.UTF8.GetBytes(string.Join('\n', record) + "\n"), HostRoot.Private);
         done.Add($"saved {plan.Folder} ({saved.Count} files) to {RollbackFolder}");
         foreach (var file in plan.Files)

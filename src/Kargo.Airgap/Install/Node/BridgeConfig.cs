@@ -9,9 +9,10 @@ public sealed record BridgeFile(string Path, string Content, UnixFileMode Mode);
 /// <param name="Tool">netplan or NetworkManager.</param>
 /// <param name="Files">Written (new files, and existing ones changed).</param>
 /// <param name="Folder">The folder the tool reads, kept whole in the rollback copy.</param>
-/// <param name="Apply">Run after writing (and after a rollback).</param>
+/// <param name="Apply">Run after writing.</param>
+/// <param name="Undo">Run after a rollback has put the folder back: the bridge gone, the NIC's own configuration applied.</param>
 /// <param name="Notes">What was taken from the NIC's configuration.</param>
-public sealed record BridgePlan(string Tool, IReadOnlyList<BridgeFile> Files, string Folder, IReadOnlyList<HostCommand> Apply, IReadOnlyList<string> Notes);
+public sealed record BridgePlan(string Tool, IReadOnlyList<BridgeFile> Files, string Folder, IReadOnlyList<HostCommand> Apply, IReadOnlyList<HostCommand> Undo, IReadOnlyList<string> Notes);
 
 /// <summary>
 /// One NIC, bridged VMs: the node's address moves onto a bridge (br0) with the NIC in it, written the

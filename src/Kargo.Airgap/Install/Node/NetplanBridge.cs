@@ -52,6 +52,8 @@ public static class NetplanBridge
                 ("bridges", YamlText.Map((bridge, bridgeConfig)))))));
         return new BridgePlan("netplan", [new BridgeFile($"{Folder}/60-kargo-{bridge}.yaml", yaml, UnixFileMode.UserRead | UnixFileMode.UserWrite)], Folder,
             [new HostCommand("netplan", ["apply"])],
+            // netplan apply leaves a bridge it no longer defines in place.
+            [new HostCommand("ip", ["link", "delete", bridge]), new HostCommand("netplan", ["apply"])],
             [from.Count == 0 ? $"{nic} has no netplan configuration here: {bridge} takes its address by DHCP" : $"{bridge} takes {nic}'s {string.Join(", ", taken.Keys)} from {string.Join(", ", from)}"]);
     }
 

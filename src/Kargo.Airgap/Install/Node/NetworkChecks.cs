@@ -3,8 +3,10 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Xml.Linq;
 using Kargo.Airgap.Bundle;
+using Kargo.Airgap.Install.Kubernetes;
 using Kargo.Airgap.Install.Steps;
 using Kargo.Airgap.Spec;
+using YamlDotNet.RepresentationModel;
 
 namespace Kargo.Airgap.Install.Node;
 
@@ -135,24 +137,42 @@ public static class NetworkChecks
         {
             try
             {
-                foreach (var document in YamlText.Load(File.ReadAllText(file), file).Documents)
+                foreach (var definition in ManifestObject.Read(file).Where(o => o.Kind == "NetworkAttachmentDefinition"))
                 {
-                    if (document.RootNode is YamlDotNet.RepresentationModel.YamlMappingNode root && root.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("kind"), out var kind)
-                        && kind.ToString() == "NetworkAttachmentDefinition" && root.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("spec"), out var spec)
-                        && spec is YamlDotNet.RepresentationModel.YamlMappingNode specMap && specMap.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("config"), out var config)
-                        && JsonDocument.Parse(config.ToString()).RootElement is { ValueKind: JsonValueKind.Object } cni
-                        && cni.TryGetProperty("type", out var type) && type.GetString() == "bridge" && cni.TryGetProperty("bridge", out var bridge) && bridge.GetString() is { } name && BridgeConfig.IsInterfaceName(name))
+                    if (BridgeOf(definition) is { } bridge)
                     {
-                        named.Add(name);
+                        named.Add(bridge);
                     }
                 }
             }
-            catch (Exception e) when (e is KargoException or JsonException)
+            catch (KargoException)
             {
                 // Not a manifest this check can read; the platform step reports it.
             }
         }
         return named.Count > 0 ? [.. named] : [DefaultBridge];
+    }
+
+    /// <summary>The bridge a NetworkAttachmentDefinition's CNI config (spec.config, JSON) names for the bridge plugin.</summary>
+    private static string? BridgeOf(ManifestObject definition)
+    {
+        var root = YamlText.Load(definition.Yaml, definition.Source).Documents[0].RootNode;
+        if (root is not YamlMappingNode map || !map.Children.TryGetValue("spec", out var spec) || spec is not YamlMappingNode specMap || !specMap.Children.TryGetValue("config", out var config))
+        {
+            return null;
+        }
+        try
+        {
+            using var cni = JsonDocument.Parse(config.ToString());
+            return cni.RootElement is { ValueKind: JsonValueKind.Object } plugin
+                && plugin.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "bridge"
+                && plugin.TryGetProperty("bridge", out var bridge) && bridge.ValueKind == JsonValueKind.String && bridge.GetString() is { } name && BridgeConfig.IsInterfaceName(name)
+                ? name : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     public static PreflightCheck Bridge(NodeCheckInput input)

@@ -65,7 +65,8 @@ public static class NetworkManagerBridge
             note = $"{nic} has no keyfile here (an automatic 'Wired connection'): {bridge} takes its address by DHCP";
         }
         return new BridgePlan("NetworkManager", files, Folder,
-            [new HostCommand("nmcli", ["connection", "reload"]), new HostCommand("nmcli", ["connection", "up", bridge])], [note]);
+            [new HostCommand("nmcli", ["connection", "reload"]), new HostCommand("nmcli", ["connection", "up", bridge])],
+            [new HostCommand("nmcli", ["connection", "reload"]), new HostCommand("nmcli", ["device", "connect", nic])], [note]);
     }
 
     /// <summary>The same profile gets the same UUID on every run (a keyfile's uuid names the profile).</summary>
