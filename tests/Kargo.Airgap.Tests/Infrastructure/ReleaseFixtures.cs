@@ -20,7 +20,10 @@ public static partial class ReleaseFixtures
     public const string HppWebhook = "hpp-v0.17.0-webhook.yaml";
     public const string HppOperator = "hpp-v0.17.0-operator.yaml";
 
-    public static string Read(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Releases", name));
+    public static string Read(string name) => File.ReadAllText(Path(name));
+
+    /// <summary>Where the fixture is, beside the tests.</summary>
+    public static string Path(string name) => System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", "Releases", name);
 
     /// <summary>Every image reference on an upstream host the fixture text names (in images, variables and arguments).</summary>
     public static IEnumerable<Match> References(string text) => UpstreamReference().Matches(text);

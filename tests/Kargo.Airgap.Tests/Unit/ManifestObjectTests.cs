@@ -53,7 +53,7 @@ public sealed class ManifestObjectTests : IDisposable
     }
 
     [Fact]
-    public void Custom_resources_wait_for_their_crds_and_everything_else_goes_between()
+    public void Each_round_tries_crds_then_namespaces_then_the_rest_in_the_bundles_order()
     {
         var plan = ApplyPlan.For(Read("""
             apiVersion: kubevirt.io/v1
@@ -76,8 +76,7 @@ public sealed class ManifestObjectTests : IDisposable
 
         Assert.Equal(["CustomResourceDefinition kubevirts.kubevirt.io"], plan.Crds.Select(o => o.ToString()));
         Assert.Equal(["Namespace kubevirt"], plan.Namespaces.Select(o => o.ToString()));
-        Assert.Equal(["Deployment kubevirt/virt-operator"], plan.Operators.Select(o => o.ToString()));
-        Assert.Equal(["KubeVirt kubevirt/kubevirt"], plan.CustomResources.Select(o => o.ToString()));
+        Assert.Equal(["KubeVirt kubevirt/kubevirt", "Deployment kubevirt/virt-operator"], plan.Others.Select(o => o.ToString()));
     }
 
     [Fact]
@@ -95,9 +94,9 @@ public sealed class ManifestObjectTests : IDisposable
 
         var objects = ManifestObject.Read(_dir["hpp-operator.yaml"], "hostpath-provisioner");
         var plan = ApplyPlan.For(objects);
-        Assert.Equal("hostpath-provisioner", plan.Operators.Single(o => o.Kind == "Deployment").NamespaceWhen(true));
-        Assert.Null(plan.Operators.Single(o => o.Kind == "ClusterRoleBinding").NamespaceWhen(false));
-        Assert.Contains("Deployment hostpath-provisioner/hostpath-provisioner-operator", plan.Operators.Select(o => o.ToString()));
+        Assert.Equal("hostpath-provisioner", plan.Others.Single(o => o.Kind == "Deployment").NamespaceWhen(true));
+        Assert.Null(plan.Others.Single(o => o.Kind == "ClusterRoleBinding").NamespaceWhen(false));
+        Assert.Contains("Deployment hostpath-provisioner/hostpath-provisioner-operator", plan.Others.Select(o => o.ToString()));
     }
 
     [Fact]
@@ -115,7 +114,7 @@ public sealed class ManifestObjectTests : IDisposable
             ---
             {apiVersion: other.example.com/v1, kind: Unknown, metadata: {name: u}}
             """);
-        Assert.Equal(2, ApplyPlan.For(objects).Crds.Count + ApplyPlan.For(objects).Operators.Count);
+        Assert.Equal(2, ApplyPlan.For(objects).Crds.Count + ApplyPlan.For(objects).Others.Count);
 
         var thing = Read("{apiVersion: example.com/v1, kind: Thing, metadata: {name: t}}");
         Assert.Throws<KargoException>(() => ApplyPlan.For([.. objects, .. thing]));

@@ -68,7 +68,8 @@ public sealed class ClusterReadiness(KubeApi api, Action<string> log, TimeSpan t
     private static bool IsTrue(JsonNode? node, string condition) =>
         node?["status"]?["conditions"]?.AsArray().Any(c => c?["type"]?.GetValue<string>() == condition && c["status"]?.GetValue<string>() == "True") == true;
 
-    private static string Conditions(JsonNode? node)
+    /// <summary>An object's conditions, one line each, or that it does not exist or reports none.</summary>
+    public static string Conditions(JsonNode? node)
     {
         if (node is null)
         {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -14,6 +15,14 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
 
     /// <summary>The namespace its manifest's spec.manifests entry gives, for a namespaced object that names none.</summary>
     public string? DefaultNamespace { get; init; }
+
+    /// <summary>The object as JSON, to read its fields (RBAC rules, a CRD's subresources); applied is always <see cref="Yaml"/>.</summary>
+    public JsonObject Body => _body ??= YamlJson.Convert(Spec.YamlText.Load(Yaml, Source).Documents.FirstOrDefault()?.RootNode) as JsonObject ?? [];
+
+    private JsonObject? _body;
+
+    /// <summary>The API group of its kind: "" for the core group.</summary>
+    public string Group => ApiVersion.Contains('/', StringComparison.Ordinal) ? ApiVersion[..ApiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
 
     public bool IsCrd => Kind == "CustomResourceDefinition" && ApiVersion.StartsWith("apiextensions.k8s.io/", StringComparison.Ordinal);
 

@@ -1,15 +1,15 @@
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Kubernetes;
 using Kargo.Airgap.Spec;
-using static Kargo.Airgap.Spec.YamlText;
 
 namespace Kargo.Airgap.Install.Steps;
 
 /// <summary>
-/// KubeVirt and CDI (and any other bundled manifest) onto the cluster, in dependency order, then
-/// waits until KubeVirt and CDI report Available. KubeVirt gets the bundle's feature gates (and
-/// software emulation on a node without /dev/kvm); CDI is told to trust the local registry.
-/// Under --root without --kubeconfig there is no cluster: the plan and settings are written only.
+/// The bundled manifests onto the cluster — KubeVirt, CDI and every manifest of spec.manifests —
+/// converging as a real cluster lets them in (<see cref="ConvergingApplier"/>), kargo's settings
+/// merged into KubeVirt and CDI (<see cref="PlatformSettings"/>), then every component waited for
+/// by its own signal within one budget (<see cref="ComponentReadiness"/>). Under --root without
+/// --kubeconfig there is no cluster: the plan and settings are written only.
 /// </summary>
 public sealed class PlatformStep(InstallOptions options) : IInstallStep
 {
@@ -18,9 +18,6 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
     public string Name => "platform";
 
     public string Inputs => $"kubeconfig {options.Kubeconfig ?? "of the node"}, registry {TrustedRegistry()}";
-
-    /// <summary>The manifests KubeVirt and CDI ship, in the order they depend on each other; others follow by name.</summary>
-    private static readonly string[] PlatformManifests = ["kubevirt-operator.yaml", "kubevirt-cr.yaml", "cdi-operator.yaml", "cdi-cr.yaml"];
 
     /// <summary>--kubeconfig, else the one the bundle's distribution leaves on a node; none under --root.</summary>
     public static string? Kubeconfig(InstallOptions options, InstallContext context)
@@ -46,16 +43,18 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
             }
             return Kubeconfig(options, context) is null
                 ? [$"write {SettingsFile}: KubeVirt feature gates, CDI's trust of the registry", $"not applied (--root, no --kubeconfig): {string.Join(", ", manifests)}"]
-                : [$"apply to {target}: {string.Join(", ", manifests)}", "CRDs first, waiting until each is Established; then namespaces, operators and their custom resources",
-                    $"write {SettingsFile}: KubeVirt feature gates, CDI's trust of the registry", "wait until KubeVirt and CDI are Available"];
+                : [$"apply to {target}: {string.Join(", ", manifests)}", "converge: apply what the cluster serves and accepts, re-discover, repeat until all is applied",
+                    $"write {SettingsFile}: KubeVirt feature gates, CDI's trust of the registry", "wait until every component is ready by its own signal"];
         }
-        var plan = ApplyPlan.For(Objects(context));
-        var settings = $"write {SettingsFile}: {string.Join("; ", SettingsSummary(context, plan))}";
+        var objects = Objects(context);
+        var plan = ApplyPlan.For(objects);
+        var settings = $"write {SettingsFile}: {string.Join("; ", Settings(context).Summary(objects))}";
         if (Kubeconfig(options, context) is null)
         {
             return [settings, .. plan.Describe().Select(line => $"not applied (--root, no --kubeconfig): {line}")];
         }
-        return [$"apply to {target}", .. plan.Describe(), settings, "wait until KubeVirt and CDI are Available"];
+        return [$"apply to {target}", .. plan.Describe(), settings,
+            $"wait within one --timeout until ready: {string.Join(", ", ComponentReadiness.SignalsOf(objects).Select(s => $"{s.Object} {s.Signal}"))}"];
     }
 
     public async Task RunAsync(InstallContext context, CancellationToken cancellationToken)
@@ -67,8 +66,8 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
             return;
         }
         var plan = ApplyPlan.For(objects);
-        context.Write(SettingsFile, SettingsYaml(context, plan), HostRoot.Readable);
-        var settings = ManifestObject.Read(context.Root.Map(SettingsFile));
+        var settings = Settings(context);
+        context.Write(SettingsFile, $"# Written by kargo-offline install: merged into what the cluster holds, applied with field manager {ConvergingApplier.SettingsManager}.\n" + YamlText.Write(settings.Documents(objects)), HostRoot.Readable);
         if (Kubeconfig(options, context) is not { } kubeconfig)
         {
             foreach (var line in plan.Describe())
@@ -78,13 +77,14 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
             return;
         }
         using var api = KubeApi.FromKubeconfig(kubeconfig);
-        var applier = new PlatformApplier(api, context.Log, options.Timeout);
-        foreach (var line in await applier.ApplyAsync(plan, settings, cancellationToken))
+        var applier = new ConvergingApplier(api, context.Log, options.Timeout);
+        foreach (var line in await applier.ApplyAsync(objects, settings.For(objects), cancellationToken))
         {
             context.Details.Add(line);
         }
-        await applier.WaitForPlatformAsync(plan, cancellationToken);
-        context.Did("KubeVirt and CDI are Available");
+        var signals = ComponentReadiness.SignalsOf(objects);
+        await new ComponentReadiness(api, context.Log, options.Timeout).WaitAsync(signals, cancellationToken);
+        context.Did($"ready: {string.Join(", ", signals.Where(s => s.Object is { IsCrd: false, Group: not "apps" }).Select(s => s.Object.ToString()))} and {signals.Count(s => s.Object.Group == "apps")} workload(s)");
     }
 
     private static IReadOnlyList<ManifestObject> Objects(InstallContext context)
@@ -94,8 +94,10 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
         {
             return [];
         }
+        // In the inventory's order, which is the spec's: the order saves rounds, the applier does not depend on it.
+        var order = context.Inventory.Entries.Concat(context.Inventory.Base?.Entries ?? []).Select(e => e.Path).ToList();
         var files = Directory.GetFiles(folder, "*.yaml").Concat(Directory.GetFiles(folder, "*.yml"))
-            .OrderBy(f => Array.IndexOf(PlatformManifests, Path.GetFileName(f)) is var i && i >= 0 ? i : PlatformManifests.Length)
+            .OrderBy(f => order.IndexOf(BundleLayout.Manifest(Path.GetFileName(f))) is var i && i >= 0 ? i : order.Count)
             .ThenBy(f => f, StringComparer.Ordinal);
         var namespaces = ManifestNamespaces(context.Inventory);
         return [.. files.SelectMany(f => ManifestObject.Read(f, namespaces.GetValueOrDefault(BundleLayout.Manifest(Path.GetFileName(f)))))];
@@ -119,56 +121,12 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
 
     public const string KvmDevice = Node.HypervisorChecks.KvmDevice;
 
-    private IEnumerable<string> SettingsSummary(InstallContext context, ApplyPlan plan)
+    private PlatformSettings Settings(InstallContext context)
     {
-        var gates = FeatureGates(context);
-        foreach (var kubevirt in plan.CustomResources.Where(r => r.Kind == "KubeVirt"))
-        {
-            yield return $"{kubevirt}: feature gates [{string.Join(", ", gates)}]{(HasKvm(context) ? "" : ", software emulation (no /dev/kvm)")}";
-        }
-        foreach (var cdi in plan.CustomResources.Where(r => r.Kind == "CDI"))
-        {
-            yield return $"{cdi}: trusts the registry {TrustedRegistry()}";
-        }
+        var insecure = options.PushRegistry is null || options.PushOptions.InsecureRegistries.Contains(options.PushRegistry);
+        return new PlatformSettings([.. context.Inventory.Component(ComponentNames.KubeVirt)?.FeatureGates ?? []], !HasKvm(context), insecure ? TrustedRegistry() : null);
     }
-
-    private static List<string> FeatureGates(InstallContext context) =>
-        [.. context.Inventory.Component(ComponentNames.KubeVirt)?.FeatureGates ?? []];
 
     /// <summary>The registry as pods reach it: CDI imports from it over plain HTTP unless it is a TLS registry given by --registry.</summary>
     private string TrustedRegistry() => options.PushRegistry ?? InstallContext.Reachable(options.RegistryAddress);
-
-    /// <summary>The settings, applied under their own field manager so re-applying the upstream CRs keeps them.</summary>
-    private string SettingsYaml(InstallContext context, ApplyPlan plan)
-    {
-        var documents = new List<object>();
-        foreach (var kubevirt in plan.CustomResources.Where(r => r.Kind == "KubeVirt"))
-        {
-            var metadata = Map(("name", kubevirt.Name));
-            if (kubevirt.Namespace is { } ns)
-            {
-                metadata["namespace"] = ns;
-            }
-            var developer = Map(("featureGates", FeatureGates(context)));
-            if (!HasKvm(context))
-            {
-                developer["useEmulation"] = true;
-            }
-            documents.Add(Map(
-                ("apiVersion", kubevirt.ApiVersion),
-                ("kind", "KubeVirt"),
-                ("metadata", metadata),
-                ("spec", Map(("configuration", Map(("developerConfiguration", developer)))))));
-        }
-        var insecure = options.PushRegistry is null || options.PushOptions.InsecureRegistries.Contains(options.PushRegistry);
-        foreach (var cdi in plan.CustomResources.Where(r => r.Kind == "CDI"))
-        {
-            documents.Add(Map(
-                ("apiVersion", cdi.ApiVersion),
-                ("kind", "CDI"),
-                ("metadata", Map(("name", cdi.Name))),
-                ("spec", Map(("config", Map(("insecureRegistries", insecure ? new[] { TrustedRegistry() } : [])))))));
-        }
-        return $"# Written by kargo-offline install: applied with field manager {PlatformApplier.SettingsManager}.\n" + YamlText.Write(documents);
-    }
 }

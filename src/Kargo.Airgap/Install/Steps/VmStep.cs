@@ -77,13 +77,8 @@ public sealed class VmStep(InstallOptions options) : IInstallStep
             return;
         }
         using var api = KubeApi.FromKubeconfig(kubeconfig);
-        var applier = new PlatformApplier(api, context.Log, options.Timeout);
-        var types = await ResourceTypes.DiscoverAsync(api, cancellationToken);
-        foreach (var item in ManifestObject.Read(context.Root.Map(VmsFile)))
-        {
-            (types, var line) = await applier.ApplyWhenServedAsync(item, PlatformApplier.FieldManager, types, cancellationToken);
-            context.Details.Add(line);
-        }
+        var applier = new ConvergingApplier(api, context.Log, options.Timeout);
+        context.Details.AddRange(await applier.ApplyAsync(ManifestObject.Read(context.Root.Map(VmsFile)), [], cancellationToken));
     }
 
     /// <summary>The disk's size as CDI must request it: the virtual size and room for the file system, in whole GiB.</summary>
