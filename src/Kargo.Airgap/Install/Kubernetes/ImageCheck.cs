@@ -51,6 +51,44 @@ public sealed record ImageCheckReport(string Mirrors, int Objects, IReadOnlyList
     public bool Ok => Problems.Count == 0 && Images.All(i => i.Ok);
 
     public IEnumerable<CheckedImage> Failures => Images.Where(i => !i.Ok);
+
+    /// <summary>
+    /// The report as lines: one per image (OK, ON-NODE or OUTSIDE, its detail and the first objects
+    /// naming it), the problems and notes, and a closing line. Names come from the cluster: a caller
+    /// printing them to a terminal passes each through <see cref="Terminal.Printable"/>.
+    /// </summary>
+    public IEnumerable<string> Lines(bool failuresOnly = false)
+    {
+        foreach (var image in Images.Where(i => !failuresOnly || !i.Ok))
+        {
+            var label = image.State switch { ImageState.Served => "OK      ", ImageState.OnNode => "ON-NODE ", _ => "OUTSIDE " };
+            yield return $"{label}{image.Reference}: {image.Detail}; named by {NamedBy(image)}";
+        }
+        foreach (var problem in Problems)
+        {
+            yield return $"UNKNOWN {problem}";
+        }
+        foreach (var note in Notes)
+        {
+            yield return $"note    {note}";
+        }
+        yield return Summary;
+    }
+
+    /// <summary>One line: how many images, how many would be pulled from outside.</summary>
+    public string Summary
+    {
+        get
+        {
+            var failed = Failures.Count();
+            return Ok
+                ? $"check: OK: all {Images.Count} image(s) that {Objects} object(s) name are served by the node's registry through {Mirrors}"
+                : $"check: FAILED: {failed} of {Images.Count} image(s) would be pulled from outside{(Problems.Count > 0 ? $", {Problems.Count} object(s) whose images cannot be told" : "")} (mirrors: {Mirrors})";
+        }
+    }
+
+    private static string NamedBy(CheckedImage image) =>
+        string.Join("; ", image.NamedBy.Take(3)) + (image.NamedBy.Count > 3 ? $"; and {image.NamedBy.Count - 3} more" : "");
 }
 
 /// <summary>
@@ -140,7 +178,7 @@ public static class ImageCheck
         {
             var group = Group(type.ApiVersion);
             var builtIn = BuiltInGroups.Contains(group) || group == "k8s.io" || group.EndsWith(".k8s.io", StringComparison.Ordinal);
-            if ((builtIn ? Workloads.Contains((group, type.Kind)) : true) && seen.Add((group, type.Kind)))
+            if ((!builtIn || Workloads.Contains((group, type.Kind))) && seen.Add((group, type.Kind)))
             {
                 yield return type;
             }
