@@ -64,7 +64,7 @@ public static partial class ManifestImages
     /// manifests, and with <paramref name="vmSources"/> also what a KubeVirt or CDI object names for
     /// the node to pull — a volume's containerDisk.image and a DataVolume's registry source
     /// (<c>docker://REF</c>), of a DataVolume, a DataImportCron or a VirtualMachine's dataVolumeTemplates.
-    /// Each origin starts with <paramref name="where"/>.
+    /// Each origin starts with <paramref name="where"/>; an image named twice is given twice, once per origin.
     /// </summary>
     /// <param name="root">The object, with its kind (items of a list: set from the list's type).</param>
     /// <param name="where">The object as it is to be named (Deployment kubevirt/virt-operator).</param>
@@ -77,7 +77,7 @@ public static partial class ManifestImages
         {
             found.AddRange(FromVmSources(root, where));
         }
-        return [.. found.DistinctBy(f => (f.Reference.ToString(), f.Direct))];
+        return found;
     }
 
     /// <summary>KubeVirt's settings as a cluster has them: the gates, registry and tag of its KubeVirt CRs (given with their kind and apiVersion).</summary>
