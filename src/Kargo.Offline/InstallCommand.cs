@@ -27,7 +27,7 @@ internal static class InstallCommand
         var nodeOs = NodeOsOption.Create();
         var command = new Command("install", """
             Install a bundle on this node, with no network: preflight, verify, unpack, registry, k3s (or microk8s),
-            platform, charts, vms. Preflight ('kargo-offline doctor' runs it alone) stops the install before anything
+            platform, charts, vms, check. Preflight ('kargo-offline doctor' runs it alone) stops the install before anything
             is written if the node cannot take it, naming what to fix.
             Each finished step is recorded in /var/lib/kargo/install-state.json: a re-run after a failure resumes at the
             first unfinished step, and a re-run after success changes nothing. The bundle's signature is checked on
@@ -38,6 +38,7 @@ internal static class InstallCommand
               microk8s  (a microk8s bundle) snap ack + snap install of the bundled snaps, certs.d mirrors
               platform  KubeVirt and CDI by server-side apply, in dependency order, until both are Available
               vms       an example VirtualMachine per bundled disk, stopped; virtctl in /usr/local/bin
+              check     every image the cluster names is served by the node's registry ('kargo-offline check')
             """)
         { bundle, root, address, oldAddress.Option, registry, insecure, oldInsecure.Option, ca, kubeconfig, timeout, dryRun, json, quiet, nodeOs };
         trust.AddTo(command);

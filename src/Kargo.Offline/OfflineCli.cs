@@ -16,6 +16,7 @@ public static class OfflineCli
             The parts on their own: 'verify' proves every byte of a bundle is what its signer wrote; 'unpack'
             extracts a verified bundle into an OCI layout; 'serve' makes it a read-only registry and
             'registry-config' points k3s and containerd at it; 'push' and 'load' feed existing registries and engines.
+            After install: 'check' says whether every image the cluster names is served by the node's registry.
             Before the stick arrives: 'doctor' checks the node (firmware, OS, firewall, bridge); 'bridge' makes the br0
             bridged VMs need on a node with one NIC.
             """)
@@ -29,6 +30,7 @@ public static class OfflineCli
             PushCommand.Create(stdout, stderr),
             LoadCommand.Create(stdout),
             DoctorCommand.Create(stdout),
+            CheckCommand.Create(stdout),
             BridgeCommand.Create(stdout, stderr),
         };
         return await CliHost.RunAsync(root, "kargo-offline", args, stdout, stderr, cancellationToken);

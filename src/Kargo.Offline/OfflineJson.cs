@@ -12,6 +12,7 @@ namespace Kargo.Offline;
 [JsonSerializable(typeof(PushJson))]
 [JsonSerializable(typeof(LoadJson))]
 [JsonSerializable(typeof(DoctorJson))]
+[JsonSerializable(typeof(CheckJson))]
 internal sealed partial class OfflineJson : JsonSerializerContext;
 
 internal sealed record VerifyJson(
@@ -87,3 +88,18 @@ internal sealed record DoctorCheckJson(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("outcome")] string Outcome,
     [property: JsonPropertyName("message")] string Message);
+
+internal sealed record CheckJson(
+    [property: JsonPropertyName("ok")] bool Ok,
+    [property: JsonPropertyName("mirrors")] string Mirrors,
+    [property: JsonPropertyName("objects")] int Objects,
+    [property: JsonPropertyName("images")] IReadOnlyList<CheckedImageJson> Images,
+    [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems,
+    [property: JsonPropertyName("notes")] IReadOnlyList<string> Notes);
+
+internal sealed record CheckedImageJson(
+    [property: JsonPropertyName("reference")] string Reference,
+    [property: JsonPropertyName("ok")] bool Ok,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("detail")] string Detail,
+    [property: JsonPropertyName("namedBy")] IReadOnlyList<string> NamedBy);

@@ -40,6 +40,7 @@ public static class NodeInstall
             new PlatformStep(options),
             .. inventory.Charts is { Count: > 0 } ? [new ChartStep(options)] : Array.Empty<IInstallStep>(),
             new VmStep(options),
+            new ImageCheckStep(options),
         ], InstallStateFile);
         return installer.RunAsync(options.Bundle, options.Trusted, root, dryRun, log, context => InstallSummary(options, context), cancellationToken);
     }

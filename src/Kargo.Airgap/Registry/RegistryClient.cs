@@ -32,6 +32,30 @@ public sealed class RegistryClient : IDisposable
     public Task<RawManifest> GetManifestAsync(ImageReference reference, CancellationToken cancellationToken = default) =>
         FromMirrorsAsync(reference, candidate => GetManifestFromAsync(candidate, cancellationToken));
 
+    /// <summary>
+    /// Whether the registry of <paramref name="reference"/> (no mirrors: this exact registry) has its
+    /// manifest, by tag or digest: HEAD, as containerd resolves. False on 404; any other failure is thrown.
+    /// </summary>
+    /// <param name="reference">The image as the registry is asked for it.</param>
+    /// <param name="ns">The upstream registry, sent as <c>?ns=</c> as containerd does when it asks a mirror.</param>
+    /// <param name="cancellationToken">Stops the request.</param>
+    public async Task<bool> HasManifestAsync(ImageReference reference, string? ns = null, CancellationToken cancellationToken = default)
+    {
+        var path = $"/v2/{reference.Repository}/manifests/{reference.ManifestReference}{(ns is null ? "" : $"?ns={Uri.EscapeDataString(ns)}")}";
+        using var request = new HttpRequestMessage(HttpMethod.Head, path);
+        foreach (var mediaType in MediaTypes.Manifests)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
+        }
+        using var response = await SendAsync(reference, request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        await EnsureSuccessAsync(response, reference, "manifest", cancellationToken);
+        return true;
+    }
+
     /// <summary>Opens a blob from an offset (HTTP Range when resuming), from the first mirror that serves it, else upstream.</summary>
     public Task<BlobStream> OpenBlobAsync(ImageReference image, Digest digest, long offset, CancellationToken cancellationToken = default) =>
         FromMirrorsAsync(image, candidate => OpenBlobFromAsync(candidate, digest, offset, cancellationToken));

@@ -7,7 +7,15 @@ using YamlDotNet.RepresentationModel;
 namespace Kargo.Airgap.Sources;
 
 /// <summary>An image a manifest names, where (the document, the container, the variable) and by which rule.</summary>
-public sealed record DiscoveredImage(ImageReference Reference, string Origin, ImageRule Rule);
+public sealed record DiscoveredImage(ImageReference Reference, string Origin, ImageRule Rule)
+{
+    /// <summary>
+    /// Fetched by a pod from the registry it names, not pulled by the node's container runtime, so the
+    /// node's mirrors do not apply: a DataVolume registry source without <c>pullMethod: node</c>
+    /// (CDI's importer pod reads the registry itself).
+    /// </summary>
+    public bool Direct { get; init; }
+}
 
 /// <summary>
 /// Finds the images Kubernetes manifests need, by the rules their operators follow: every container
@@ -51,6 +59,30 @@ public static partial class ManifestImages
         return Discover(roots, source, target ?? Target(null, roots));
     }
 
+    /// <summary>
+    /// The images one object names, as a cluster's API serves it (its JSON is YAML): the rules for
+    /// manifests, and with <paramref name="vmSources"/> also what a KubeVirt or CDI object names for
+    /// the node to pull — a volume's containerDisk.image and a DataVolume's registry source
+    /// (<c>docker://REF</c>), of a DataVolume, a DataImportCron or a VirtualMachine's dataVolumeTemplates.
+    /// Each origin starts with <paramref name="where"/>; an image named twice is given twice, once per origin.
+    /// </summary>
+    /// <param name="root">The object, with its kind (items of a list: set from the list's type).</param>
+    /// <param name="where">The object as it is to be named (Deployment kubevirt/virt-operator).</param>
+    /// <param name="target">KubeVirt's settings, from <see cref="TargetOf"/>.</param>
+    /// <param name="vmSources">Include the KubeVirt and CDI sources (not yet part of what a build bundles).</param>
+    public static IReadOnlyList<DiscoveredImage> DiscoverObject(YamlMappingNode root, string where, KubeVirtTarget target, bool vmSources = true)
+    {
+        var found = PodSpecs(root).SelectMany(pod => FromPod(pod, where, target)).ToList();
+        if (vmSources)
+        {
+            found.AddRange(FromVmSources(root, where));
+        }
+        return found;
+    }
+
+    /// <summary>KubeVirt's settings as a cluster has them: the gates, registry and tag of its KubeVirt CRs (given with their kind and apiVersion).</summary>
+    public static KubeVirtTarget TargetOf(IEnumerable<YamlMappingNode> objects) => Target(null, objects);
+
     private static IReadOnlyList<DiscoveredImage> Discover(IReadOnlyList<YamlMappingNode> roots, string source, KubeVirtTarget target)
     {
         var found = new List<DiscoveredImage>();
@@ -58,10 +90,7 @@ public static partial class ManifestImages
         {
             var kind = Scalar(root, "kind") ?? "object";
             var name = Scalar(Mapping(root, "metadata"), "name") ?? "?";
-            foreach (var pod in PodSpecs(root))
-            {
-                found.AddRange(FromPod(pod, $"{source}: {kind} {name}", target));
-            }
+            found.AddRange(DiscoverObject(root, $"{source}: {kind} {name}", target, vmSources: false));
         }
         return [.. found.DistinctBy(f => f.Reference.ToString())];
     }
@@ -107,9 +136,42 @@ public static partial class ManifestImages
         }
     }
 
+    /// <summary>containerDisk.image of a VirtualMachine(Instance)'s volumes and of templates holding one; docker:// registry sources of DataVolume specs.</summary>
+    private static IEnumerable<DiscoveredImage> FromVmSources(YamlMappingNode root, string where)
+    {
+        var spec = Mapping(root, "spec");
+        // A VirtualMachineInstance (spec.volumes), a VirtualMachine or VMI replica set (spec.template.spec), a VirtualMachinePool.
+        var vmiSpecs = new[] { spec, Mapping(Mapping(spec, "template"), "spec"), Mapping(Mapping(Mapping(Mapping(spec, "virtualMachineTemplate"), "spec"), "template"), "spec") };
+        foreach (var vmi in vmiSpecs.OfType<YamlMappingNode>())
+        {
+            foreach (var volume in Sequence(vmi, "volumes").OfType<YamlMappingNode>())
+            {
+                if (Scalar(Mapping(volume, "containerDisk"), "image") is { Length: > 0 } image)
+                {
+                    var at = $"{where}, volume {Scalar(volume, "name") ?? "?"} containerDisk";
+                    yield return new DiscoveredImage(Parse(image, at), at, ImageRule.VmContainerDisk);
+                }
+            }
+        }
+        // A DataVolume (spec), a DataImportCron (spec.template.spec), a VirtualMachine's dataVolumeTemplates (and a pool's).
+        var templates = Sequence(spec, "dataVolumeTemplates").Concat(Sequence(Mapping(Mapping(spec, "virtualMachineTemplate"), "spec"), "dataVolumeTemplates"))
+            .OfType<YamlMappingNode>().Select(t => (Spec: Mapping(t, "spec"), Name: Scalar(Mapping(t, "metadata"), "name")));
+        var dataVolumes = new[] { (Spec: Scalar(root, "kind") == "DataVolume" ? spec : null, Name: (string?)null), (Spec: Mapping(Mapping(spec, "template"), "spec"), Name: null) }.Concat(templates);
+        foreach (var (dataVolume, name) in dataVolumes)
+        {
+            var registry = Mapping(Mapping(dataVolume, "source"), "registry");
+            if (Scalar(registry, "url") is { } url && url.StartsWith("docker://", StringComparison.Ordinal))
+            {
+                var at = $"{where}, {(name is null ? "" : $"dataVolumeTemplate {name}, ")}source.registry.url";
+                // CDI: pullMethod node lets the node's runtime pull it; otherwise the importer pod fetches it from the registry it names.
+                yield return new DiscoveredImage(Parse(url["docker://".Length..], at), at, ImageRule.DataVolumeRegistry) { Direct = Scalar(registry, "pullMethod") != "node" };
+            }
+        }
+    }
+
     private static IEnumerable<DiscoveredImage> FromPod(YamlMappingNode pod, string where, KubeVirtTarget target)
     {
-        foreach (var list in new[] { "initContainers", "containers" })
+        foreach (var list in new[] { "initContainers", "containers", "ephemeralContainers" })
         {
             if (!pod.Children.TryGetValue(new YamlScalarNode(list), out var node) || node is not YamlSequenceNode containers)
             {
@@ -189,6 +251,9 @@ public static partial class ManifestImages
 
     private static YamlMappingNode? Mapping(YamlMappingNode? node, string key) =>
         node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value as YamlMappingNode : null;
+
+    private static IEnumerable<YamlNode> Sequence(YamlMappingNode? node, string key) =>
+        node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlSequenceNode list ? list.Children : [];
 
     private static string? Scalar(YamlMappingNode? node, string key) =>
         node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? (value as YamlScalarNode)?.Value : null;

@@ -29,6 +29,12 @@ public enum ImageRule
 
     /// <summary>A chart's values by the common conventions (image.registry/repository/tag/digest; no helm to render the chart with).</summary>
     ChartValues,
+
+    /// <summary>A KubeVirt volume's containerDisk.image (VirtualMachine, VirtualMachineInstance and their templates).</summary>
+    VmContainerDisk,
+
+    /// <summary>A CDI DataVolume source spec.source.registry.url: docker://REF (a DataVolume, a VM's dataVolumeTemplates).</summary>
+    DataVolumeRegistry,
 }
 
 public static class ImageRules
@@ -45,6 +51,8 @@ public static class ImageRules
         ImageRule.ContainerDisk => "containerdisk",
         ImageRule.ChartAnnotation => "chart-annotation",
         ImageRule.ChartValues => "chart-values",
+        ImageRule.VmContainerDisk => "vm-containerdisk",
+        ImageRule.DataVolumeRegistry => "datavolume-registry",
         _ => throw new ArgumentOutOfRangeException(nameof(rule)),
     };
 }

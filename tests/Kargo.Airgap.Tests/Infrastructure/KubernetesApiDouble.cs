@@ -57,6 +57,7 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
             ("v1", "services", "Service", true), ("v1", "serviceaccounts", "ServiceAccount", true), ("v1", "configmaps", "ConfigMap", true),
             ("v1", "secrets", "Secret", true), ("apps/v1", "deployments", "Deployment", true), ("apps/v1", "daemonsets", "DaemonSet", true),
             ("batch/v1", "jobs", "Job", true), ("apps/v1", "statefulsets", "StatefulSet", true),
+            ("apps/v1", "replicasets", "ReplicaSet", true), ("batch/v1", "cronjobs", "CronJob", true),
             ("rbac.authorization.k8s.io/v1", "clusterroles", "ClusterRole", false), ("rbac.authorization.k8s.io/v1", "clusterrolebindings", "ClusterRoleBinding", false),
             ("rbac.authorization.k8s.io/v1", "roles", "Role", true), ("rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding", true),
             ("scheduling.k8s.io/v1", "priorityclasses", "PriorityClass", false), ("storage.k8s.io/v1", "storageclasses", "StorageClass", false),
@@ -130,6 +131,15 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
         }
     }
 
+    /// <summary>Serves a kind, as the API server does once a CRD for it is Established (or an operator registered it).</summary>
+    public void Serve(string apiVersion, string plural, string kind, bool namespaced)
+    {
+        lock (_gate)
+        {
+            _served[(apiVersion, plural)] = (kind, namespaced);
+        }
+    }
+
     /// <summary>Equality terms only (k=v,k2=v2), the form the install uses.</summary>
     private static Dictionary<string, string> LabelSelector(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(t => t.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
@@ -183,7 +193,13 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
             {
                 var prefix = path + "/";
                 var selector = LabelSelector(request.Query["labelSelector"].ToString());
-                var items = _objects.Where(o => o.Key.StartsWith(prefix, StringComparison.Ordinal) && !o.Key[prefix.Length..].Contains('/', StringComparison.Ordinal))
+                // A namespaced kind listed without a namespace: its objects in every namespace, as the real server lists them.
+                var across = target.Namespace is null && _served[(target.ApiVersion, target.Plural)].Namespaced;
+                var group = target.ApiVersion.Contains('/', StringComparison.Ordinal) ? $"/apis/{target.ApiVersion}/namespaces/" : "/api/v1/namespaces/";
+                bool InList(string key) => across
+                    ? key.StartsWith(group, StringComparison.Ordinal) && key[group.Length..].Split('/') is [_, var plural, _] && plural == target.Plural
+                    : key.StartsWith(prefix, StringComparison.Ordinal) && !key[prefix.Length..].Contains('/', StringComparison.Ordinal);
+                var items = _objects.Where(o => InList(o.Key))
                     .Where(o => selector.All(l => o.Value["metadata"]?["labels"]?[l.Key]?.GetValue<string>() == l.Value))
                     .Select(o => (JsonNode)o.Value.DeepClone()).ToArray();
                 return (200, new JsonObject { ["kind"] = target.Kind + "List", ["apiVersion"] = target.ApiVersion, ["items"] = new JsonArray(items) });

@@ -81,7 +81,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         Assert.Equal("Halted", At(vm, "spec", "runStrategy").ToString());
 
         Assert.All(State().Steps, s => Assert.Equal("done", s.Status));
-        Assert.Equal(["preflight", "verify", "unpack", "registry", "k3s", "platform", "vms"], State().Steps.Select(s => s.Name));
+        Assert.Equal(["preflight", "verify", "unpack", "registry", "k3s", "platform", "vms", "check"], State().Steps.Select(s => s.Name));
         Assert.Contains("kubeconfig: /etc/rancher/k3s/k3s.yaml", result.Stdout);
         Assert.Contains("VM cirros (stopped): 'virtctl start cirros'", result.Stdout);
         Assert.Contains("PASS architecture: amd64", result.Stdout);

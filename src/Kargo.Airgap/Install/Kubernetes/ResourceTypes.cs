@@ -19,6 +19,9 @@ public sealed class ResourceTypes
 
     public ResourceType? Find(string apiVersion, string kind) => _types.GetValueOrDefault((apiVersion, kind));
 
+    /// <summary>Every kind served, in discovery's order (a group's preferred version first).</summary>
+    public IReadOnlyList<ResourceType> All => [.. _types.Values];
+
     public static async Task<ResourceTypes> DiscoverAsync(KubeApi api, CancellationToken cancellationToken)
     {
         var types = new ResourceTypes();
