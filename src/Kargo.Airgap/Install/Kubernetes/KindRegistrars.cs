@@ -91,11 +91,12 @@ public sealed class KindRegistrars
         ?? workload.Body["spec"]?["template"]?["spec"]?["serviceAccount"]?.ToString()
         ?? "default";
 
-    /// <summary>The bundled custom resources of the groups this role may create in, whose CRDs the bundle carries.</summary>
+    /// <summary>The bundled custom resources whose resource (the CRD's plural) the role names explicitly: the CRs it acts on.</summary>
     private List<ManifestObject> Resources(ManifestObject role)
     {
-        var groups = Groups(role);
-        var kinds = _objects.Where(o => o.IsCrd).SelectMany(c => c.DefinedTypes).Where(t => groups.Contains(t.ApiVersion.Split('/')[0])).ToHashSet();
+        var named = Rules(role).SelectMany(rule => Strings(rule, "apiGroups").SelectMany(g => Strings(rule, "resources").Select(r => (g, r)))).ToHashSet();
+        var kinds = _objects.Where(o => o.IsCrd && named.Contains((o.Body["spec"]?["group"]?.ToString() ?? "", o.Body["spec"]?["names"]?["plural"]?.ToString() ?? "")))
+            .SelectMany(c => c.DefinedTypes).ToHashSet();
         return [.. _objects.Where(o => kinds.Contains((o.ApiVersion, o.Kind)))];
     }
 }
