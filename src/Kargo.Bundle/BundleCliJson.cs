@@ -67,7 +67,8 @@ internal sealed record LockPlanJson(
 internal sealed record PlannedImageJson(
     [property: JsonPropertyName("reference")] string Reference,
     [property: JsonPropertyName("foundBy")] string FoundBy,
-    [property: JsonPropertyName("origin")] string Origin);
+    [property: JsonPropertyName("origin")] string Origin,
+    [property: JsonPropertyName("latest")] bool Latest);
 
 internal sealed record LockChangeJson(
     [property: JsonPropertyName("reference")] string Reference,
@@ -76,7 +77,8 @@ internal sealed record LockChangeJson(
     [property: JsonPropertyName("changed")] bool Changed,
     [property: JsonPropertyName("foundBy"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FoundBy,
     [property: JsonPropertyName("origin"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Origin,
-    [property: JsonPropertyName("via"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Via);
+    [property: JsonPropertyName("via"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Via,
+    [property: JsonPropertyName("warning"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Warning);
 
 internal sealed record KeygenJson(
     [property: JsonPropertyName("privateKey")] string PrivateKey,

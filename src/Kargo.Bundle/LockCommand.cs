@@ -38,6 +38,11 @@ internal static class LockCommand
             var helm = Kargo.Airgap.Sources.Charts.HelmTemplate.Locate(registry.Helm(parse), Environment.GetEnvironmentVariable("PATH"));
             var changes = await SpecLocker.LockAsync(parse.GetValue(spec)!, parse.GetValue(lockPath)!, new ImageSource(client, store), files, new ReleaseCatalog(registry.ReleaseMirror(parse)), store, registry.Engine(parse), ct,
                 helm, line => stderr.WriteLine(line));
+            // Origins are names read from downloaded manifests: shown as printable text only.
+            foreach (var warning in changes.Select(c => c.Warning).OfType<string>())
+            {
+                await stderr.WriteLineAsync($"warning: {Kargo.Airgap.Terminal.Printable(warning)}");
+            }
             if (parse.GetValue(json))
             {
                 await stdout.WriteAsync(LockJson(changes));
@@ -65,7 +70,11 @@ internal static class LockCommand
         plan.Urls.ToList().ForEach(u => text.AppendLine($"  {u}"));
         text.AppendLine($"images ({plan.Images.Count}):");
         // Origins are names read from downloaded manifests: shown as printable text only.
-        plan.Images.ToList().ForEach(i => text.AppendLine($"  {i.Reference}  ({i.FoundBy}: {Kargo.Airgap.Terminal.Printable(i.Origin)})"));
+        plan.Images.ToList().ForEach(i => text.AppendLine($"  {i.Reference}  ({i.FoundBy}: {Kargo.Airgap.Terminal.Printable(i.Origin)}){(i.Latest ? "  [tag latest]" : "")}"));
+        if (plan.Images.Any(i => i.Latest))
+        {
+            text.AppendLine("[tag latest]: named by the tag latest (or by no tag, which means latest); lock pins whatever latest points to on the day of the lock, not a release's own build");
+        }
         if (plan.NotCached.Count > 0)
         {
             text.AppendLine($"images named by these manifests are known once they are downloaded (run lock or build once; the cache keeps them):");
@@ -77,13 +86,13 @@ internal static class LockCommand
     }
 
     private static string PlanJson(LockPlan plan) => JsonOutput.Of(
-        new LockPlanJson(plan.Urls, [.. plan.Images.Select(i => new PlannedImageJson(i.Reference, i.FoundBy, i.Origin))], plan.NotCached, plan.Hosts),
+        new LockPlanJson(plan.Urls, [.. plan.Images.Select(i => new PlannedImageJson(i.Reference, i.FoundBy, i.Origin, i.Latest))], plan.NotCached, plan.Hosts),
         BundleCliJson.Default.LockPlanJson);
 
     private static string LockJson(IReadOnlyList<LockChange> changes)
     {
         return JsonOutput.Of<IReadOnlyList<LockChangeJson>>(
-            [.. changes.Select(c => new LockChangeJson(c.Reference, c.Digest, c.PreviousDigest, c.Changed, c.FoundBy, c.FoundBy is null ? null : c.Origin, c.Via))],
+            [.. changes.Select(c => new LockChangeJson(c.Reference, c.Digest, c.PreviousDigest, c.Changed, c.FoundBy, c.FoundBy is null ? null : c.Origin, c.Via, c.Warning))],
             BundleCliJson.Default.IReadOnlyListLockChangeJson);
     }
 }

@@ -7,7 +7,11 @@ using Kargo.Airgap.Spec;
 namespace Kargo.Airgap.Build;
 
 /// <summary>An image <c>lock</c> will resolve, and where it comes from (spec.images, or a manifest and the rule that finds it there).</summary>
-public sealed record PlannedImage(string Reference, string FoundBy, string Origin);
+public sealed record PlannedImage(string Reference, string FoundBy, string Origin)
+{
+    /// <summary>Named by the tag latest (or by no tag): the lock will pin whatever latest points to that day (<see cref="LatestTag"/>).</summary>
+    public bool Latest => LatestTag.Names(Reference);
+}
 
 /// <summary>
 /// What <c>lock</c> will contact, worked out without contacting anything (for a firewall or proxy

@@ -12,7 +12,8 @@ namespace Kargo.Airgap.Build;
 /// <param name="FoundBy">For an image, the rule that found it.</param>
 /// <param name="Origin">Where that rule found it.</param>
 /// <param name="Via">The mirror that answered for the registry (its name for the image), when one did.</param>
-public sealed record LockChange(string Reference, string Digest, string? PreviousDigest, string? FoundBy = null, string? Origin = null, string? Via = null)
+/// <param name="Warning">For an image named by the tag latest (or by no tag): what the pin means, naming the image and where it is named (<see cref="LatestTag.Warning"/>).</param>
+public sealed record LockChange(string Reference, string Digest, string? PreviousDigest, string? FoundBy = null, string? Origin = null, string? Via = null, string? Warning = null)
 {
     public bool Changed => PreviousDigest != Digest;
 }
@@ -38,7 +39,8 @@ public static class SpecLocker
         lockFile.Save(lockPath);
         return
         [
-            .. pinned.Select(p => new LockChange(p.Pin.Reference, p.Pin.Digest.ToString(), before.GetValueOrDefault(p.Pin.Reference), p.Image.FoundBy.Key(), p.Image.Origin, images.MirrorThatResolved(p.Pin.Reference))),
+            .. pinned.Select(p => new LockChange(p.Pin.Reference, p.Pin.Digest.ToString(), before.GetValueOrDefault(p.Pin.Reference), p.Image.FoundBy.Key(), p.Image.Origin, images.MirrorThatResolved(p.Pin.Reference),
+                !p.Image.FromEngine && LatestTag.Names(p.Image.Reference) ? LatestTag.Warning(p.Pin.Reference, pinnedImages.Spec.Where(p.Image)) : null)),
             .. pinnedFiles.Where(f => f.Pin is not null).Select(f => new LockChange(f.Pin!.Url, "sha256:" + f.Pin.Sha256, filesBefore.GetValueOrDefault(f.Pin.Url))),
             .. charts.Select(c => new LockChange($"chart {c.Pin.Name} {c.Pin.Version} ({c.Pin.Url ?? c.Pin.Source + "@" + c.Pin.Manifest})", "sha256:" + c.Pin.Sha256, chartsBefore.GetValueOrDefault(c.Pin.Key), c.MethodKey, $"{c.Images.Count} images")),
         ];

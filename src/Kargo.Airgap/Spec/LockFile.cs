@@ -99,7 +99,7 @@ public sealed class LockFile
             {
                 throw new KargoException($"{path}: {e.Message}");
             }
-            lockFile.Pin(image with { Reference = reference.ToString() });
+            lockFile.Pin(image with { Reference = reference.ToString(), Note = null });
         }
         foreach (var file in json.Files ?? [])
         {
@@ -124,7 +124,9 @@ public sealed class LockFile
 
     public byte[] ToBytes()
     {
-        var json = new LockJson { LockVersion = CurrentVersion, Images = [.. _images.Values], Files = _files.Count == 0 ? null : [.. _files.Values], Charts = _charts.Count == 0 ? null : [.. _charts.Values] };
+        // The note of an image named by latest is written from its reference each time, so it never outlives the reference.
+        var images = _images.Values.Select(i => i with { Note = LatestTag.Names(i.Reference) ? LatestTag.LockNote : null });
+        var json = new LockJson { LockVersion = CurrentVersion, Images = [.. images], Files = _files.Count == 0 ? null : [.. _files.Values], Charts = _charts.Count == 0 ? null : [.. _charts.Values] };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(json, Readable.LockJson);
         return [.. bytes, (byte)'\n'];
     }
@@ -167,6 +169,14 @@ public sealed record LockedImage
 
     [JsonPropertyName("size")]
     public required long Size { get; init; }
+
+    /// <summary>
+    /// For a reference named by the tag latest: says that the digest is what latest pointed to when
+    /// locked (<see cref="LatestTag.LockNote"/>). Informative only: written from the reference, never read for a pin.
+    /// </summary>
+    [JsonPropertyName("note")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Note { get; init; }
 }
 
 /// <summary>One pinned download: the URL, and the size and sha256 of what it served when locked.</summary>

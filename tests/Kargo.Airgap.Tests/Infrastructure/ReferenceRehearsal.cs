@@ -51,6 +51,7 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
         var registry = new TestRegistry();
         var server = await TestFileServer.StartAsync();
         string[] mirrorFlags;
+        List<string> latestWarnings;
         try
         {
             var mirror = server.Url("mirror");
@@ -60,7 +61,8 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
             mirrorFlags = await StandInImagesAsync(spec, registry, pusher, manifests);
             var common = new[] { "--lock", LockPath, "--cache", _dir["cache"], "--release-mirror", mirror }.Concat(mirrorFlags).ToArray();
             AssertOk(await BundleAsync("keygen", "--out", _dir["keys/builder"]));
-            AssertOk(await BundleAsync(["lock", SpecPath, .. common]));
+            var locked = AssertOk(await BundleAsync(["lock", SpecPath, .. common]));
+            latestWarnings = [.. locked.Stderr.Split('\n').Where(l => l.StartsWith("warning: ", StringComparison.Ordinal) && l.Contains("named by the tag latest", StringComparison.Ordinal))];
             AssertOk(await BundleAsync(["build", SpecPath, "-o", _dir["stick/"], "--locked", "--key", _dir["keys/builder.key"], .. common]));
         }
         finally
@@ -73,7 +75,7 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
         var address = new IPEndPoint(IPAddress.Loopback, Loopback.FreePort());
         AssertOk(await OfflineAsync("install", Bundle, "--pub", _dir["keys/builder.pub"], "--root", Root, "--addr", address.ToString()));
         var pulled = await PullEveryImageAsync(address);
-        return Summarise(pulled, mirrorFlags);
+        return Summarise(pulled, mirrorFlags, latestWarnings);
     }
 
     /// <summary>Every URL the spec names, on the release mirror: fixtures for manifests, made-up bytes with their checksums for k3s, qcow2 disks for VMs.</summary>
@@ -162,10 +164,10 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
         return images.Count;
     }
 
-    /// <summary>What the rehearsal shows a user before the real build.</summary>
-    public sealed record Report(IReadOnlyList<string> Urls, IReadOnlyList<string> Images, IReadOnlyList<string> Hosts, int Pulled, long RehearsalBytes, string Text);
+    /// <summary>What the rehearsal shows a user before the real build; <c>LatestWarnings</c> are lock's warnings for images named by the tag latest (HPP v0.25.2's own three).</summary>
+    public sealed record Report(IReadOnlyList<string> Urls, IReadOnlyList<string> Images, IReadOnlyList<string> Hosts, int Pulled, long RehearsalBytes, string Text, IReadOnlyList<string> LatestWarnings);
 
-    private Report Summarise(int pulled, string[] mirrorFlags)
+    private Report Summarise(int pulled, string[] mirrorFlags, IReadOnlyList<string> latestWarnings)
     {
         var real = new ReleaseCatalog(null).Expand(SpecLoader.Load(SpecPath));
         var urls = real.Files.Concat(real.Manifests).Concat(real.VmImages.Select(v => v.Download)).Where(f => f.IsUrl).Select(f => f.Source).ToList();
@@ -178,12 +180,14 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
             .AppendJoin("", urls.Select(u => $"  {u}\n"))
             .AppendLine($"and {images.Count} images from {string.Join(", ", hosts.Select(h => $"{h} ({images.Count(i => Oci.ImageReference.Parse(i).Registry == h)})"))}:")
             .AppendJoin("", inventory.Images.Select(i => $"  {Shown(Oci.ImageReference.Parse(i.Reference))}  ({i.FoundBy})\n"))
+            .AppendLine($"{latestWarnings.Count} of them named by the tag latest: a real lock pins whatever latest points to that day, not the release's own build:")
+            .AppendJoin("", latestWarnings.Select(w => $"  {w}\n"))
             .AppendLine($"the rehearsal bundle: {inventory.Entries.Count} entries, {inventory.TotalSize / (1024.0 * 1024):0.0} MiB (stand-in images of one 4 KiB layer, 64 KiB stand-ins for the k3s files, empty qcow2 disks of 32 MiB virtual size)")
             .AppendLine("the real bundle's size is not known here: it is the sum of the real layers, k3s's airgap images and the two cloud images, which only their hosts can say;")
             .AppendLine("  'kargo-bundle lock' on a connected host pins them and 'kargo-bundle build' prints the total")
             .AppendLine($"verified, installed under a temporary root, and all {pulled} images pulled by a real containerd through the mirrors install wrote, with every stand-in stopped")
             .ToString();
-        return new Report(urls, images, hosts, pulled, inventory.TotalSize, text);
+        return new Report(urls, images, hosts, pulled, inventory.TotalSize, text, latestWarnings);
     }
 
 

@@ -89,4 +89,70 @@ public sealed class LockTests : RegistryTest
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Equal(image.Digest, Kargo.Airgap.Bundle.BundleReader.ReadSummary(Work.Output).Inventory.Images.Single().Digest);
     }
+
+    [Fact]
+    public async Task Lock_pins_an_image_named_by_latest_and_warns_naming_the_image_the_manifest_and_where()
+    {
+        // As hostpath-provisioner-operator v0.25.2's published operator.yaml names its own images (its release.sh's sed never matched).
+        var driver = TestImages.Image("latest-driver");
+        var plain = TestImages.Image("latest-plain");
+        var pinned = TestImages.Image("latest-pinned");
+        await Pusher.PushAsync("hpp/csi-driver", "latest", driver);
+        await Pusher.PushAsync("plain/app", "latest", plain);
+        await Pusher.PushAsync("pinned/app", "v1", pinned);
+        File.WriteAllText(Work["hpp-operator.yaml"], $"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {"{"}name: hostpath-provisioner-operator, namespace: hostpath-provisioner{"}"}
+            spec:
+              template:
+                spec:
+                  containers:
+                  - name: hostpath-provisioner-operator
+                    image: {Registry.Host}/pinned/app:v1
+                    env:
+                    - {"{"}name: CSI_PROVISIONER_IMAGE, value: "{Registry.Host}/hpp/csi-driver:latest"{"}"}
+            """);
+        File.WriteAllText(Work.Spec, $"""
+            kind: Bundle
+            metadata: {"{"}name: latest, version: "1"{"}"}
+            spec:
+              images:
+                - {Registry.Host}/plain/app
+              manifests:
+                - hpp-operator.yaml
+            """);
+
+        var locked = AssertOk(await Work.LockAsync());
+
+        Assert.Contains($"{Registry.Host}/hpp/csi-driver:latest {driver.Digest} (new, found by", locked.Stdout);
+        Assert.Contains($"warning: {Registry.Host}/hpp/csi-driver:latest (manifests/hpp-operator.yaml: Deployment hostpath-provisioner-operator, container hostpath-provisioner-operator, variable CSI_PROVISIONER_IMAGE) " +
+            "is named by the tag latest (or by no tag, which means latest): the digest pinned is whatever latest pointed to on the day of this lock, not the release's own build\n", locked.Stderr);
+        Assert.Contains($"warning: {Registry.Host}/plain/app:latest ({Work.Spec}:5) is named by the tag latest", locked.Stderr);
+        Assert.DoesNotContain("pinned/app:v1 (", locked.Stderr);
+        Assert.Equal([driver.Digest, pinned.Digest, plain.Digest], LockFile.Load(Work.Lock).Images.Select(i => i.Digest));
+
+        // The lock file says so beside each such pin, and only there.
+        using (var lockJson = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Work.Lock)))
+        {
+            var notes = lockJson.RootElement.GetProperty("images").EnumerateArray()
+                .ToDictionary(i => i.GetProperty("reference").GetString()!, i => i.TryGetProperty("note", out var note) ? note.GetString() : null);
+            Assert.Equal(LatestTag.LockNote, notes[$"{Registry.Host}/hpp/csi-driver:latest"]);
+            Assert.Equal(LatestTag.LockNote, notes[$"{Registry.Host}/plain/app:latest"]);
+            Assert.Null(notes[$"{Registry.Host}/pinned/app:v1"]);
+        }
+
+        // --json carries the warning; --plan marks the images.
+        using (var json = System.Text.Json.JsonDocument.Parse(AssertOk(await Work.LockAsync("--json")).Stdout))
+        {
+            var warnings = json.RootElement.EnumerateArray()
+                .ToDictionary(c => c.GetProperty("reference").GetString()!, c => c.TryGetProperty("warning", out var w) ? w.GetString() : null);
+            Assert.Contains("manifests/hpp-operator.yaml", warnings[$"{Registry.Host}/hpp/csi-driver:latest"]);
+            Assert.Null(warnings[$"{Registry.Host}/pinned/app:v1"]);
+        }
+        var plan = AssertOk(await Work.LockAsync("--plan")).Stdout;
+        Assert.Contains($"  {Registry.Host}/hpp/csi-driver:latest  (image-variable: manifests/hpp-operator.yaml: Deployment hostpath-provisioner-operator, container hostpath-provisioner-operator, variable CSI_PROVISIONER_IMAGE)  [tag latest]\n", plan);
+        Assert.Contains($"  {Registry.Host}/pinned/app:v1  (container-image: manifests/hpp-operator.yaml: Deployment hostpath-provisioner-operator, container hostpath-provisioner-operator)\n", plan);
+        Assert.Contains("[tag latest]: named by the tag latest (or by no tag, which means latest); lock pins whatever latest points to on the day of the lock", plan);
+    }
 }

@@ -50,6 +50,31 @@ public sealed class LockFileTests : IDisposable
     }
 
     [Fact]
+    public void An_image_named_by_latest_carries_a_note_written_from_its_reference_and_read_by_nothing()
+    {
+        var lockFile = new LockFile();
+        lockFile.Pin(Pin("quay.io/kubevirt/hostpath-csi-driver:latest", 'a'));
+        lockFile.Pin(Pin("busybox", 'b'));
+        lockFile.Pin(Pin("busybox:1", 'c'));
+        var path = _dir["images.lock"];
+        lockFile.Save(path);
+
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path)))
+        {
+            var notes = json.RootElement.GetProperty("images").EnumerateArray()
+                .ToDictionary(i => i.GetProperty("reference").GetString()!, i => i.TryGetProperty("note", out var note) ? note.GetString() : null);
+            Assert.Equal(LatestTag.LockNote, notes["quay.io/kubevirt/hostpath-csi-driver:latest"]);
+            Assert.Equal(LatestTag.LockNote, notes["docker.io/library/busybox:latest"]);
+            Assert.Null(notes["docker.io/library/busybox:1"]);
+        }
+        // Read back, the note is no part of the pin; one written by hand beside a version tag is not kept.
+        Assert.Equal(Pin("busybox", 'b'), LockFile.Load(path).Find(ImageReference.Parse("busybox:latest")));
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"reference\": \"docker.io/library/busybox:1\",", $"\"reference\": \"docker.io/library/busybox:1\", \"note\": \"hand-written\",", StringComparison.Ordinal));
+        Assert.Contains("hand-written", File.ReadAllText(path));
+        Assert.Equal(lockFile.ToBytes(), LockFile.Load(path).ToBytes());
+    }
+
+    [Fact]
     public void A_damaged_lock_names_file_and_line()
     {
         var path = _dir["images.lock"];
