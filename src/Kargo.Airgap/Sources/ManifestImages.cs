@@ -14,8 +14,9 @@ public sealed record DiscoveredImage(ImageReference Reference, string Origin, Im
 /// and init container image of every pod template; a container variable ending in <c>_IMAGE</c> that
 /// holds a reference (CDI's CONTROLLER_IMAGE, CNAO's MULTUS_IMAGE); a container argument
 /// <c>--NAME-image=REF</c> (cert-manager's --acme-http01-solver-image); and what virt-operator
-/// derives from its own image at run time (<see cref="KubeVirtOperator"/>), with the feature gates of
-/// the spec and the bundled KubeVirt CR. Nothing else about image names is assumed.
+/// derives from its own image at run time (<see cref="KubeVirtOperator"/>), with the feature gates and
+/// switches of the spec and the bundled KubeVirt CR; and the disks KubeVirt and CDI objects pull
+/// (<see cref="VmDiskImages"/>). Nothing else about image names is assumed.
 /// </summary>
 public static partial class ManifestImages
 {
@@ -25,15 +26,17 @@ public static partial class ManifestImages
     /// </summary>
     /// <param name="spec">The spec: its images, and spec.kubevirt's feature gates and optional components.</param>
     /// <param name="manifests">Each manifest's entry name, file, and the component it belongs to (if any).</param>
-    public static IReadOnlyList<SpecImage> WithManifestImages(BundleSpec spec, IEnumerable<(string Entry, string Path, string? Component)> manifests)
+    /// <param name="embedded">What operator binaries embed; those not read yet are left out and named in its <see cref="OperatorEmbeddedImages.Unread"/>.</param>
+    public static IReadOnlyList<SpecImage> WithManifestImages(BundleSpec spec, IEnumerable<(string Entry, string Path, string? Component)> manifests, OperatorEmbeddedImages? embedded = null)
     {
         var loaded = manifests.Select(m => (m.Entry, m.Component, Roots: Load(File.ReadAllText(m.Path), m.Entry))).ToList();
         var target = Target(spec.Component(ComponentNames.KubeVirt), loaded.SelectMany(l => l.Roots));
         var images = spec.Images.ToList();
-        var seen = images.Select(i => i.Reference.ToString()).ToHashSet(StringComparer.Ordinal);
+        // A VM's containerDisk that the spec's vmImages wrap here is built, not fetched.
+        var seen = images.Select(i => i.Reference.ToString()).Concat(spec.VmImages.Select(v => v.Image.ToString())).ToHashSet(StringComparer.Ordinal);
         foreach (var (entry, component, roots) in loaded)
         {
-            foreach (var image in Discover(roots, entry, target))
+            foreach (var image in Discover(roots, entry, target, embedded ?? new OperatorEmbeddedImages()))
             {
                 if (seen.Add(image.Reference.ToString()))
                 {
@@ -44,14 +47,17 @@ public static partial class ManifestImages
         return images;
     }
 
-    /// <summary>The images one manifest names; KubeVirt's settings from <paramref name="target"/>, else from a KubeVirt CR in it.</summary>
-    public static IReadOnlyList<DiscoveredImage> Discover(string yaml, string source, KubeVirtTarget? target = null)
+    /// <summary>
+    /// The images one manifest names; KubeVirt's settings from <paramref name="target"/>, else from a
+    /// KubeVirt CR in it; images an operator embeds from <paramref name="embedded"/> (left out when not read).
+    /// </summary>
+    public static IReadOnlyList<DiscoveredImage> Discover(string yaml, string source, KubeVirtTarget? target = null, OperatorEmbeddedImages? embedded = null)
     {
         var roots = Load(yaml, source);
-        return Discover(roots, source, target ?? Target(null, roots));
+        return Discover(roots, source, target ?? Target(null, roots), embedded ?? new OperatorEmbeddedImages());
     }
 
-    private static IReadOnlyList<DiscoveredImage> Discover(IReadOnlyList<YamlMappingNode> roots, string source, KubeVirtTarget target)
+    private static IReadOnlyList<DiscoveredImage> Discover(IReadOnlyList<YamlMappingNode> roots, string source, KubeVirtTarget target, OperatorEmbeddedImages embedded)
     {
         var found = new List<DiscoveredImage>();
         foreach (var root in roots)
@@ -60,8 +66,9 @@ public static partial class ManifestImages
             var name = Scalar(Mapping(root, "metadata"), "name") ?? "?";
             foreach (var pod in PodSpecs(root))
             {
-                found.AddRange(FromPod(pod, $"{source}: {kind} {name}", target));
+                found.AddRange(FromPod(pod, $"{source}: {kind} {name}", target, embedded));
             }
+            found.AddRange(VmDiskImages.Find(root, $"{source}: {kind} {name}"));
         }
         return [.. found.DistinctBy(f => f.Reference.ToString())];
     }
@@ -76,6 +83,7 @@ public static partial class ManifestImages
     {
         var gates = new HashSet<string>(kubevirt?.FeatureGates ?? [], StringComparer.Ordinal);
         var disabled = new HashSet<string>(StringComparer.Ordinal);
+        var switches = new Dictionary<string, bool>(StringComparer.Ordinal);
         string? registry = null, tag = null;
         foreach (var cr in roots.Where(r => Scalar(r, "kind") == "KubeVirt" && Scalar(r, "apiVersion")?.StartsWith("kubevirt.io/", StringComparison.Ordinal) == true))
         {
@@ -85,8 +93,15 @@ public static partial class ManifestImages
             var developer = Mapping(Mapping(spec, "configuration"), "developerConfiguration");
             gates.UnionWith(Scalars(developer, "featureGates"));
             disabled.UnionWith(Scalars(developer, "disabledFeatureGates"));
+            foreach (var name in new[] { KubeVirtComponents.VirtTemplateDeployment, KubeVirtComponents.PersistentReservationConfiguration })
+            {
+                if (bool.TryParse(Scalar(Mapping(Mapping(spec, "configuration"), name), "enabled"), out var enabled))
+                {
+                    switches[name] = enabled;
+                }
+            }
         }
-        return new KubeVirtTarget(registry, tag, gates, disabled, new HashSet<string>(kubevirt?.OptionalComponents ?? [], StringComparer.Ordinal), kubevirt?.Version);
+        return new KubeVirtTarget(registry, tag, gates, disabled, new HashSet<string>(kubevirt?.OptionalComponents ?? [], StringComparer.Ordinal), kubevirt?.Version, switches);
     }
 
     /// <summary>Pod specs of a Pod, of anything with spec.template (Deployment, DaemonSet, Job…), and of a CronJob.</summary>
@@ -107,7 +122,7 @@ public static partial class ManifestImages
         }
     }
 
-    private static IEnumerable<DiscoveredImage> FromPod(YamlMappingNode pod, string where, KubeVirtTarget target)
+    private static IEnumerable<DiscoveredImage> FromPod(YamlMappingNode pod, string where, KubeVirtTarget target, OperatorEmbeddedImages embedded)
     {
         foreach (var list in new[] { "initContainers", "containers" })
         {
@@ -122,7 +137,7 @@ public static partial class ManifestImages
                 {
                     yield return new DiscoveredImage(Parse(image, at), at, ImageRule.Container);
                 }
-                foreach (var discovered in FromArguments(container, at).Concat(FromEnvironment(container, at, target)))
+                foreach (var discovered in FromArguments(container, at).Concat(FromEnvironment(container, at, target, embedded)))
                 {
                     yield return discovered;
                 }
@@ -143,7 +158,7 @@ public static partial class ManifestImages
         }
     }
 
-    private static IEnumerable<DiscoveredImage> FromEnvironment(YamlMappingNode container, string where, KubeVirtTarget target)
+    private static IEnumerable<DiscoveredImage> FromEnvironment(YamlMappingNode container, string where, KubeVirtTarget target, OperatorEmbeddedImages embedded)
     {
         if (!container.Children.TryGetValue(new YamlScalarNode("env"), out var node) || node is not YamlSequenceNode env)
         {
@@ -165,7 +180,7 @@ public static partial class ManifestImages
                 yield return new DiscoveredImage(Parse(value, origin), origin, ImageRule.Variable);
             }
         }
-        foreach (var (reference, origin, rule) in KubeVirtOperator.Images(variables, target, where))
+        foreach (var (reference, origin, rule) in KubeVirtOperator.Images(variables, target, where, embedded))
         {
             yield return new DiscoveredImage(reference, origin, rule);
         }
@@ -175,7 +190,7 @@ public static partial class ManifestImages
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static ImageReference Parse(string text, string where)
+    internal static ImageReference Parse(string text, string where)
     {
         try
         {
@@ -187,10 +202,10 @@ public static partial class ManifestImages
         }
     }
 
-    private static YamlMappingNode? Mapping(YamlMappingNode? node, string key) =>
+    internal static YamlMappingNode? Mapping(YamlMappingNode? node, string key) =>
         node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value as YamlMappingNode : null;
 
-    private static string? Scalar(YamlMappingNode? node, string key) =>
+    internal static string? Scalar(YamlMappingNode? node, string key) =>
         node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? (value as YamlScalarNode)?.Value : null;
 
     private static IEnumerable<string> Scalars(YamlMappingNode? node, string key) =>

@@ -21,6 +21,15 @@ public enum ImageRule
     /// <summary>A VIRT_&lt;NAME&gt;_SHASUM digest of a digest-pinned virt-operator (KubeVirt before v1.7).</summary>
     KubeVirtShasum,
 
+    /// <summary>An image virt-operator embeds with its own tag (virt-template's), read from the operator's binary, moved to its registry and prefix.</summary>
+    KubeVirtEmbedded,
+
+    /// <summary>A KubeVirt VM's or VMI's volume containerDisk.image.</summary>
+    VmContainerDisk,
+
+    /// <summary>A CDI DataVolume's (or dataVolumeTemplate's) spec.source.registry.url: docker://REF.</summary>
+    DataVolumeRegistry,
+
     /// <summary>A VM disk wrapped as a containerDisk here.</summary>
     ContainerDisk,
 
@@ -42,6 +51,9 @@ public static class ImageRules
         ImageRule.Argument => "image-argument",
         ImageRule.KubeVirtOperator => "kubevirt-operator",
         ImageRule.KubeVirtShasum => "kubevirt-shasum",
+        ImageRule.KubeVirtEmbedded => "kubevirt-embedded",
+        ImageRule.VmContainerDisk => "vm-containerdisk",
+        ImageRule.DataVolumeRegistry => "datavolume-registry",
         ImageRule.ContainerDisk => "containerdisk",
         ImageRule.ChartAnnotation => "chart-annotation",
         ImageRule.ChartValues => "chart-values",
