@@ -95,7 +95,7 @@ public static partial class KubeVirtOperator
                 {
                     yield return (Parse(own, $"{where}, {component.Variable}_IMAGE"), $"{where}, variable {component.Variable}_IMAGE", ImageRule.Variable);
                 }
-                else if (embedded.Find(strategyOperator, component.Name, component.Gate ?? "none", where) is { } found)
+                else if (embedded.Find(strategyOperator, component.Name, component.Gate ?? "none", $"{component.Variable}_IMAGE", where) is { } found)
                 {
                     var pin = found.Digest is { } embeddedDigest ? $"@{embeddedDigest}" : $":{found.Tag}";
                     var origin = $"{where}; {component.Name}{pin} read from {VirtOperatorBinary.File} in {strategyOperator}, moved to registry {registry}, prefix '{prefix}'";

@@ -27,7 +27,7 @@ public sealed class OperatorEmbeddedImages
     /// The reference named <paramref name="name"/> that the operator's binary embeds; null when the
     /// operator was not read yet. An operator read that embeds none, or two that differ, is an error.
     /// </summary>
-    public ImageReference? Find(ImageReference operatorImage, string name, string gate, string where)
+    public ImageReference? Find(ImageReference operatorImage, string name, string gate, string variable, string where)
     {
         if (!_read.TryGetValue(operatorImage.ToString(), out var embedded))
         {
@@ -43,7 +43,7 @@ public sealed class OperatorEmbeddedImages
             ? $"{VirtOperatorBinary.File} in {operatorImage} embeds no {name} image reference"
             : $"{VirtOperatorBinary.File} in {operatorImage} embeds {named.Count} different {name} references ({string.Join(", ", named)})";
         throw new KargoException($"{where}: this KubeVirt starts {name} (feature gate {gate}) with the tag its operator embeds, but {problem}. " +
-            $"Name the image in spec.images and in the operator's env VIRT_{name.ToUpperInvariant().Replace('-', '_')}_IMAGE (virt-operator then starts that one), " +
+            $"Name the image in spec.images and in the operator's env {variable} (virt-operator then starts that one), " +
             $"or turn it off in the bundled KubeVirt CR: spec.configuration.virtTemplateDeployment.enabled: false, or {gate} in developerConfiguration.disabledFeatureGates");
     }
 }
