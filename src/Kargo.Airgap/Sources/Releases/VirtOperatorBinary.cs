@@ -13,7 +13,7 @@ namespace Kargo.Airgap.Sources.Releases;
 /// </summary>
 public static class VirtOperatorBinary
 {
-    /// <summary>Where the virt-operator image keeps the binary (its Dockerfile's ENTRYPOINT).</summary>
+    /// <summary>Where the virt-operator image keeps the binary (cmd/virt-operator/BUILD.bazel at v1.9.0: package_dir /usr/bin, the entrypoint).</summary>
     public const string File = "/usr/bin/virt-operator";
 
     /// <summary>
