@@ -57,7 +57,21 @@ public sealed record LockPlan(IReadOnlyList<string> Urls, IReadOnlyList<PlannedI
                 notCached.Add(manifest.Source);
             }
         }
-        var images = ManifestImages.WithManifestImages(spec, manifests)
+        var embedded = new OperatorEmbeddedImages();
+        ManifestImages.WithManifestImages(spec, manifests, embedded);
+        foreach (var operatorImage in embedded.Unread.ToList())
+        {
+            // What an operator's binary embeds is known from the lock once a lock read it; else lock reads it.
+            if (lockFile.Find(operatorImage) is { } pin && lockFile.FindEmbedded(pin.Digest) is { } read)
+            {
+                embedded.Add(operatorImage, [.. read.Images.Select(ImageReference.Parse)]);
+            }
+            else
+            {
+                notCached.Add($"{operatorImage} (the images its {VirtOperatorBinary.File} embeds: read by lock)");
+            }
+        }
+        var images = ManifestImages.WithManifestImages(spec, manifests, embedded)
             .Where(i => !i.FromEngine)
             .Select(i => new PlannedImage(i.Reference.ToString(), i.FoundBy.Key(), spec.Where(i)))
             .ToList();

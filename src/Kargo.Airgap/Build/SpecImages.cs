@@ -1,6 +1,7 @@
 using Kargo.Airgap.Engine;
 using Kargo.Airgap.Oci;
 using Kargo.Airgap.Sources;
+using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Build;
@@ -18,7 +19,15 @@ internal static class SpecImages
         ImageSource images, OciLayout cache, Uri? engineUri, CancellationToken cancellationToken)
     {
         var manifests = await SpecFiles.ManifestsAsync(spec, pinnedFiles, files, cancellationToken);
-        spec = spec with { Images = ChartImages.With(ManifestImages.WithManifestImages(spec, manifests), charts) };
+        var embedded = new OperatorEmbeddedImages();
+        var found = ManifestImages.WithManifestImages(spec, manifests, embedded);
+        if (embedded.Unread.Count > 0)
+        {
+            // Some images are known only from inside an operator image: read those, then find again.
+            await EmbeddedImagePins.FillAsync(spec, embedded, lockFile, lockPath, mode, images, cache, cancellationToken);
+            found = ManifestImages.WithManifestImages(spec, manifests, embedded);
+        }
+        spec = spec with { Images = ChartImages.With(found, charts) };
         var engine = EngineImages.For(spec, engineUri, cache);
         try
         {

@@ -140,7 +140,7 @@ public sealed record InventoryImage
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Component { get; init; }
 
-    /// <summary>The rule that found it: spec, container-image, image-variable, image-argument, kubevirt-operator, kubevirt-shasum, containerdisk.</summary>
+    /// <summary>The rule that found it: spec, container-image, image-variable, image-argument, kubevirt-operator, kubevirt-shasum, kubevirt-embedded, vm-containerdisk, datavolume-registry, containerdisk, chart-annotation, chart-values.</summary>
     [JsonPropertyName("foundBy")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? FoundBy { get; init; }

@@ -22,8 +22,9 @@ public sealed record DiscoveredImage(ImageReference Reference, string Origin, Im
 /// and init container image of every pod template; a container variable ending in <c>_IMAGE</c> that
 /// holds a reference (CDI's CONTROLLER_IMAGE, CNAO's MULTUS_IMAGE); a container argument
 /// <c>--NAME-image=REF</c> (cert-manager's --acme-http01-solver-image); and what virt-operator
-/// derives from its own image at run time (<see cref="KubeVirtOperator"/>), with the feature gates of
-/// the spec and the bundled KubeVirt CR. Nothing else about image names is assumed.
+/// derives from its own image at run time (<see cref="KubeVirtOperator"/>), with the feature gates and
+/// switches of the spec and the bundled KubeVirt CR; and the disks KubeVirt and CDI objects pull
+/// (<see cref="VmDiskImages"/>). Nothing else about image names is assumed.
 /// </summary>
 public static partial class ManifestImages
 {
@@ -33,15 +34,17 @@ public static partial class ManifestImages
     /// </summary>
     /// <param name="spec">The spec: its images, and spec.kubevirt's feature gates and optional components.</param>
     /// <param name="manifests">Each manifest's entry name, file, and the component it belongs to (if any).</param>
-    public static IReadOnlyList<SpecImage> WithManifestImages(BundleSpec spec, IEnumerable<(string Entry, string Path, string? Component)> manifests)
+    /// <param name="embedded">What operator binaries embed; those not read yet are left out and named in its <see cref="OperatorEmbeddedImages.Unread"/>.</param>
+    public static IReadOnlyList<SpecImage> WithManifestImages(BundleSpec spec, IEnumerable<(string Entry, string Path, string? Component)> manifests, OperatorEmbeddedImages? embedded = null)
     {
         var loaded = manifests.Select(m => (m.Entry, m.Component, Roots: Load(File.ReadAllText(m.Path), m.Entry))).ToList();
         var target = Target(spec.Component(ComponentNames.KubeVirt), loaded.SelectMany(l => l.Roots));
         var images = spec.Images.ToList();
-        var seen = images.Select(i => i.Reference.ToString()).ToHashSet(StringComparer.Ordinal);
+        // A VM's containerDisk that the spec's vmImages wrap here is built, not fetched.
+        var seen = images.Select(i => i.Reference.ToString()).Concat(spec.VmImages.Select(v => v.Image.ToString())).ToHashSet(StringComparer.Ordinal);
         foreach (var (entry, component, roots) in loaded)
         {
-            foreach (var image in Discover(roots, entry, target))
+            foreach (var image in Discover(roots, entry, target, embedded ?? new OperatorEmbeddedImages()))
             {
                 if (seen.Add(image.Reference.ToString()))
                 {
@@ -52,11 +55,14 @@ public static partial class ManifestImages
         return images;
     }
 
-    /// <summary>The images one manifest names; KubeVirt's settings from <paramref name="target"/>, else from a KubeVirt CR in it.</summary>
-    public static IReadOnlyList<DiscoveredImage> Discover(string yaml, string source, KubeVirtTarget? target = null)
+    /// <summary>
+    /// The images one manifest names; KubeVirt's settings from <paramref name="target"/>, else from a
+    /// KubeVirt CR in it; images an operator embeds from <paramref name="embedded"/> (left out when not read).
+    /// </summary>
+    public static IReadOnlyList<DiscoveredImage> Discover(string yaml, string source, KubeVirtTarget? target = null, OperatorEmbeddedImages? embedded = null)
     {
         var roots = Load(yaml, source);
-        return Discover(roots, source, target ?? Target(null, roots));
+        return Discover(roots, source, target ?? Target(null, roots), embedded ?? new OperatorEmbeddedImages());
     }
 
     /// <summary>
@@ -69,13 +75,14 @@ public static partial class ManifestImages
     /// <param name="root">The object, with its kind (items of a list: set from the list's type).</param>
     /// <param name="where">The object as it is to be named (Deployment kubevirt/virt-operator).</param>
     /// <param name="target">KubeVirt's settings, from <see cref="TargetOf"/>.</param>
-    /// <param name="vmSources">Include the KubeVirt and CDI sources (not yet part of what a build bundles).</param>
-    public static IReadOnlyList<DiscoveredImage> DiscoverObject(YamlMappingNode root, string where, KubeVirtTarget target, bool vmSources = true)
+    /// <param name="embedded">What virt-operator binaries embed, as read so far (none: images it embeds are left out).</param>
+    /// <param name="vmSources">Include the KubeVirt and CDI disk sources.</param>
+    public static IReadOnlyList<DiscoveredImage> DiscoverObject(YamlMappingNode root, string where, KubeVirtTarget target, OperatorEmbeddedImages? embedded = null, bool vmSources = true)
     {
-        var found = PodSpecs(root).SelectMany(pod => FromPod(pod, where, target)).ToList();
+        var found = PodSpecs(root).SelectMany(pod => FromPod(pod, where, target, embedded ?? new OperatorEmbeddedImages())).ToList();
         if (vmSources)
         {
-            found.AddRange(FromVmSources(root, where));
+            found.AddRange(VmDiskImages.Find(root, where));
         }
         return found;
     }
@@ -83,14 +90,18 @@ public static partial class ManifestImages
     /// <summary>KubeVirt's settings as a cluster has them: the gates, registry and tag of its KubeVirt CRs (given with their kind and apiVersion).</summary>
     public static KubeVirtTarget TargetOf(IEnumerable<YamlMappingNode> objects) => Target(null, objects);
 
-    private static IReadOnlyList<DiscoveredImage> Discover(IReadOnlyList<YamlMappingNode> roots, string source, KubeVirtTarget target)
+    private static IReadOnlyList<DiscoveredImage> Discover(IReadOnlyList<YamlMappingNode> roots, string source, KubeVirtTarget target, OperatorEmbeddedImages embedded)
     {
         var found = new List<DiscoveredImage>();
         foreach (var root in roots)
         {
             var kind = Scalar(root, "kind") ?? "object";
             var name = Scalar(Mapping(root, "metadata"), "name") ?? "?";
-            found.AddRange(DiscoverObject(root, $"{source}: {kind} {name}", target, vmSources: false));
+            foreach (var pod in PodSpecs(root))
+            {
+                found.AddRange(FromPod(pod, $"{source}: {kind} {name}", target, embedded));
+            }
+            found.AddRange(VmDiskImages.Find(root, $"{source}: {kind} {name}"));
         }
         return [.. found.DistinctBy(f => f.Reference.ToString())];
     }
@@ -105,6 +116,7 @@ public static partial class ManifestImages
     {
         var gates = new HashSet<string>(kubevirt?.FeatureGates ?? [], StringComparer.Ordinal);
         var disabled = new HashSet<string>(StringComparer.Ordinal);
+        var switches = new Dictionary<string, bool>(StringComparer.Ordinal);
         string? registry = null, tag = null;
         foreach (var cr in roots.Where(r => Scalar(r, "kind") == "KubeVirt" && Scalar(r, "apiVersion")?.StartsWith("kubevirt.io/", StringComparison.Ordinal) == true))
         {
@@ -114,8 +126,15 @@ public static partial class ManifestImages
             var developer = Mapping(Mapping(spec, "configuration"), "developerConfiguration");
             gates.UnionWith(Scalars(developer, "featureGates"));
             disabled.UnionWith(Scalars(developer, "disabledFeatureGates"));
+            foreach (var name in new[] { KubeVirtComponents.VirtTemplateDeployment, KubeVirtComponents.PersistentReservationConfiguration })
+            {
+                if (bool.TryParse(Scalar(Mapping(Mapping(spec, "configuration"), name), "enabled"), out var enabled))
+                {
+                    switches[name] = enabled;
+                }
+            }
         }
-        return new KubeVirtTarget(registry, tag, gates, disabled, new HashSet<string>(kubevirt?.OptionalComponents ?? [], StringComparer.Ordinal), kubevirt?.Version);
+        return new KubeVirtTarget(registry, tag, gates, disabled, new HashSet<string>(kubevirt?.OptionalComponents ?? [], StringComparer.Ordinal), kubevirt?.Version, switches);
     }
 
     /// <summary>Pod specs of a Pod, of anything with spec.template (Deployment, DaemonSet, Job…), and of a CronJob.</summary>
@@ -136,40 +155,7 @@ public static partial class ManifestImages
         }
     }
 
-    /// <summary>containerDisk.image of a VirtualMachine(Instance)'s volumes and of templates holding one; docker:// registry sources of DataVolume specs.</summary>
-    private static IEnumerable<DiscoveredImage> FromVmSources(YamlMappingNode root, string where)
-    {
-        var spec = Mapping(root, "spec");
-        // A VirtualMachineInstance (spec.volumes), a VirtualMachine or VMI replica set (spec.template.spec), a VirtualMachinePool.
-        var vmiSpecs = new[] { spec, Mapping(Mapping(spec, "template"), "spec"), Mapping(Mapping(Mapping(Mapping(spec, "virtualMachineTemplate"), "spec"), "template"), "spec") };
-        foreach (var vmi in vmiSpecs.OfType<YamlMappingNode>())
-        {
-            foreach (var volume in Sequence(vmi, "volumes").OfType<YamlMappingNode>())
-            {
-                if (Scalar(Mapping(volume, "containerDisk"), "image") is { Length: > 0 } image)
-                {
-                    var at = $"{where}, volume {Scalar(volume, "name") ?? "?"} containerDisk";
-                    yield return new DiscoveredImage(Parse(image, at), at, ImageRule.VmContainerDisk);
-                }
-            }
-        }
-        // A DataVolume (spec), a DataImportCron (spec.template.spec), a VirtualMachine's dataVolumeTemplates (and a pool's).
-        var templates = Sequence(spec, "dataVolumeTemplates").Concat(Sequence(Mapping(Mapping(spec, "virtualMachineTemplate"), "spec"), "dataVolumeTemplates"))
-            .OfType<YamlMappingNode>().Select(t => (Spec: Mapping(t, "spec"), Name: Scalar(Mapping(t, "metadata"), "name")));
-        var dataVolumes = new[] { (Spec: Scalar(root, "kind") == "DataVolume" ? spec : null, Name: (string?)null), (Spec: Mapping(Mapping(spec, "template"), "spec"), Name: null) }.Concat(templates);
-        foreach (var (dataVolume, name) in dataVolumes)
-        {
-            var registry = Mapping(Mapping(dataVolume, "source"), "registry");
-            if (Scalar(registry, "url") is { } url && url.StartsWith("docker://", StringComparison.Ordinal))
-            {
-                var at = $"{where}, {(name is null ? "" : $"dataVolumeTemplate {name}, ")}source.registry.url";
-                // CDI: pullMethod node lets the node's runtime pull it; otherwise the importer pod fetches it from the registry it names.
-                yield return new DiscoveredImage(Parse(url["docker://".Length..], at), at, ImageRule.DataVolumeRegistry) { Direct = Scalar(registry, "pullMethod") != "node" };
-            }
-        }
-    }
-
-    private static IEnumerable<DiscoveredImage> FromPod(YamlMappingNode pod, string where, KubeVirtTarget target)
+    private static IEnumerable<DiscoveredImage> FromPod(YamlMappingNode pod, string where, KubeVirtTarget target, OperatorEmbeddedImages embedded)
     {
         foreach (var list in new[] { "initContainers", "containers", "ephemeralContainers" })
         {
@@ -184,7 +170,7 @@ public static partial class ManifestImages
                 {
                     yield return new DiscoveredImage(Parse(image, at), at, ImageRule.Container);
                 }
-                foreach (var discovered in FromArguments(container, at).Concat(FromEnvironment(container, at, target)))
+                foreach (var discovered in FromArguments(container, at).Concat(FromEnvironment(container, at, target, embedded)))
                 {
                     yield return discovered;
                 }
@@ -205,7 +191,7 @@ public static partial class ManifestImages
         }
     }
 
-    private static IEnumerable<DiscoveredImage> FromEnvironment(YamlMappingNode container, string where, KubeVirtTarget target)
+    private static IEnumerable<DiscoveredImage> FromEnvironment(YamlMappingNode container, string where, KubeVirtTarget target, OperatorEmbeddedImages embedded)
     {
         if (!container.Children.TryGetValue(new YamlScalarNode("env"), out var node) || node is not YamlSequenceNode env)
         {
@@ -227,7 +213,7 @@ public static partial class ManifestImages
                 yield return new DiscoveredImage(Parse(value, origin), origin, ImageRule.Variable);
             }
         }
-        foreach (var (reference, origin, rule) in KubeVirtOperator.Images(variables, target, where))
+        foreach (var (reference, origin, rule) in KubeVirtOperator.Images(variables, target, where, embedded))
         {
             yield return new DiscoveredImage(reference, origin, rule);
         }
@@ -237,7 +223,7 @@ public static partial class ManifestImages
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static ImageReference Parse(string text, string where)
+    internal static ImageReference Parse(string text, string where)
     {
         try
         {
@@ -249,13 +235,10 @@ public static partial class ManifestImages
         }
     }
 
-    private static YamlMappingNode? Mapping(YamlMappingNode? node, string key) =>
+    internal static YamlMappingNode? Mapping(YamlMappingNode? node, string key) =>
         node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value as YamlMappingNode : null;
 
-    private static IEnumerable<YamlNode> Sequence(YamlMappingNode? node, string key) =>
-        node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlSequenceNode list ? list.Children : [];
-
-    private static string? Scalar(YamlMappingNode? node, string key) =>
+    internal static string? Scalar(YamlMappingNode? node, string key) =>
         node is not null && node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? (value as YamlScalarNode)?.Value : null;
 
     private static IEnumerable<string> Scalars(YamlMappingNode? node, string key) =>

@@ -21,6 +21,15 @@ public enum ImageRule
     /// <summary>A VIRT_&lt;NAME&gt;_SHASUM digest of a digest-pinned virt-operator (KubeVirt before v1.7).</summary>
     KubeVirtShasum,
 
+    /// <summary>An image virt-operator embeds with its own tag (virt-template's), read from the operator's binary, moved to its registry and prefix.</summary>
+    KubeVirtEmbedded,
+
+    /// <summary>A KubeVirt VM's or VMI's volume containerDisk.image.</summary>
+    VmContainerDisk,
+
+    /// <summary>A CDI DataVolume's (or dataVolumeTemplate's) spec.source.registry.url: docker://REF.</summary>
+    DataVolumeRegistry,
+
     /// <summary>A VM disk wrapped as a containerDisk here.</summary>
     ContainerDisk,
 
@@ -29,12 +38,6 @@ public enum ImageRule
 
     /// <summary>A chart's values by the common conventions (image.registry/repository/tag/digest; no helm to render the chart with).</summary>
     ChartValues,
-
-    /// <summary>A KubeVirt volume's containerDisk.image (VirtualMachine, VirtualMachineInstance and their templates).</summary>
-    VmContainerDisk,
-
-    /// <summary>A CDI DataVolume source spec.source.registry.url: docker://REF (a DataVolume, a VM's dataVolumeTemplates).</summary>
-    DataVolumeRegistry,
 }
 
 public static class ImageRules
@@ -48,11 +51,12 @@ public static class ImageRules
         ImageRule.Argument => "image-argument",
         ImageRule.KubeVirtOperator => "kubevirt-operator",
         ImageRule.KubeVirtShasum => "kubevirt-shasum",
+        ImageRule.KubeVirtEmbedded => "kubevirt-embedded",
+        ImageRule.VmContainerDisk => "vm-containerdisk",
+        ImageRule.DataVolumeRegistry => "datavolume-registry",
         ImageRule.ContainerDisk => "containerdisk",
         ImageRule.ChartAnnotation => "chart-annotation",
         ImageRule.ChartValues => "chart-values",
-        ImageRule.VmContainerDisk => "vm-containerdisk",
-        ImageRule.DataVolumeRegistry => "datavolume-registry",
         _ => throw new ArgumentOutOfRangeException(nameof(rule)),
     };
 }

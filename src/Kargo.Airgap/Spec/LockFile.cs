@@ -15,6 +15,14 @@ public sealed class LockFile
     private readonly SortedDictionary<string, LockedImage> _images = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, LockedFile> _files = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, LockedChart> _charts = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, LockedEmbedded> _embedded = new(StringComparer.Ordinal);
+
+    public IEnumerable<LockedEmbedded> Embedded => _embedded.Values;
+
+    /// <summary>What the image of this manifest digest embeds, as read when locked: content named by digest never changes.</summary>
+    public LockedEmbedded? FindEmbedded(Digest digest) => _embedded.GetValueOrDefault(digest.ToString());
+
+    public void Pin(LockedEmbedded embedded) => _embedded[embedded.Digest.ToString()] = embedded;
 
     public IEnumerable<LockedChart> Charts => _charts.Values;
 
@@ -62,6 +70,11 @@ public sealed class LockFile
         foreach (var key in _images.Keys.Where(k => !keep.Contains(k)).ToList())
         {
             _images.Remove(key);
+        }
+        var digests = _images.Values.Select(i => i.Digest.ToString()).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in _embedded.Keys.Where(k => !digests.Contains(k)).ToList())
+        {
+            _embedded.Remove(key);
         }
     }
 
@@ -117,6 +130,19 @@ public sealed class LockFile
             }
             lockFile.Pin(chart);
         }
+        foreach (var embedded in json.Embedded ?? [])
+        {
+            try
+            {
+                ImageReference.Parse(embedded.Image);
+                embedded.Images.ForEach(i => ImageReference.Parse(i));
+            }
+            catch (KargoException e)
+            {
+                throw new KargoException($"{path}: the embedded images of {Terminal.Printable(embedded.Image)} are not valid ({e.Message}); run 'kargo-bundle lock' again");
+            }
+            lockFile.Pin(embedded);
+        }
         return lockFile;
     }
 
@@ -126,7 +152,7 @@ public sealed class LockFile
     {
         // The note of an image named by latest is written from its reference each time, so it never outlives the reference.
         var images = _images.Values.Select(i => i with { Note = LatestTag.Names(i.Reference) ? LatestTag.LockNote : null });
-        var json = new LockJson { LockVersion = CurrentVersion, Images = [.. images], Files = _files.Count == 0 ? null : [.. _files.Values], Charts = _charts.Count == 0 ? null : [.. _charts.Values] };
+        var json = new LockJson { LockVersion = CurrentVersion, Images = [.. images], Files = _files.Count == 0 ? null : [.. _files.Values], Charts = _charts.Count == 0 ? null : [.. _charts.Values], Embedded = _embedded.Count == 0 ? null : [.. _embedded.Values] };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(json, Readable.LockJson);
         return [.. bytes, (byte)'\n'];
     }
@@ -152,6 +178,10 @@ public sealed class LockFile
         [JsonPropertyName("charts")]
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public List<LockedChart>? Charts { get; set; }
+
+        [JsonPropertyName("embedded")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public List<LockedEmbedded>? Embedded { get; set; }
     }
 }
 
@@ -229,6 +259,30 @@ public sealed record LockedChart
     public string Key => KeyOf(Source, Name, Version);
 
     public static string KeyOf(string source, string name, string version) => $"{source} {name} {version}";
+}
+
+/// <summary>
+/// Image references an image's program embeds, read from it when locked (virt-operator's
+/// virt-template images, from /usr/bin/virt-operator), so that <c>build --locked</c> knows them
+/// without reading the binary again.
+/// </summary>
+public sealed record LockedEmbedded
+{
+    /// <summary>The image read, as the manifests name it.</summary>
+    [JsonPropertyName("image")]
+    public required string Image { get; init; }
+
+    /// <summary>The manifest (or index) it was pinned to when read.</summary>
+    [JsonPropertyName("digest")]
+    public required Digest Digest { get; init; }
+
+    /// <summary>The file read in it.</summary>
+    [JsonPropertyName("file")]
+    public required string File { get; init; }
+
+    /// <summary>The references found, as the file writes them.</summary>
+    [JsonPropertyName("images")]
+    public required List<string> Images { get; init; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true)]

@@ -141,16 +141,29 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
         return text;
     }
 
+    /// <summary>virt-template's tag in kubevirt/kubevirt v1.9.0's install-virt-operator.yaml.</summary>
+    private const string TemplateTag = "v0.2.2";
+
     private static TestImage StandIn(string name) => TestImages.Image($"rehearsal/{name}", layers: 1, layerSize: 4096);
 
     /// <summary>
     /// A small image under every name the manifests lead to (virt-operator's derivations included, as
     /// the build will find them), in one registry under HOST/…; returns a --registry-mirror per upstream host.
+    /// virt-operator's stand-in carries a binary embedding virt-template's v0.2.2 image lines, as
+    /// kubevirt/kubevirt v1.9.0's install-virt-operator.yaml names them, which the build reads.
     /// </summary>
     private static async Task<string[]> StandInImagesAsync(BundleSpec spec, TestRegistry registry, TestPusher pusher, List<(string Entry, string Path, string? Component)> manifests)
     {
-        var images = ManifestImages.WithManifestImages(spec, manifests);
-        foreach (var image in images.Where(i => i.Reference.Digest is null))
+        var embedded = new OperatorEmbeddedImages();
+        var images = ManifestImages.WithManifestImages(spec, manifests, embedded);
+        var operators = embedded.Unread.Select(o => o.ToString()).ToHashSet(StringComparer.Ordinal);
+        foreach (var operatorImage in embedded.Unread.ToList())
+        {
+            await pusher.PushAsync(operatorImage.Name, operatorImage.Tag!, VirtOperatorStandIn.Image(TemplateTag, $"rehearsal/{operatorImage}"));
+            embedded.Add(operatorImage, [.. new[] { "virt-template-apiserver", "virt-template-controller" }.Select(n => Oci.ImageReference.Parse($"quay.io/kubevirt/{n}:{TemplateTag}"))]);
+        }
+        images = ManifestImages.WithManifestImages(spec, manifests, embedded);
+        foreach (var image in images.Where(i => i.Reference.Digest is null && !operators.Contains(i.Reference.ToString())))
         {
             await pusher.PushAsync(image.Reference.Name, image.Reference.Tag!, StandIn(image.Reference.ToString()));
         }

@@ -109,8 +109,15 @@ public sealed class StandInCluster : IAsyncDisposable
 
     private static string KindOf(string plural) => plural switch
     {
-        "deployments" => "Deployment", "statefulsets" => "StatefulSet", "daemonsets" => "DaemonSet", "kubevirts" => "KubeVirt", "cdis" => "CDI",
-        "networkaddonsconfigs" => "NetworkAddonsConfig", "hostpathprovisioners" => "HostPathProvisioner", "issuers" => "Issuer", "certificates" => "Certificate",
+        "deployments" => "Deployment",
+        "statefulsets" => "StatefulSet",
+        "daemonsets" => "DaemonSet",
+        "kubevirts" => "KubeVirt",
+        "cdis" => "CDI",
+        "networkaddonsconfigs" => "NetworkAddonsConfig",
+        "hostpathprovisioners" => "HostPathProvisioner",
+        "issuers" => "Issuer",
+        "certificates" => "Certificate",
         _ => throw new InvalidOperationException($"no stand-in writes the status of {plural}"),
     };
 

@@ -125,36 +125,156 @@ public sealed class ManifestImagesTests
         Assert.Contains("quay.io/kubevirt/virt-api:v1.2.0", Found(ManifestImages.Discover(withoutShasums, "op", Target())));
     }
 
+    /// <summary>What a virt-operator binary embeds, as read from it (pkg/virt-operator/resource/generate/components/data/virt-template/install-virt-operator.yaml at v1.9.0 names v0.2.2).</summary>
+    private static OperatorEmbeddedImages Embedded(string operatorImage, string tag = "v0.2.2")
+    {
+        var embedded = new OperatorEmbeddedImages();
+        embedded.Add(Kargo.Airgap.Oci.ImageReference.Parse(operatorImage),
+            [Kargo.Airgap.Oci.ImageReference.Parse($"quay.io/kubevirt/virt-template-apiserver:{tag}"), Kargo.Airgap.Oci.ImageReference.Parse($"quay.io/kubevirt/virt-template-controller:{tag}")]);
+        return embedded;
+    }
+
     [Fact]
     public void A_v1_9_operator_starts_export_and_template_images_by_default_and_a_disabled_gate_keeps_template_out()
     {
         var v19 = Operator("quay.io/kubevirt/virt-operator:v1.9.0", ("VIRT_OPERATOR_IMAGE", "quay.io/kubevirt/virt-operator:v1.9.0"), ("KUBEVIRT_VERSION", "v1.9.0"));
 
-        var found = Found(ManifestImages.Discover(v19, "op", Target()));
-        Assert.Contains("quay.io/kubevirt/virt-exportproxy:v1.9.0", found);
-        Assert.Contains("quay.io/kubevirt/virt-exportserver:v1.9.0", found);
-        Assert.Contains("quay.io/kubevirt/virt-template-apiserver:v0.2.2", found);
-        Assert.Contains("quay.io/kubevirt/virt-template-controller:v0.2.2", found);
-        Assert.DoesNotContain("quay.io/kubevirt/virt-synchronization-controller:v1.9.0", found);
+        var found = ManifestImages.Discover(v19, "op", Target(), Embedded("quay.io/kubevirt/virt-operator:v1.9.0"));
+        Assert.Contains("quay.io/kubevirt/virt-exportproxy:v1.9.0", Found(found));
+        Assert.Contains("quay.io/kubevirt/virt-exportserver:v1.9.0", Found(found));
+        Assert.Contains("quay.io/kubevirt/virt-template-apiserver:v0.2.2", Found(found));
+        Assert.Contains("quay.io/kubevirt/virt-template-controller:v0.2.2", Found(found));
+        Assert.Equal(ImageRule.KubeVirtEmbedded, found.Single(f => f.Reference.Repository == "kubevirt/virt-template-apiserver").Rule);
+        Assert.Contains("read from /usr/bin/virt-operator in quay.io/kubevirt/virt-operator:v1.9.0", found.Single(f => f.Reference.Repository == "kubevirt/virt-template-apiserver").Origin);
+        Assert.DoesNotContain("quay.io/kubevirt/virt-synchronization-controller:v1.9.0", Found(found));
 
         var disabled = Found(ManifestImages.Discover(v19, "op", Target(disabled: ["Template"], gates: ["DecentralizedLiveMigration"])));
         Assert.DoesNotContain(disabled, i => i.Contains("virt-template", StringComparison.Ordinal));
         Assert.Contains("quay.io/kubevirt/virt-synchronization-controller:v1.9.0", disabled);
 
-        // From v1.7 the CR's registry also moves the install-strategy job's virt-operator.
-        Assert.Contains("harbor.lan/kv/virt-operator:v1.9.0", Found(ManifestImages.Discover(v19, "op", Target(registry: "harbor.lan/kv"))));
+        // From v1.7 the CR's registry also moves the install-strategy job's virt-operator, whose binary then names virt-template's tag.
+        var moved = Found(ManifestImages.Discover(v19, "op", Target(registry: "harbor.lan/kv"), Embedded("harbor.lan/kv/virt-operator:v1.9.0")));
+        Assert.Contains("harbor.lan/kv/virt-operator:v1.9.0", moved);
+        Assert.Contains("harbor.lan/kv/virt-template-controller:v0.2.2", moved);
     }
 
     [Fact]
-    public void An_unknown_release_whose_template_tag_is_embedded_is_an_error_naming_the_fix()
+    public void A_release_never_seen_takes_the_template_tag_its_operator_binary_embeds_and_until_read_names_the_operator_to_read()
     {
-        var v191 = Operator("quay.io/kubevirt/virt-operator:v1.9.1", ("VIRT_OPERATOR_IMAGE", "quay.io/kubevirt/virt-operator:v1.9.1"), ("KUBEVIRT_VERSION", "v1.9.1"));
+        var v197 = Operator("quay.io/kubevirt/virt-operator:v1.9.7", ("VIRT_OPERATOR_IMAGE", "quay.io/kubevirt/virt-operator:v1.9.7"), ("KUBEVIRT_VERSION", "v1.9.7"));
 
-        var error = Assert.Throws<KargoException>(() => ManifestImages.Discover(v191, "manifests/kubevirt-operator.yaml", Target()));
+        var unread = new OperatorEmbeddedImages();
+        Assert.DoesNotContain(Found(ManifestImages.Discover(v197, "op", Target(), unread)), i => i.Contains("virt-template", StringComparison.Ordinal));
+        Assert.Equal("quay.io/kubevirt/virt-operator:v1.9.7", Assert.Single(unread.Unread).ToString());
 
-        Assert.Contains("manifests/kubevirt-operator.yaml: Deployment virt-operator, container virt-operator: KubeVirt v1.9.1 starts virt-template-apiserver", error.Message);
-        Assert.Contains("add quay.io/kubevirt/virt-template-apiserver:TAG to spec.images", error.Message);
-        Assert.Contains("disabledFeatureGates", error.Message);
+        var found = Found(ManifestImages.Discover(v197, "op", Target(), Embedded("quay.io/kubevirt/virt-operator:v1.9.7", "v0.2.9")));
+        Assert.Contains("quay.io/kubevirt/virt-template-apiserver:v0.2.9", found);
+        Assert.Contains("quay.io/kubevirt/virt-template-controller:v0.2.9", found);
+    }
+
+    [Fact]
+    public void An_operator_binary_that_embeds_no_template_image_is_an_error_naming_the_image_the_file_and_a_fix_that_unblocks()
+    {
+        var v197 = Operator("quay.io/kubevirt/virt-operator:v1.9.7", ("VIRT_OPERATOR_IMAGE", "quay.io/kubevirt/virt-operator:v1.9.7"), ("KUBEVIRT_VERSION", "v1.9.7"));
+        var empty = new OperatorEmbeddedImages();
+        empty.Add(Kargo.Airgap.Oci.ImageReference.Parse("quay.io/kubevirt/virt-operator:v1.9.7"), []);
+
+        var error = Assert.Throws<KargoException>(() => ManifestImages.Discover(v197, "manifests/kubevirt-operator.yaml", Target(), empty));
+
+        Assert.Contains("manifests/kubevirt-operator.yaml: Deployment virt-operator, container virt-operator", error.Message);
+        Assert.Contains("/usr/bin/virt-operator in quay.io/kubevirt/virt-operator:v1.9.7 embeds no virt-template-apiserver image reference", error.Message);
+        Assert.Contains("spec.images and in the operator's env VIRT_TEMPLATE_APISERVER_IMAGE", error.Message);
+        Assert.Contains("virtTemplateDeployment.enabled: false", error.Message);
+
+        // Either fix unblocks: the operator's own variable names the image, or the CR turns virt-template off.
+        var named = Operator("quay.io/kubevirt/virt-operator:v1.9.7", ("VIRT_OPERATOR_IMAGE", "quay.io/kubevirt/virt-operator:v1.9.7"), ("KUBEVIRT_VERSION", "v1.9.7"),
+            ("VIRT_TEMPLATE_APISERVER_IMAGE", "quay.io/kubevirt/virt-template-apiserver:v0.2.9"), ("VIRT_TEMPLATE_CONTROLLER_IMAGE", "quay.io/kubevirt/virt-template-controller:v0.2.9"));
+        Assert.Contains("quay.io/kubevirt/virt-template-apiserver:v0.2.9", Found(ManifestImages.Discover(named, "op", Target(), empty)));
+        var off = Found(ManifestImages.Discover(v197 + "\n---\n" + KubeVirtCr("virtTemplateDeployment: {enabled: false}"), "op", null, empty));
+        Assert.DoesNotContain(off, i => i.Contains("virt-template", StringComparison.Ordinal));
+    }
+
+    /// <summary>A KubeVirt CR of kubevirt-cr.yaml's shape with this under spec.configuration (field names from staging/src/kubevirt.io/api/core/v1/types.go at v1.9.0).</summary>
+    private static string KubeVirtCr(string configuration) => $"""
+        apiVersion: kubevirt.io/v1
+        kind: KubeVirt
+        metadata: {"{"}name: kubevirt, namespace: kubevirt{"}"}
+        spec:
+          configuration:
+            {configuration}
+        """;
+
+    [Fact]
+    public void The_crs_virt_template_switch_can_only_turn_template_off_and_persistent_reservation_config_decides_pr_helper_alone()
+    {
+        var v19 = Operator("quay.io/kubevirt/virt-operator:v1.9.0", ("VIRT_OPERATOR_IMAGE", "quay.io/kubevirt/virt-operator:v1.9.0"), ("KUBEVIRT_VERSION", "v1.9.0"));
+        List<string> With(string configuration) => Found(ManifestImages.Discover(v19 + "\n---\n" + KubeVirtCr(configuration), "op", null, Embedded("quay.io/kubevirt/virt-operator:v1.9.0")));
+
+        Assert.DoesNotContain(With("virtTemplateDeployment: {enabled: false}"), i => i.Contains("virt-template", StringComparison.Ordinal));
+        Assert.Contains("quay.io/kubevirt/virt-template-apiserver:v0.2.2", With("virtTemplateDeployment: {enabled: true}"));
+        // enabled: true does not start virt-template when its gate is off (config.go: the gate first, then the switch).
+        Assert.DoesNotContain(With("virtTemplateDeployment: {enabled: true}\n    developerConfiguration: {disabledFeatureGates: [Template]}"), i => i.Contains("virt-template", StringComparison.Ordinal));
+
+        Assert.Contains("quay.io/kubevirt/pr-helper:v1.9.0", With("persistentReservationConfiguration: {enabled: true}"));
+        Assert.DoesNotContain("quay.io/kubevirt/pr-helper:v1.9.0", With("persistentReservationConfiguration: {enabled: false}\n    developerConfiguration: {featureGates: [PersistentReservation]}"));
+        Assert.Contains("quay.io/kubevirt/pr-helper:v1.9.0", With("developerConfiguration: {featureGates: [PersistentReservation]}"));
+        Assert.DoesNotContain("quay.io/kubevirt/pr-helper:v1.9.0", With("developerConfiguration: {featureGates: []}"));
+    }
+
+    [Fact]
+    public void Vm_container_disks_and_datavolume_docker_sources_are_found_and_other_schemes_are_not()
+    {
+        const string objects = """
+            apiVersion: kubevirt.io/v1
+            kind: VirtualMachine
+            metadata: {name: vm1}
+            spec:
+              dataVolumeTemplates:
+              - metadata: {name: root}
+                spec:
+                  source: {registry: {url: "docker://quay.io/containerdisks/fedora:43"}}
+              template:
+                spec:
+                  volumes:
+                  - name: boot
+                    containerDisk: {image: quay.io/containerdisks/ubuntu:24.04}
+            ---
+            apiVersion: kubevirt.io/v1
+            kind: VirtualMachineInstance
+            metadata: {name: vmi1}
+            spec:
+              volumes:
+              - name: disk
+                containerDisk: {image: "registry.lan:5000/disks/alpine@sha256:1111111111111111111111111111111111111111111111111111111111111111"}
+            ---
+            apiVersion: cdi.kubevirt.io/v1beta1
+            kind: DataVolume
+            metadata: {name: dv1}
+            spec:
+              source: {registry: {url: "docker://docker.io/library/debian:12"}}
+            ---
+            apiVersion: cdi.kubevirt.io/v1beta1
+            kind: DataVolume
+            metadata: {name: dv2}
+            spec:
+              source: {registry: {url: "oci-archive://disk.tar"}}
+            """;
+
+        var found = ManifestImages.Discover(objects, "manifests/vms.yaml");
+
+        Assert.Equal(
+        [
+            "quay.io/containerdisks/fedora:43",
+            "quay.io/containerdisks/ubuntu:24.04",
+            "registry.lan:5000/disks/alpine@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+            "docker.io/library/debian:12",
+        ], Found(found));
+        Assert.Equal(ImageRule.DataVolumeRegistry, found[0].Rule);
+        Assert.Equal("manifests/vms.yaml: VirtualMachine vm1, source.registry.url", found[0].Origin);
+        Assert.Equal(ImageRule.VmContainerDisk, found[1].Rule);
+        Assert.Equal("manifests/vms.yaml: VirtualMachine vm1, volume boot containerDisk.image", found[1].Origin);
+        Assert.Equal("vm-containerdisk", found[1].Rule.Key());
+        Assert.Equal("datavolume-registry", found[3].Rule.Key());
     }
 
     [Fact]

@@ -12,7 +12,9 @@ namespace Kargo.Airgap.Sources.Releases;
 /// <param name="AlwaysFrom">The release from which the gate is GA and the image always started.</param>
 /// <param name="DefaultOnFrom">The release from which the gate is Beta, on unless disabledFeatureGates names it.</param>
 /// <param name="OnlyWhenAsked">Started by a virtctl command, never by a gate: carried only when the spec asks.</param>
-/// <param name="FixedTags">Its tag by KubeVirt release, when the operator embeds the image rather than deriving it.</param>
+/// <param name="Embedded">The operator embeds the image with its own tag rather than deriving it (<see cref="VirtOperatorBinary"/>).</param>
+/// <param name="Switch">The KubeVirt CR's spec.configuration.SWITCH.enabled that also decides it (pkg/virt-operator/util/config.go, GetTargetConfigFromKV).</param>
+/// <param name="SwitchAlone">Set, the switch decides alone (persistentReservationConfiguration); otherwise it can only turn a gated image off (virtTemplateDeployment).</param>
 public sealed record KubeVirtComponent(
     string Name,
     string Variable,
@@ -21,12 +23,14 @@ public sealed record KubeVirtComponent(
     Version? AlwaysFrom = null,
     Version? DefaultOnFrom = null,
     bool OnlyWhenAsked = false,
-    IReadOnlyDictionary<string, string>? FixedTags = null)
+    bool Embedded = false,
+    string? Switch = null,
+    bool SwitchAlone = false)
 {
     public bool IsOptional => Gate is not null || OnlyWhenAsked;
 
-    /// <summary>Whether a KubeVirt of <paramref name="version"/> (null: unknown, taken as the newest) starts it with these gates.</summary>
-    public bool Needed(Version? version, IReadOnlySet<string> gates, IReadOnlySet<string> disabled, IReadOnlySet<string> asked)
+    /// <summary>Whether a KubeVirt of <paramref name="version"/> (null: unknown, taken as the newest) starts it with these gates and the CR's spec.configuration switches that are set.</summary>
+    public bool Needed(Version? version, IReadOnlySet<string> gates, IReadOnlySet<string> disabled, IReadOnlySet<string> asked, IReadOnlyDictionary<string, bool>? switches = null)
     {
         if (version is not null && Since is not null && version < Since)
         {
@@ -40,6 +44,10 @@ public sealed record KubeVirtComponent(
         {
             return false;
         }
+        if (Switch is not null && switches?.TryGetValue(Switch, out var on) == true && (SwitchAlone || !on))
+        {
+            return on;
+        }
         if (Gate is null || gates.Contains(Gate) || AlwaysFrom is not null && (version is null || version >= AlwaysFrom))
         {
             return true;
@@ -51,7 +59,8 @@ public sealed record KubeVirtComponent(
 /// <summary>
 /// Every image a KubeVirt release's virt-operator can start, read from kubevirt/kubevirt at
 /// v1.3.0 through v1.9.0 (pkg/virt-operator/util/config.go, resource/apply/reconcile.go,
-/// pkg/virt-config/featuregate). virt-operator itself is derived the same way when the KubeVirt CR
+/// pkg/virt-config/featuregate). What a release embeds (virt-template's tag) is read from the
+/// release's own operator binary, never kept here by version. virt-operator itself is derived the same way when the KubeVirt CR
 /// moves the registry or tag (its install-strategy job runs it).
 /// </summary>
 public static class KubeVirtComponents
@@ -65,16 +74,11 @@ public static class KubeVirtComponents
     private static readonly Version V1_8 = new(1, 8, 0);
     private static readonly Version V1_9 = new(1, 9, 0);
 
-    /// <summary>From pkg/virt-operator/resource/generate/components/data/virt-template/install-virt-operator.yaml at each tag.</summary>
-    private static readonly Dictionary<string, string> VirtTemplateTags = new(StringComparer.Ordinal)
-    {
-        ["v1.8.0"] = "v0.1.7",
-        ["v1.8.1"] = "v0.1.7",
-        ["v1.8.2"] = "v0.1.7",
-        ["v1.8.3"] = "v0.1.8",
-        ["v1.8.4"] = "v0.1.8",
-        ["v1.9.0"] = "v0.2.2",
-    };
+    /// <summary>spec.configuration.virtTemplateDeployment (kubevirt.io/api core/v1 types.go, from v1.8.0).</summary>
+    public const string VirtTemplateDeployment = "virtTemplateDeployment";
+
+    /// <summary>spec.configuration.persistentReservationConfiguration (kubevirt.io/api core/v1 types.go, from v1.9.0).</summary>
+    public const string PersistentReservationConfiguration = "persistentReservationConfiguration";
 
     public static readonly IReadOnlyList<KubeVirtComponent> Known =
     [
@@ -85,10 +89,10 @@ public static class KubeVirtComponents
         new("virt-exportproxy", "VIRT_EXPORTPROXY", Gate: "VMExport", AlwaysFrom: V1_9),
         new("virt-exportserver", "VIRT_EXPORTSERVER", Gate: "VMExport", AlwaysFrom: V1_9),
         new("virt-synchronization-controller", "VIRT_SYNCHRONIZATIONCONTROLLER", Since: V1_6, Gate: "DecentralizedLiveMigration"),
-        new("virt-template-apiserver", "VIRT_TEMPLATE_APISERVER", Since: V1_8, Gate: "Template", DefaultOnFrom: V1_9, FixedTags: VirtTemplateTags),
-        new("virt-template-controller", "VIRT_TEMPLATE_CONTROLLER", Since: V1_8, Gate: "Template", DefaultOnFrom: V1_9, FixedTags: VirtTemplateTags),
+        new("virt-template-apiserver", "VIRT_TEMPLATE_APISERVER", Since: V1_8, Gate: "Template", DefaultOnFrom: V1_9, Embedded: true, Switch: VirtTemplateDeployment),
+        new("virt-template-controller", "VIRT_TEMPLATE_CONTROLLER", Since: V1_8, Gate: "Template", DefaultOnFrom: V1_9, Embedded: true, Switch: VirtTemplateDeployment),
         new("sidecar-shim", "SIDECAR_SHIM", Gate: "Sidecar"),
-        new("pr-helper", "PR_HELPER", Gate: "PersistentReservation"),
+        new("pr-helper", "PR_HELPER", Gate: "PersistentReservation", Switch: PersistentReservationConfiguration, SwitchAlone: true),
         new("libguestfs-tools", "GS", OnlyWhenAsked: true),
     ];
 

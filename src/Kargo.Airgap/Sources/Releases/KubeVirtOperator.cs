@@ -11,13 +11,15 @@ namespace Kargo.Airgap.Sources.Releases;
 /// <param name="Disabled">The CR's developerConfiguration.disabledFeatureGates.</param>
 /// <param name="Asked">spec.kubevirt.optionalComponents.</param>
 /// <param name="SpecVersion">spec.kubevirt.version, when the operator's own image does not tell the release.</param>
+/// <param name="Switches">The CR's spec.configuration.SWITCH.enabled values that are set (virtTemplateDeployment, persistentReservationConfiguration).</param>
 public sealed record KubeVirtTarget(
     string? ImageRegistry,
     string? ImageTag,
     IReadOnlySet<string> Gates,
     IReadOnlySet<string> Disabled,
     IReadOnlySet<string> Asked,
-    string? SpecVersion)
+    string? SpecVersion,
+    IReadOnlyDictionary<string, bool>? Switches = null)
 {
     public static readonly KubeVirtTarget Default = new(null, null, new HashSet<string>(), new HashSet<string>(), new HashSet<string>(), null);
 }
@@ -31,6 +33,8 @@ public sealed record KubeVirtTarget(
 /// v1.7 a digest-pinned operator with VIRT_{API,CONTROLLER,HANDLER,LAUNCHER}_SHASUM uses digests
 /// instead. The KubeVirt CR's imageRegistry and imageTag win over both. The released
 /// kubevirt-operator.yaml names only virt-operator, so without this only virt-operator is bundled.
+/// virt-template's images keep the tag the operator embeds; only registry and prefix are swapped
+/// (resource/generate/components/virttemplate.go, replaceImageRegistryAndPrefix).
 /// </summary>
 public static partial class KubeVirtOperator
 {
@@ -40,7 +44,8 @@ public static partial class KubeVirtOperator
     /// <param name="env">The container's literal environment variables.</param>
     /// <param name="target">The CR's and spec's settings.</param>
     /// <param name="where">The container, for origins and errors.</param>
-    public static IEnumerable<(ImageReference Reference, string Origin, ImageRule Rule)> Images(IReadOnlyDictionary<string, string> env, KubeVirtTarget target, string where)
+    /// <param name="embedded">What operator binaries embed; an operator not read yet leaves its embedded images out and is remembered there.</param>
+    public static IEnumerable<(ImageReference Reference, string Origin, ImageRule Rule)> Images(IReadOnlyDictionary<string, string> env, KubeVirtTarget target, string where, OperatorEmbeddedImages embedded)
     {
         var variable = env.ContainsKey("VIRT_OPERATOR_IMAGE") ? "VIRT_OPERATOR_IMAGE" : "OPERATOR_IMAGE";
         if (!env.TryGetValue(variable, out var operatorImage) || OperatorImagePattern().Match(operatorImage) is not { Success: true } match)
@@ -69,6 +74,8 @@ public static partial class KubeVirtOperator
             }
         }
 
+        // The binary that renders the install strategy: the operator the CR's registry and tag name, from v1.7.
+        var strategyOperator = Parse(operatorImage, $"{where}, {variable}");
         if (useShasums)
         {
             yield return (Parse($"{registry}/{prefix}{KubeVirtComponents.Operator}@{operatorDigest}", derivation), derivation, ImageRule.KubeVirtShasum);
@@ -76,25 +83,23 @@ public static partial class KubeVirtOperator
         else if ((target.ImageRegistry is not null || target.ImageTag is not null) && (release is null || release >= ShasumsDroppedIn))
         {
             // From v1.7 the install-strategy job runs virt-operator under the CR's registry and tag, without the prefix.
-            yield return (Parse($"{registry}/{KubeVirtComponents.Operator}:{tag}", derivation), derivation, ImageRule.KubeVirtOperator);
+            strategyOperator = Parse($"{registry}/{KubeVirtComponents.Operator}:{tag}", derivation);
+            yield return (strategyOperator, derivation, ImageRule.KubeVirtOperator);
         }
 
-        foreach (var component in KubeVirtComponents.Known.Where(c => c.Needed(release, target.Gates, target.Disabled, target.Asked)))
+        foreach (var component in KubeVirtComponents.Known.Where(c => c.Needed(release, target.Gates, target.Disabled, target.Asked, target.Switches)))
         {
-            if (component.FixedTags is { } fixedTags)
+            if (component.Embedded)
             {
                 if (env.GetValueOrDefault($"{component.Variable}_IMAGE") is { Length: > 0 } own)
                 {
                     yield return (Parse(own, $"{where}, {component.Variable}_IMAGE"), $"{where}, variable {component.Variable}_IMAGE", ImageRule.Variable);
                 }
-                else if (release is not null && fixedTags.TryGetValue($"v{release}", out var fixedTag))
+                else if (embedded.Find(strategyOperator, component.Name, component.Gate ?? "none", $"{component.Variable}_IMAGE", where) is { } found)
                 {
-                    yield return (Parse($"{registry}/{prefix}{component.Name}:{fixedTag}", derivation), $"{derivation}; {component.Name} is embedded in virt-operator {release} at {fixedTag}", ImageRule.KubeVirtOperator);
-                }
-                else
-                {
-                    throw new KargoException($"{where}: KubeVirt {(release is null ? tag : $"v{release}")} starts {component.Name} (feature gate {component.Gate}), whose tag virt-operator embeds and this kargo does not know: " +
-                        $"add {registry}/{prefix}{component.Name}:TAG to spec.images (TAG from pkg/virt-operator/resource/generate/components/data/virt-template/install-virt-operator.yaml at that KubeVirt tag), or add {component.Gate} to the KubeVirt CR's disabledFeatureGates");
+                    var pin = found.Digest is { } embeddedDigest ? $"@{embeddedDigest}" : $":{found.Tag}";
+                    var origin = $"{where}; {component.Name}{pin} read from {VirtOperatorBinary.File} in {strategyOperator}, moved to registry {registry}, prefix '{prefix}'";
+                    yield return (Parse($"{registry}/{prefix}{component.Name}{pin}", origin), origin, ImageRule.KubeVirtEmbedded);
                 }
             }
             else if (useShasums)
