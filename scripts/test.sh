@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 dotnet format Kargo.Airgap.sln --verify-no-changes || { echo "dotnet format found unformatted code: run 'dotnet format Kargo.Airgap.sln'"; echo "0 passed, 1 failed"; exit 1; }
 
+# The install's cluster tests run against a real kube-apiserver: built once (6-9 minutes) and cached.
+bash scripts/real-apiserver.sh build >/dev/null || echo "warning: scripts/real-apiserver.sh could not build kube-apiserver; the cluster tests will fail"
+
 results=$(mktemp -d)
 dotnet test Kargo.Airgap.sln --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 status=$?

@@ -27,6 +27,17 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
     public string Root => _dir["node"];
     public string LockPath => _dir["images.lock"];
 
+    /// <summary>Install onto this cluster (a <see cref="RealApiServer"/> with <see cref="StandInCluster"/>), not only under the root.</summary>
+    public string? Kubeconfig { get; init; }
+
+    /// <summary>Where install was told the node's registry listens.</summary>
+    public IPEndPoint Address { get; } = new(IPAddress.Loopback, Loopback.FreePort());
+
+    /// <summary>The install command as the rehearsal runs it (again, for a re-run).</summary>
+    public Task<ProcessResult> InstallAsync() =>
+        OfflineAsync(["install", Bundle, "--pub", _dir["keys/builder.pub"], "--root", Root, "--addr", Address.ToString(),
+            .. Kubeconfig is null ? Array.Empty<string>() : ["--kubeconfig", Kubeconfig, "--timeout", "3m"]]);
+
     /// <summary>The repository's reference spec.</summary>
     public static string SpecPath => Path.Combine(PublishedOffline.RepositoryRoot, "bundle-specs", "kargo-homelab.yaml");
 
@@ -72,9 +83,8 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
             await server.DisposeAsync();
         }
         AssertOk(await OfflineAsync("verify", Bundle, "--pub", _dir["keys/builder.pub"]));
-        var address = new IPEndPoint(IPAddress.Loopback, Loopback.FreePort());
-        AssertOk(await OfflineAsync("install", Bundle, "--pub", _dir["keys/builder.pub"], "--root", Root, "--addr", address.ToString()));
-        var pulled = await PullEveryImageAsync(address);
+        AssertOk(await InstallAsync());
+        var pulled = await PullEveryImageAsync(Address);
         return Summarise(pulled, mirrorFlags, latestWarnings);
     }
 

@@ -1,4 +1,5 @@
 using Kargo.Airgap.Tests.Infrastructure;
+using static Kargo.Airgap.Tests.Infrastructure.Cli;
 
 namespace Kargo.Airgap.Tests.Integration;
 
@@ -44,5 +45,66 @@ public sealed class ReferenceRehearsalTests
         Assert.Equal(report.Images.Count, report.Pulled);
         Assert.DoesNotContain("127.0.0.1", string.Join("\n", report.Images));
         Assert.Contains($"all {report.Pulled} images pulled", report.Text);
+    }
+}
+
+/// <summary>
+/// The reference bundle installed onto a REAL kube-apiserver while <see cref="StandInCluster"/>'s
+/// controllers act as the operators do: in one run to every component ready, the br0 NAD and the
+/// example VMs present; a re-run changes nothing; and afterwards nothing the cluster names would be
+/// pulled from outside — until an image is taken out of the node's registry.
+/// </summary>
+public sealed class ReferenceInstallTests : IAsyncLifetime
+{
+    private RealApiServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await RealApiServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task The_reference_bundle_installs_onto_a_real_api_server_in_one_run_and_nothing_would_be_pulled_from_outside()
+    {
+        await using var cluster = StandInCluster.Start(_server.Kubeconfig);
+        await using var rehearsal = new ReferenceRehearsal { Kubeconfig = _server.Kubeconfig };
+
+        await rehearsal.RunAsync();
+
+        using var api = Kargo.Airgap.Install.Kubernetes.KubeApi.FromKubeconfig(_server.Kubeconfig);
+        async Task<System.Text.Json.Nodes.JsonNode?> Get(string path) => await api.GetAsync(path, CancellationToken.None);
+        Assert.NotNull(await Get("/apis/k8s.cni.cncf.io/v1/namespaces/default/network-attachment-definitions/br0"));
+        Assert.NotNull(await Get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/ubuntu-nat"));
+        Assert.NotNull(await Get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/fedora-bridge"));
+        foreach (var path in new[] { "/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt", "/apis/cdi.kubevirt.io/v1beta1/cdis/cdi",
+            "/apis/networkaddonsoperator.network.kubevirt.io/v1/networkaddonsconfigs/cluster", "/apis/hostpathprovisioner.kubevirt.io/v1beta1/hostpathprovisioners/hostpath-provisioner" })
+        {
+            Assert.Contains((await Get(path))!["status"]!["conditions"]!.AsArray(), c => c!["type"]!.ToString() == "Available" && c["status"]!.ToString() == "True");
+        }
+        var before = (await Get("/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt"))!["metadata"]!["resourceVersion"]!.ToString();
+
+        AssertOk(await rehearsal.InstallAsync());
+        Assert.Equal(before, (await Get("/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt"))!["metadata"]!["resourceVersion"]!.ToString());
+
+        // Everything the cluster names is served by the node's registry through the mirrors install wrote.
+        var layout = Path.Combine(rehearsal.Root, "var/lib/kargo/registry");
+        await using (await Kargo.Airgap.Registry.RegistryServer.StartAsync(await Kargo.Airgap.Registry.LayoutCatalog.LoadAsync(layout), new Kargo.Airgap.Registry.ServerOptions { Address = rehearsal.Address }))
+        {
+            var check = await OfflineAsync("check", "--root", rehearsal.Root, "--kubeconfig", _server.Kubeconfig);
+            Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+            Assert.Contains("quay.io/kubevirt/virt-operator:v1.9.0", check.Stdout);
+        }
+        // virt-operator's image taken out of the registry: the check names it and who names it.
+        var index = Path.Combine(layout, "oci/index.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(index))!;
+        var manifests = json["manifests"]!.AsArray();
+        manifests.Remove(manifests.First(m => m!["annotations"]?["org.opencontainers.image.ref.name"]?.ToString() == "quay.io/kubevirt/virt-operator:v1.9.0"));
+        File.WriteAllText(index, json.ToJsonString());
+        await using (await Kargo.Airgap.Registry.RegistryServer.StartAsync(await Kargo.Airgap.Registry.LayoutCatalog.LoadAsync(layout), new Kargo.Airgap.Registry.ServerOptions { Address = rehearsal.Address }))
+        {
+            var check = await OfflineAsync("check", "--root", rehearsal.Root, "--kubeconfig", _server.Kubeconfig);
+            Assert.Equal(1, check.ExitCode);
+            Assert.Contains("quay.io/kubevirt/virt-operator:v1.9.0", check.Stdout + check.Stderr);
+            Assert.Contains("virt-operator", check.Stdout + check.Stderr);
+        }
     }
 }
