@@ -68,7 +68,8 @@ start() {
   install_packages etcd-server openssl curl
   mkdir -p "$run/pki"
   local etcd_pid="" api_pid=""
-  stop() { trap - EXIT INT TERM; [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null; [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null; wait 2>/dev/null; exit 0; }
+  # kube-apiserver's graceful shutdown can outlive etcd: both are killed outright, they hold nothing worth keeping.
+  stop() { trap - EXIT INT TERM; [ -n "$api_pid" ] && kill -9 "$api_pid" 2>/dev/null; [ -n "$etcd_pid" ] && kill -9 "$etcd_pid" 2>/dev/null; wait 2>/dev/null; exit 0; }
   trap stop EXIT INT TERM
   (
     cd "$run/pki"
@@ -99,6 +100,7 @@ start() {
     --disable-admission-plugins ServiceAccount --allow-privileged=true --profiling=false --cert-dir "$run/pki" \
     > "$run/kube-apiserver.log" 2>&1 &
   api_pid=$!
+  echo "$etcd_pid $api_pid" > "$run/pids"
   cat > "$run/kubeconfig" <<EOF
 apiVersion: v1
 kind: Config

@@ -337,6 +337,20 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
             case "KubeVirt":
                 SetStatus(path, new JsonObject { ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Available", ["status"] = "False", ["reason"] = "DeploymentsNotReady", ["message"] = "virt-api is not ready" }) });
                 break;
+            // kube-controller-manager and the kubelet roll a workload out (StandInCluster does it against the real server, Secrets checked).
+            case "Deployment" or "StatefulSet":
+                SetStatus(path, new JsonObject { ["observedGeneration"] = 1, ["replicas"] = 1, ["updatedReplicas"] = 1, ["readyReplicas"] = 1, ["availableReplicas"] = 1 });
+                break;
+            case "DaemonSet":
+                SetStatus(path, new JsonObject { ["observedGeneration"] = 1, ["desiredNumberScheduled"] = 1, ["updatedNumberScheduled"] = 1, ["numberReady"] = 1, ["numberAvailable"] = 1 });
+                break;
+            // CNAO's and HPP's operators report Available; cert-manager its Issuers and Certificates Ready.
+            case "NetworkAddonsConfig" or "HostPathProvisioner" when !NeverAvailable.Contains(target.Kind):
+                Later(OperatorDelay, () => SetStatus(path, Conditions("Available")));
+                break;
+            case "Issuer" or "Certificate":
+                Later(OperatorDelay, () => SetStatus(path, Conditions("Ready")));
+                break;
             case "CDI" when !NeverAvailable.Contains("CDI"):
                 Later(OperatorDelay, () =>
                 {

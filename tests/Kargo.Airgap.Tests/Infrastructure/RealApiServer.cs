@@ -45,6 +45,14 @@ public sealed class RealApiServer : IAsyncDisposable
                 Process.Start("kill", ["-KILL", $"-{_process.Id}"])?.WaitForExit();
             }
         }
+        // Whatever outlived the script (it was killed before its trap ran): its pids are in the run folder.
+        if (File.Exists(_dir["run/pids"]))
+        {
+            foreach (var pid in File.ReadAllText(_dir["run/pids"]).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                Process.Start("kill", ["-KILL", pid])?.WaitForExit();
+            }
+        }
         _process?.Dispose();
         _dir.Dispose();
     }

@@ -51,7 +51,8 @@ public sealed class InstallClusterTests(PlatformBundleFixture bundle) : IClassFi
         var vm = api.Get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/cirros")!;
         Assert.Equal("Halted", vm["spec"]!["runStrategy"]!.GetValue<string>());
         Assert.Equal("docker://kargo.local/vm/cirros:latest", vm["spec"]!["dataVolumeTemplates"]![0]!["spec"]!["source"]!["registry"]!["url"]!.GetValue<string>());
-        Assert.Contains("KubeVirt and CDI are Available", result.Stdout);
+        Assert.Contains("ready: ", result.Stdout);
+        Assert.Contains("KubeVirt kubevirt/kubevirt", result.Stdout);
     }
 
     [Fact]
@@ -67,7 +68,9 @@ public sealed class InstallClusterTests(PlatformBundleFixture bundle) : IClassFi
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("step 'platform' failed: timed out after", result.Stderr);
-        Assert.Contains("waiting for KubeVirt kubevirt/kubevirt Available", result.Stderr);
+        Assert.Contains("waiting for 1 object(s) to be ready", result.Stderr);
+        Assert.Contains("KubeVirt kubevirt/kubevirt (kubevirt-cr.yaml:", result.Stderr);
+        Assert.Contains("is not Available or Ready", result.Stderr);
         Assert.Contains("Available=False (DeploymentsNotReady): virt-api is not ready", result.Stderr);
         Assert.Contains("pod kubevirt/virt-api-7d9f is Pending", result.Stderr);
         Assert.Contains("virt-api-7d9f (quay.io/kubevirt/virt-api:v1.3.0): ImagePullBackOff: Back-off pulling image", result.Stderr);
