@@ -90,7 +90,7 @@ public sealed partial class ConvergingApplier(KubeApi api, Action<string> log, T
             if (progressed)
             {
                 sinceProgress.Restart();
-                log($"round {round}: {applied.Count} applied, {pending.Count} waiting ({string.Join("; ", pending.Take(3).Select(p => $"{p.Object}: {Short(waiting[p])}"))}{(pending.Count > 3 ? "; …" : "")})");
+                log(Terminal.Printable($"round {round}: {applied.Count} applied, {pending.Count} waiting ({string.Join("; ", pending.Take(3).Select(p => $"{p.Object}: {Short(waiting[p])}"))}{(pending.Count > 3 ? "; …" : "")})"));
                 continue;
             }
             if (sinceProgress.Elapsed >= timeout)
