@@ -57,8 +57,21 @@ public sealed record LockPlan(IReadOnlyList<string> Urls, IReadOnlyList<PlannedI
                 notCached.Add(manifest.Source);
             }
         }
+        // Which gates the KubeVirt release has GA or Beta is in its feature-gates.json (from v1.9.0): known once it is in the cache.
+        KubeVirtFeatureGates? gates = null;
+        if (KubeVirtRelease.FeatureGates(spec) is { } gateFile)
+        {
+            if (lockFile.FindFile(gateFile.Source) is { } pin && Digest.TryParse("sha256:" + pin.Sha256, out var digest) && cache.Contains(digest, pin.Size))
+            {
+                gates = KubeVirtFeatureGates.ReadFile(cache.BlobPath(digest), gateFile.Source);
+            }
+            else
+            {
+                notCached.Add($"{gateFile.Source} (which KubeVirt gates are GA or Beta, so which optional images virt-operator starts)");
+            }
+        }
         var embedded = new OperatorEmbeddedImages();
-        ManifestImages.WithManifestImages(spec, manifests, embedded);
+        ManifestImages.WithManifestImages(spec, manifests, embedded, gates);
         foreach (var operatorImage in embedded.Unread.ToList())
         {
             // What an operator's binary embeds is known from the lock once a lock read it; else lock reads it.
@@ -71,7 +84,7 @@ public sealed record LockPlan(IReadOnlyList<string> Urls, IReadOnlyList<PlannedI
                 notCached.Add($"{operatorImage} (the images its {VirtOperatorBinary.File} embeds: read by lock)");
             }
         }
-        var images = ManifestImages.WithManifestImages(spec, manifests, embedded)
+        var images = ManifestImages.WithManifestImages(spec, manifests, embedded, gates)
             .Where(i => !i.FromEngine)
             .Select(i => new PlannedImage(i.Reference.ToString(), i.FoundBy.Key(), spec.Where(i)))
             .ToList();

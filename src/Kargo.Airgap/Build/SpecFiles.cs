@@ -1,5 +1,6 @@
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Sources;
+using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Build;
@@ -26,6 +27,21 @@ internal static class SpecFiles
             manifests.Add((BundleLayout.Manifest(file.File.Name), await PathAsync(spec, file, files, cancellationToken), file.File.Component));
         }
         return manifests;
+    }
+
+    /// <summary>
+    /// The KubeVirt release's feature-gates.json (from v1.9.0), read (at most <see cref="KubeVirtFeatureGates.MaxBytes"/>)
+    /// from the same pinned download in the cache that the bundle carries as files/kubevirt-feature-gates.json;
+    /// null when the release publishes none.
+    /// </summary>
+    public static async Task<KubeVirtFeatureGates?> KubeVirtGatesAsync(BundleSpec spec, IEnumerable<PinnedFile> pinned, FileSource? files, CancellationToken cancellationToken)
+    {
+        var wanted = KubeVirtRelease.FeatureGates(spec);
+        if (wanted is null || pinned.FirstOrDefault(f => f.Kind == SpecFileKind.File && f.File == wanted) is not { } file)
+        {
+            return null;
+        }
+        return KubeVirtFeatureGates.ReadFile(await PathAsync(spec, file, files, cancellationToken), file.File.Source);
     }
 
     /// <summary>Files by URL (release assets, manifests, VM disks) need a file source; a builder made without one says so.</summary>

@@ -19,13 +19,14 @@ internal static class SpecImages
         ImageSource images, OciLayout cache, Uri? engineUri, CancellationToken cancellationToken)
     {
         var manifests = await SpecFiles.ManifestsAsync(spec, pinnedFiles, files, cancellationToken);
+        var gates = await SpecFiles.KubeVirtGatesAsync(spec, pinnedFiles, files, cancellationToken);
         var embedded = new OperatorEmbeddedImages();
-        var found = ManifestImages.WithManifestImages(spec, manifests, embedded);
+        var found = ManifestImages.WithManifestImages(spec, manifests, embedded, gates);
         if (embedded.Unread.Count > 0)
         {
             // Some images are known only from inside an operator image: read those, then find again.
             await EmbeddedImagePins.FillAsync(spec, embedded, lockFile, lockPath, mode, images, cache, cancellationToken);
-            found = ManifestImages.WithManifestImages(spec, manifests, embedded);
+            found = ManifestImages.WithManifestImages(spec, manifests, embedded, gates);
         }
         spec = spec with { Images = ChartImages.With(found, charts) };
         var engine = EngineImages.For(spec, engineUri, cache);

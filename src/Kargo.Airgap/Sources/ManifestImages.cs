@@ -35,10 +35,11 @@ public static partial class ManifestImages
     /// <param name="spec">The spec: its images, and spec.kubevirt's feature gates and optional components.</param>
     /// <param name="manifests">Each manifest's entry name, file, and the component it belongs to (if any).</param>
     /// <param name="embedded">What operator binaries embed; those not read yet are left out and named in its <see cref="OperatorEmbeddedImages.Unread"/>.</param>
-    public static IReadOnlyList<SpecImage> WithManifestImages(BundleSpec spec, IEnumerable<(string Entry, string Path, string? Component)> manifests, OperatorEmbeddedImages? embedded = null)
+    /// <param name="gateStates">The KubeVirt release's own feature-gates.json (from v1.9.0), which decides which gates are GA or Beta; null: the release publishes none.</param>
+    public static IReadOnlyList<SpecImage> WithManifestImages(BundleSpec spec, IEnumerable<(string Entry, string Path, string? Component)> manifests, OperatorEmbeddedImages? embedded = null, KubeVirtFeatureGates? gateStates = null)
     {
         var loaded = manifests.Select(m => (m.Entry, m.Component, Roots: Load(File.ReadAllText(m.Path), m.Entry))).ToList();
-        var target = Target(spec.Component(ComponentNames.KubeVirt), loaded.SelectMany(l => l.Roots));
+        var target = Target(spec.Component(ComponentNames.KubeVirt), loaded.SelectMany(l => l.Roots)) with { GateStates = gateStates };
         var images = spec.Images.ToList();
         // A VM's containerDisk that the spec's vmImages wrap here is built, not fetched.
         var seen = images.Select(i => i.Reference.ToString()).Concat(spec.VmImages.Select(v => v.Image.ToString())).ToHashSet(StringComparer.Ordinal);

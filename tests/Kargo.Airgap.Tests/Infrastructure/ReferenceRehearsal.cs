@@ -23,6 +23,9 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
 {
     private readonly TempDir _dir = new();
 
+    /// <summary>The KubeVirt release's feature-gates.json as the build will read it.</summary>
+    private KubeVirtFeatureGates? _gates;
+
     public string Bundle => _dir["stick/kargo-homelab-0.1.0.kargo"];
     public string Root => _dir["node"];
     public string LockPath => _dir["images.lock"];
@@ -46,6 +49,7 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
     {
         ["kubevirt/kubevirt/releases/download/v1.9.0/kubevirt-operator.yaml"] = "kubevirt-v1.9.0-kubevirt-operator.yaml",
         ["kubevirt/kubevirt/releases/download/v1.9.0/kubevirt-cr.yaml"] = "kubevirt-v1.9.0-kubevirt-cr.yaml",
+        ["kubevirt/kubevirt/releases/download/v1.9.0/feature-gates.json"] = ReleaseFixtures.KubeVirtFeatureGatesJson,
         ["kubevirt/containerized-data-importer/releases/download/v1.66.0/cdi-operator.yaml"] = "cdi-v1.66.0-cdi-operator.yaml",
         ["kubevirt/containerized-data-importer/releases/download/v1.66.0/cdi-cr.yaml"] = "cdi-v1.66.0-cdi-cr.yaml",
         ["cert-manager/cert-manager/releases/download/v1.21.1/cert-manager.yaml"] = "cert-manager-v1.21.1-cert-manager.yaml",
@@ -100,7 +104,13 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
             var path = Uri.UnescapeDataString(file.Source[(mirror.Length + 1)..]);
             var githubPath = path.StartsWith("github.com/", StringComparison.Ordinal) ? path["github.com/".Length..] : "";
             byte[] content;
-            if (Fixtures.TryGetValue(githubPath, out var fixture))
+            if (Fixtures.TryGetValue(githubPath, out var fixture) && file.Name == KubeVirtRelease.FeatureGatesFile)
+            {
+                // A release file, not a manifest: which gates the release has GA or Beta, as the build reads it.
+                content = File.ReadAllBytes(ReleaseFixtures.Path(fixture));
+                _gates = KubeVirtFeatureGates.ReadFile(ReleaseFixtures.Path(fixture), file.Source);
+            }
+            else if (fixture is not null)
             {
                 var text = await PinToStandInsAsync(ReleaseFixtures.Read(fixture), pusher);
                 File.WriteAllText(_dir[$"manifests/{file.Name}"], text);
@@ -162,17 +172,17 @@ public sealed class ReferenceRehearsal : IAsyncDisposable
     /// virt-operator's stand-in carries a binary embedding virt-template's v0.2.2 image lines, as
     /// kubevirt/kubevirt v1.9.0's install-virt-operator.yaml names them, which the build reads.
     /// </summary>
-    private static async Task<string[]> StandInImagesAsync(BundleSpec spec, TestRegistry registry, TestPusher pusher, List<(string Entry, string Path, string? Component)> manifests)
+    private async Task<string[]> StandInImagesAsync(BundleSpec spec, TestRegistry registry, TestPusher pusher, List<(string Entry, string Path, string? Component)> manifests)
     {
         var embedded = new OperatorEmbeddedImages();
-        var images = ManifestImages.WithManifestImages(spec, manifests, embedded);
+        var images = ManifestImages.WithManifestImages(spec, manifests, embedded, _gates);
         var operators = embedded.Unread.Select(o => o.ToString()).ToHashSet(StringComparer.Ordinal);
         foreach (var operatorImage in embedded.Unread.ToList())
         {
             await pusher.PushAsync(operatorImage.Name, operatorImage.Tag!, VirtOperatorStandIn.Image(TemplateTag, $"rehearsal/{operatorImage}"));
             embedded.Add(operatorImage, [.. new[] { "virt-template-apiserver", "virt-template-controller" }.Select(n => Oci.ImageReference.Parse($"quay.io/kubevirt/{n}:{TemplateTag}"))]);
         }
-        images = ManifestImages.WithManifestImages(spec, manifests, embedded);
+        images = ManifestImages.WithManifestImages(spec, manifests, embedded, _gates);
         foreach (var image in images.Where(i => i.Reference.Digest is null && !operators.Contains(i.Reference.ToString())))
         {
             await pusher.PushAsync(image.Reference.Name, image.Reference.Tag!, StandIn(image.Reference.ToString()));

@@ -5,11 +5,23 @@ namespace Kargo.Airgap.Tests.Infrastructure;
 /// <summary>
 /// The release manifests of Fixtures/Releases: each reproduces the shape of a file an upstream
 /// release publishes and names, in its first comment, the upstream file and tag it follows.
+/// JSON has no comments: <see cref="KubeVirtFeatureGatesJson"/> says here what it follows.
 /// </summary>
 public static partial class ReleaseFixtures
 {
     public const string KubeVirtOperator = "kubevirt-v1.3.0-kubevirt-operator.yaml";
     public const string KubeVirtCr = "kubevirt-v1.3.0-kubevirt-cr.yaml";
+
+    /// <summary>
+    /// Stands in for feature-gates.json of github.com/kubevirt/kubevirt release v1.9.0, which
+    /// automation/release.sh writes with <c>make feature-gate-report FEATURE_GATE_REPORT_ARGS="--output-format=json …"</c>:
+    /// tools/feature-gate-report at v1.9.0 prints every gate pkg/virt-config/featuregate (active.go,
+    /// inactive.go) registers, except GA and Discontinued ones, as json.MarshalIndent of
+    /// <c>[{"name", "state"}]</c> sorted by state then name, and a newline. Reproduced from those
+    /// registrations at v1.9.0 (51 of 84 gates): Template Beta, DecentralizedLiveMigration and Sidecar
+    /// Alpha; VMExport and PersistentReservation GA, so absent. Not compared with the published asset's bytes.
+    /// </summary>
+    public const string KubeVirtFeatureGatesJson = "kubevirt-v1.9.0-feature-gates.json";
     public const string CdiOperator = "cdi-v1.59.0-cdi-operator.yaml";
     public const string CdiCr = "cdi-v1.59.0-cdi-cr.yaml";
     public const string CertManager = "cert-manager-v1.15.3-cert-manager.yaml";

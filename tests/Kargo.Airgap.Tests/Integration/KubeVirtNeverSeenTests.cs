@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Spec;
 using Kargo.Airgap.Tests.Infrastructure;
@@ -65,6 +68,105 @@ public sealed class KubeVirtNeverSeenTests : RegistryTest
         AssertOk(await Work.BuildAsync());
         Assert.Contains(BundleReader.ReadSummary(Work.Output).Inventory.Images, i => i.Reference == $"{Registry.Host}/kubevirt/virt-template-controller:v0.2.9");
         Assert.Single(LockFile.Load(Work.Lock).Embedded);
+    }
+
+    /// <summary>
+    /// KubeVirt v1.9.7 asked for by version from a release mirror on 127.0.0.1: v1.9.0's release files
+    /// (kubevirt-operator.yaml with its tags moved, kubevirt-cr.yaml, virtctl) and its feature-gates.json
+    /// (tools/feature-gate-report at v1.9.0) changed by <paramref name="change"/>; every image the operator could start pushed.
+    /// </summary>
+    private async Task<TestFileServer> PublishV197Async(Action<JsonArray> change, string featureGates = "[]")
+    {
+        var server = await TestFileServer.StartAsync();
+        const string release = "github.com/kubevirt/kubevirt/releases/download/v1.9.7/";
+        server.Files[release + "kubevirt-operator.yaml"] = Encoding.UTF8.GetBytes(ReleaseFixtures.Read("kubevirt-v1.9.0-kubevirt-operator.yaml")
+            .Replace("quay.io/kubevirt/", $"{Registry.Host}/kubevirt/", StringComparison.Ordinal).Replace("v1.9.0", "v1.9.7", StringComparison.Ordinal));
+        server.Files[release + "kubevirt-cr.yaml"] = Encoding.UTF8.GetBytes(ReleaseFixtures.Read("kubevirt-v1.9.0-kubevirt-cr.yaml"));
+        server.Files[release + "virtctl-v1.9.7-linux-amd64"] = RandomNumberGenerator.GetBytes(20_000);
+        var gates = JsonNode.Parse(ReleaseFixtures.Read(ReleaseFixtures.KubeVirtFeatureGatesJson))!.AsArray();
+        change(gates);
+        server.Files[release + "feature-gates.json"] = Encoding.UTF8.GetBytes(gates.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        await Pusher.PushAsync("kubevirt/virt-operator", "v1.9.7", VirtOperatorStandIn.Image("v0.2.9", "gates"));
+        foreach (var name in Derived.Append("virt-synchronization-controller"))
+        {
+            await Pusher.PushAsync($"kubevirt/{name}", "v1.9.7", TestImages.Image($"gates/{name}", layers: 1, layerSize: 2048));
+        }
+        foreach (var name in new[] { "virt-template-apiserver", "virt-template-controller" })
+        {
+            await Pusher.PushAsync($"kubevirt/{name}", "v0.2.9", TestImages.Image($"gates/{name}", layers: 1, layerSize: 2048));
+        }
+        File.WriteAllText(Work.Spec, $"""
+            apiVersion: kargo.dev/v1alpha1
+            kind: Bundle
+            metadata: {"{"}name: never-seen-gates, version: 1.0.0{"}"}
+            spec:
+              platforms: [linux/amd64]
+              kubevirt:
+                version: v1.9.7
+                featureGates: {featureGates}
+
+            """);
+        return server;
+    }
+
+    private static void Remove(JsonArray gates, string name) => gates.Remove(gates.Single(g => (string)g!["name"]! == name));
+
+    [Fact]
+    public async Task A_gate_the_constants_call_alpha_that_the_releases_feature_gates_json_leaves_out_as_ga_brings_its_image_without_the_gate()
+    {
+        // tools/feature-gate-report leaves GA gates out: v1.9.7's report, with DecentralizedLiveMigration graduated, no longer names it.
+        await using var server = await PublishV197Async(gates => Remove(gates, "DecentralizedLiveMigration"));
+        var mirror = server.Url("mirror");
+
+        var locked = AssertOk(await Work.LockAsync("--release-mirror", mirror));
+
+        Assert.Contains($"{Registry.Host}/kubevirt/virt-synchronization-controller:v1.9.7", locked.Stdout);
+        Assert.Contains($"{Registry.Host}/kubevirt/virt-template-controller:v0.2.9", locked.Stdout);
+        var lockFile = LockFile.Load(Work.Lock);
+        Assert.Contains(lockFile.Files, f => f.Url == $"{mirror}/github.com/kubevirt/kubevirt/releases/download/v1.9.7/feature-gates.json");
+        Assert.Contains(lockFile.Images, i => i.Reference == $"{Registry.Host}/kubevirt/virt-synchronization-controller:v1.9.7");
+
+        // lock --plan reads the pinned report from the cache.
+        var plan = AssertOk(await Work.LockAsync("--release-mirror", mirror, "--plan"));
+        Assert.Contains($"{Registry.Host}/kubevirt/virt-synchronization-controller:v1.9.7", plan.Stdout);
+
+        AssertOk(await Work.BuildAsync("--release-mirror", mirror, "--locked"));
+        var inventory = BundleReader.ReadSummary(Work.Output).Inventory;
+        Assert.Contains(inventory.Images, i => i.Reference == $"{Registry.Host}/kubevirt/virt-synchronization-controller:v1.9.7");
+        Assert.Contains(inventory.Entries, e => e.Path == "files/kubevirt-feature-gates.json");
+        Assert.DoesNotContain(inventory.Entries, e => e.Path.StartsWith("manifests/", StringComparison.Ordinal) && e.Path.EndsWith(".json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_gate_the_releases_feature_gates_json_calls_alpha_keeps_its_images_out_until_the_spec_names_it()
+    {
+        // The constants call Template Beta from v1.9.0; this release's report says Alpha.
+        await using var server = await PublishV197Async(gates => gates.Single(g => (string)g!["name"]! == "Template")!["state"] = "Alpha");
+        var mirror = server.Url("mirror");
+
+        var locked = AssertOk(await Work.LockAsync("--release-mirror", mirror));
+
+        Assert.DoesNotContain("virt-template", locked.Stdout);
+        Assert.DoesNotContain("virt-synchronization-controller", locked.Stdout);
+        Assert.Contains($"{Registry.Host}/kubevirt/virt-exportproxy:v1.9.7", locked.Stdout);
+
+        File.WriteAllText(Work.Spec, File.ReadAllText(Work.Spec).Replace("featureGates: []", "featureGates: [Template]", StringComparison.Ordinal));
+        var asked = AssertOk(await Work.LockAsync("--release-mirror", mirror));
+        Assert.Contains($"{Registry.Host}/kubevirt/virt-template-apiserver:v0.2.9", asked.Stdout);
+        Assert.Contains($"{Registry.Host}/kubevirt/virt-template-controller:v0.2.9", asked.Stdout);
+    }
+
+    [Fact]
+    public async Task A_malformed_feature_gates_json_stops_lock_naming_the_file_and_the_fix()
+    {
+        await using var server = await PublishV197Async(_ => { });
+        server.Files["github.com/kubevirt/kubevirt/releases/download/v1.9.7/feature-gates.json"] = "| Feature Gate | State |\n|---|---|\n"u8.ToArray();
+
+        var locked = await Work.LockAsync("--release-mirror", server.Url("mirror"));
+
+        Assert.NotEqual(0, locked.ExitCode);
+        Assert.Contains($"{server.Url("mirror")}/github.com/kubevirt/kubevirt/releases/download/v1.9.7/feature-gates.json: not a feature-gates.json", locked.Stderr);
+        Assert.Contains("then lock again", locked.Stderr);
     }
 
     [Fact]

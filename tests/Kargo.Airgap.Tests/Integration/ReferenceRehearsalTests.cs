@@ -24,6 +24,9 @@ public sealed class ReferenceRehearsalTests
         Assert.Contains("https://github.com/k3s-io/k3s/releases/download/v1.35.6%2Bk3s1/k3s-airgap-images-amd64.tar.zst", report.Urls);
         Assert.Contains("https://github.com/kubevirt/cluster-network-addons-operator/releases/download/v0.102.0/operator.yaml", report.Urls);
         Assert.Contains("https://cloud-images.ubuntu.com/releases/noble/release-20260926/ubuntu-24.04-server-cloudimg-amd64.img", report.Urls);
+        Assert.Contains("https://github.com/kubevirt/kubevirt/releases/download/v1.9.0/feature-gates.json", report.Urls);
+        // The release's feature-gates.json travels as a file (install applies manifests/ only).
+        Assert.Contains(Kargo.Airgap.Bundle.BundleReader.ReadSummary(rehearsal.Bundle).Inventory.Entries, e => e.Path == "files/kubevirt-feature-gates.json");
         // Every image the platform's operators start, under its upstream name: what virt-operator v1.9.0 derives, and each rule's finds.
         foreach (var image in new[]
         {
@@ -42,6 +45,10 @@ public sealed class ReferenceRehearsalTests
         Assert.Contains(report.Images, i => i.StartsWith("ghcr.io/k8snetworkplumbingwg/multus-cni@sha256:", StringComparison.Ordinal));
         Assert.Contains(report.Images, i => i.StartsWith("kargo.local/vm/ubuntu:24.04", StringComparison.Ordinal));
         Assert.Equal(["ghcr.io", "kargo.local", "quay.io", "registry.k8s.io"], report.Hosts);
+        // VMExport is GA and Template Beta in v1.9.0's feature-gates.json; DecentralizedLiveMigration is Alpha and not asked for.
+        Assert.Contains("quay.io/kubevirt/virt-exportproxy:v1.9.0", report.Images);
+        Assert.Contains("quay.io/kubevirt/virt-template-apiserver:v0.2.2", report.Images);
+        Assert.DoesNotContain("quay.io/kubevirt/virt-synchronization-controller:v1.9.0", report.Images);
         Assert.Equal(report.Images.Count, report.Pulled);
         Assert.DoesNotContain("127.0.0.1", string.Join("\n", report.Images));
         Assert.Contains($"all {report.Pulled} images pulled", report.Text);

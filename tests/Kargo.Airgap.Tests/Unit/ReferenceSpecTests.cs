@@ -22,6 +22,9 @@ public sealed class ReferenceSpecTests
             Assert.Contains(name, manifests);
         }
         Assert.Contains(spec.Files, f => f.Name == "virtctl-linux-amd64");
+        // KubeVirt v1.9.0 publishes feature-gates.json (automation/release.sh): a file of the bundle, never a manifest to apply.
+        Assert.Contains(spec.Files, f => f.Name == "kubevirt-feature-gates.json" && f.Source == "https://github.com/kubevirt/kubevirt/releases/download/v1.9.0/feature-gates.json");
+        Assert.DoesNotContain(spec.Manifests, m => m.Source.EndsWith("feature-gates.json", StringComparison.Ordinal));
         Assert.Contains(spec.Files, f => f.Name == "k3s-selinux-1.6-1.el8.noarch.rpm" && f.Source == "https://github.com/k3s-io/k3s-selinux/releases/download/v1.6.stable.1/k3s-selinux-1.6-1.el8.noarch.rpm");
         Assert.Contains(spec.Files, f => f.Name == "k3s-airgap-images-amd64.tar.zst" && f.Source == "https://github.com/k3s-io/k3s/releases/download/v1.35.6%2Bk3s1/k3s-airgap-images-amd64.tar.zst");
         Assert.Equal("hostpath-provisioner", spec.Manifests.Single(m => m.Name == "hpp-operator.yaml").Namespace);

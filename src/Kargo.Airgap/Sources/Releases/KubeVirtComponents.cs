@@ -9,12 +9,13 @@ namespace Kargo.Airgap.Sources.Releases;
 /// <param name="Variable">The prefix of its variables: VIRT_API (VIRT_API_IMAGE, VIRT_API_SHASUM).</param>
 /// <param name="Since">The first release that starts it.</param>
 /// <param name="Gate">The feature gate it needs in the KubeVirt CR; null when always started.</param>
-/// <param name="AlwaysFrom">The release from which the gate is GA and the image always started.</param>
-/// <param name="DefaultOnFrom">The release from which the gate is Beta, on unless disabledFeatureGates names it.</param>
+/// <param name="AlwaysFrom">For a release that publishes no feature-gates.json (before v1.9.0) only: the release from which the gate is GA and the image always started.</param>
+/// <param name="DefaultOnFrom">For a release that publishes no feature-gates.json (before v1.9.0) only: the release from which the gate is Beta, on unless disabledFeatureGates names it.</param>
 /// <param name="OnlyWhenAsked">Started by a virtctl command, never by a gate: carried only when the spec asks.</param>
 /// <param name="Embedded">The operator embeds the image with its own tag rather than deriving it (<see cref="VirtOperatorBinary"/>).</param>
 /// <param name="Switch">The KubeVirt CR's spec.configuration.SWITCH.enabled that also decides it (pkg/virt-operator/util/config.go, GetTargetConfigFromKV).</param>
 /// <param name="SwitchAlone">Set, the switch decides alone (persistentReservationConfiguration); otherwise it can only turn a gated image off (virtTemplateDeployment).</param>
+/// <param name="GateListed">The operator asks whether featureGates names the gate, not whether the gate is on (pr-helper: pkg/virt-operator/util/config.go at v1.9.0, slices.Contains), so its state does not matter.</param>
 public sealed record KubeVirtComponent(
     string Name,
     string Variable,
@@ -25,12 +26,17 @@ public sealed record KubeVirtComponent(
     bool OnlyWhenAsked = false,
     bool Embedded = false,
     string? Switch = null,
-    bool SwitchAlone = false)
+    bool SwitchAlone = false,
+    bool GateListed = false)
 {
     public bool IsOptional => Gate is not null || OnlyWhenAsked;
 
-    /// <summary>Whether a KubeVirt of <paramref name="version"/> (null: unknown, taken as the newest) starts it with these gates and the CR's spec.configuration switches that are set.</summary>
-    public bool Needed(Version? version, IReadOnlySet<string> gates, IReadOnlySet<string> disabled, IReadOnlySet<string> asked, IReadOnlyDictionary<string, bool>? switches = null)
+    /// <summary>
+    /// Whether a KubeVirt of <paramref name="version"/> (null: unknown, taken as the newest) starts it with these gates and the CR's spec.configuration switches that are set.
+    /// With the release's <paramref name="states"/> (its feature-gates.json, from v1.9.0) the gate's state is read from them;
+    /// without, from <see cref="AlwaysFrom"/> and <see cref="DefaultOnFrom"/>.
+    /// </summary>
+    public bool Needed(Version? version, IReadOnlySet<string> gates, IReadOnlySet<string> disabled, IReadOnlySet<string> asked, IReadOnlyDictionary<string, bool>? switches = null, KubeVirtFeatureGates? states = null)
     {
         if (version is not null && Since is not null && version < Since)
         {
@@ -48,7 +54,20 @@ public sealed record KubeVirtComponent(
         {
             return on;
         }
-        if (Gate is null || gates.Contains(Gate) || AlwaysFrom is not null && (version is null || version >= AlwaysFrom))
+        if (Gate is null || gates.Contains(Gate))
+        {
+            return true;
+        }
+        if (GateListed)
+        {
+            return false;
+        }
+        if (states is not null)
+        {
+            // What the release says about itself wins over what the constants below say about releases before v1.9.0.
+            return states.IsEnabled(Gate, gates, disabled);
+        }
+        if (AlwaysFrom is not null && (version is null || version >= AlwaysFrom))
         {
             return true;
         }
@@ -59,7 +78,10 @@ public sealed record KubeVirtComponent(
 /// <summary>
 /// Every image a KubeVirt release's virt-operator can start, read from kubevirt/kubevirt at
 /// v1.3.0 through v1.9.0 (pkg/virt-operator/util/config.go, resource/apply/reconcile.go,
-/// pkg/virt-config/featuregate). What a release embeds (virt-template's tag) is read from the
+/// pkg/virt-config/featuregate). Whether a gate is GA or Beta in a release is read from the
+/// release's own feature-gates.json (<see cref="KubeVirtFeatureGates"/>, published from v1.9.0);
+/// the AlwaysFrom and DefaultOnFrom versions here serve only the releases before it, which publish
+/// none, and never a release newer than those. What a release embeds (virt-template's tag) is read from the
 /// release's own operator binary, never kept here by version. virt-operator itself is derived the same way when the KubeVirt CR
 /// moves the registry or tag (its install-strategy job runs it).
 /// </summary>
@@ -92,7 +114,7 @@ public static class KubeVirtComponents
         new("virt-template-apiserver", "VIRT_TEMPLATE_APISERVER", Since: V1_8, Gate: "Template", DefaultOnFrom: V1_9, Embedded: true, Switch: VirtTemplateDeployment),
         new("virt-template-controller", "VIRT_TEMPLATE_CONTROLLER", Since: V1_8, Gate: "Template", DefaultOnFrom: V1_9, Embedded: true, Switch: VirtTemplateDeployment),
         new("sidecar-shim", "SIDECAR_SHIM", Gate: "Sidecar"),
-        new("pr-helper", "PR_HELPER", Gate: "PersistentReservation", Switch: PersistentReservationConfiguration, SwitchAlone: true),
+        new("pr-helper", "PR_HELPER", Gate: "PersistentReservation", Switch: PersistentReservationConfiguration, SwitchAlone: true, GateListed: true),
         new("libguestfs-tools", "GS", OnlyWhenAsked: true),
     ];
 

@@ -12,6 +12,7 @@ namespace Kargo.Airgap.Sources.Releases;
 /// <param name="Asked">spec.kubevirt.optionalComponents.</param>
 /// <param name="SpecVersion">spec.kubevirt.version, when the operator's own image does not tell the release.</param>
 /// <param name="Switches">The CR's spec.configuration.SWITCH.enabled values that are set (virtTemplateDeployment, persistentReservationConfiguration).</param>
+/// <param name="GateStates">The release's own feature-gates.json (from v1.9.0): each gate's state; null for a release that publishes none.</param>
 public sealed record KubeVirtTarget(
     string? ImageRegistry,
     string? ImageTag,
@@ -19,7 +20,8 @@ public sealed record KubeVirtTarget(
     IReadOnlySet<string> Disabled,
     IReadOnlySet<string> Asked,
     string? SpecVersion,
-    IReadOnlyDictionary<string, bool>? Switches = null)
+    IReadOnlyDictionary<string, bool>? Switches = null,
+    KubeVirtFeatureGates? GateStates = null)
 {
     public static readonly KubeVirtTarget Default = new(null, null, new HashSet<string>(), new HashSet<string>(), new HashSet<string>(), null);
 }
@@ -87,7 +89,7 @@ public static partial class KubeVirtOperator
             yield return (strategyOperator, derivation, ImageRule.KubeVirtOperator);
         }
 
-        foreach (var component in KubeVirtComponents.Known.Where(c => c.Needed(release, target.Gates, target.Disabled, target.Asked, target.Switches)))
+        foreach (var component in KubeVirtComponents.Known.Where(c => c.Needed(release, target.Gates, target.Disabled, target.Asked, target.Switches, target.GateStates)))
         {
             if (component.Embedded)
             {
