@@ -1,0 +1,17 @@
+using System.Text.Json.Nodes;
+using Kargo.Airgap.Install.Kubernetes;
+
+namespace Kargo.Airgap.Install.Steps;
+
+/// <summary>What kargo sets in one platform component's custom resource, merged into what the resource holds.</summary>
+public interface IResourceSettings
+{
+    /// <summary>Whether this is the component's resource (by API group and kind).</summary>
+    bool Owns(ManifestObject resource);
+
+    /// <summary>The fields kargo applies under its settings manager, given the resource before this install applied it (null when new) and now.</summary>
+    Dictionary<string, object> Render(ManifestObject resource, JsonNode? before, JsonNode? now);
+
+    /// <summary>One line for the plan.</summary>
+    string Summary(ManifestObject resource);
+}
