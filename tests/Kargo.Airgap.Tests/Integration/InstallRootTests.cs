@@ -193,8 +193,9 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         // Once unpacked, the plan knows every object and its order.
         var plan = AssertOk(await InstallAsync("--dry-run"));
         Assert.Contains("[done in an earlier run] unpack", plan.Stdout);
-        Assert.Contains("apply 6 CustomResourceDefinition(s) and wait until each is Established", plan.Stdout);
-        Assert.Contains("custom resource(s): KubeVirt kubevirt/kubevirt, CDI cdi", plan.Stdout);
+        Assert.Contains("6 CustomResourceDefinition(s), 5 namespace(s)", plan.Stdout);
+        Assert.Contains("wait within one --timeout until ready: ", plan.Stdout);
+        Assert.Contains("KubeVirt kubevirt/kubevirt Available or Ready", plan.Stdout);
 
         File.Delete(OnNode("/etc/rancher/k3s"));
         var resumed = AssertOk(await InstallAsync());
