@@ -339,7 +339,8 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
                 break;
             // kube-controller-manager and the kubelet roll a workload out (StandInCluster does it against the real server, Secrets checked).
             case "Deployment" or "StatefulSet":
-                SetStatus(path, new JsonObject { ["observedGeneration"] = 1, ["replicas"] = 1, ["updatedReplicas"] = 1, ["readyReplicas"] = 1, ["availableReplicas"] = 1 });
+                var replicas = int.TryParse(applied["spec"]?["replicas"]?.ToString(), out var wanted) ? wanted : 1;
+                SetStatus(path, new JsonObject { ["observedGeneration"] = 1, ["replicas"] = replicas, ["updatedReplicas"] = replicas, ["readyReplicas"] = replicas, ["availableReplicas"] = replicas });
                 break;
             case "DaemonSet":
                 SetStatus(path, new JsonObject { ["observedGeneration"] = 1, ["desiredNumberScheduled"] = 1, ["updatedNumberScheduled"] = 1, ["numberReady"] = 1, ["numberAvailable"] = 1 });

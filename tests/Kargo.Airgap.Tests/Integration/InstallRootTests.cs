@@ -194,8 +194,7 @@ public sealed class InstallRootTests(PlatformBundleFixture bundle) : IClassFixtu
         var plan = AssertOk(await InstallAsync("--dry-run"));
         Assert.Contains("[done in an earlier run] unpack", plan.Stdout);
         Assert.Contains("6 CustomResourceDefinition(s), 5 namespace(s)", plan.Stdout);
-        Assert.Contains("wait within one --timeout until ready: ", plan.Stdout);
-        Assert.Contains("KubeVirt kubevirt/kubevirt Available or Ready", plan.Stdout);
+        Assert.Contains("write /var/lib/kargo/platform-settings.yaml: KubeVirt kubevirt/kubevirt: feature gates [", plan.Stdout);
 
         File.Delete(OnNode("/etc/rancher/k3s"));
         var resumed = AssertOk(await InstallAsync());

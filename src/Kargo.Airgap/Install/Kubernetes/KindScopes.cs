@@ -43,6 +43,9 @@ public sealed class KindScopes
         }
     }
 
+    /// <summary>A built-in kind that never lives in a namespace (a CRD, a ClusterRole…).</summary>
+    public static bool IsClusterScopedBuiltIn(string apiVersion, string kind) => ClusterScoped.Contains((Group(apiVersion), kind));
+
     /// <summary>True or false when known here; null when only the cluster can tell.</summary>
     public bool? IsNamespaced(string apiVersion, string kind)
     {

@@ -29,7 +29,8 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
     /// <summary>The namespace it is applied in: its own, else its manifest's for a namespaced kind; null for a cluster-scoped one.</summary>
     public string? NamespaceWhen(bool namespaced) => namespaced ? Namespace ?? DefaultNamespace : null;
 
-    public override string ToString() => (Namespace ?? DefaultNamespace) is { } ns ? $"{Kind} {ns}/{Name}" : $"{Kind} {Name}";
+    public override string ToString() =>
+        (Namespace ?? (KindScopes.IsClusterScopedBuiltIn(ApiVersion, Kind) ? null : DefaultNamespace)) is { } ns ? $"{Kind} {ns}/{Name}" : $"{Kind} {Name}";
 
     /// <summary>The objects of a multi-document YAML file; empty documents are skipped.</summary>
     /// <param name="path">The manifest file.</param>
