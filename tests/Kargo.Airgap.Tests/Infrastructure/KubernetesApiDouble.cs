@@ -279,6 +279,19 @@ public sealed class KubernetesApiDouble : IAsyncDisposable
         }
         var path = request.Path.Value!;
         JsonObject result;
+        if (request.Query["dryRun"] == "All")
+        {
+            // What the apply would make, nothing stored, no controller acting (the real server's dryRun=All).
+            lock (_gate)
+            {
+                var would = _objects.TryGetValue(path, out var current) ? (JsonObject)current.DeepClone() : (JsonObject)applied.DeepClone();
+                if (current is not null)
+                {
+                    Merge(would, (JsonObject)applied.DeepClone());
+                }
+                return (200, would);
+            }
+        }
         lock (_gate)
         {
             if (_objects.TryGetValue(path, out var existing))

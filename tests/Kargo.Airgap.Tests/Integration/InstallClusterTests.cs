@@ -33,7 +33,7 @@ public sealed class InstallClusterTests(PlatformBundleFixture bundle) : IClassFi
         Assert.True(At("kargo Deployment virt-operator") < At("kargo KubeVirt kubevirt") && At("kargo Deployment cdi-operator") < At("kargo CDI cdi"));
         Assert.True(At("kargo Deployment hostpath-provisioner-operator") < At("kargo HostPathProvisioner hostpath-provisioner"));
         Assert.True(At("kargo Certificate hostpath-provisioner-operator-webhook-service-cert") > At("kargo Deployment cert-manager"));
-        Assert.Equal(["kargo-settings KubeVirt kubevirt", "kargo-settings CDI cdi", "kargo VirtualMachine cirros"], applies.TakeLast(3));
+        Assert.Equal("kargo VirtualMachine cirros", applies.Last());
         // HPP's operator.yaml names no namespace: its objects land where its spec.manifests entry says, not in default.
         Assert.NotNull(api.Get("/apis/apps/v1/namespaces/hostpath-provisioner/deployments/hostpath-provisioner-operator"));
         Assert.NotNull(api.Get("/api/v1/namespaces/hostpath-provisioner/serviceaccounts/hostpath-provisioner-operator"));

@@ -73,7 +73,7 @@ public sealed class InstallOfflineTests(PlatformBundleFixture bundle) : IClassFi
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("installed kargo-platform 1", result.Stdout);
         Assert.Equal(bundle.Release.K3sBinary, File.ReadAllBytes(OnNode("/usr/local/bin/k3s")));
-        Assert.Equal(7, Kargo.Airgap.Install.InstallState.Load(OnNode("/var/lib/kargo/install-state.json")).Steps.Count(s => s.Status == "done"));
+        Assert.Equal(8, Kargo.Airgap.Install.InstallState.Load(OnNode("/var/lib/kargo/install-state.json")).Steps.Count(s => s.Status == "done"));
     }
 
     public void Dispose() => _dir.Dispose();

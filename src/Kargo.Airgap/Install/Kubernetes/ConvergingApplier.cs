@@ -5,11 +5,11 @@ using System.Text.RegularExpressions;
 
 namespace Kargo.Airgap.Install.Kubernetes;
 
-/// <summary>A change kargo makes to a bundled object after it is applied (feature gates, a trusted registry), from what the cluster holds now.</summary>
-/// <param name="Target">The bundled object it changes; applied first.</param>
+/// <summary>What kargo sets in a bundled object (feature gates, a trusted registry), merged with what the cluster holds.</summary>
+/// <param name="Target">The bundled object it changes.</param>
 /// <param name="Render">
-/// The YAML to apply under the settings manager, given the object as the cluster held it before this
-/// install applied it (null when new: what a user set there) and as it holds it now.
+/// The YAML of kargo's fields, given the object as the cluster holds it before this apply (null when
+/// new: what a user set there) and as the bundle has it.
 /// </param>
 public sealed record SettingsPatch(ManifestObject Target, Func<JsonNode?, JsonNode?, string> Render);
 
@@ -18,36 +18,34 @@ public sealed record SettingsPatch(ManifestObject Target, Func<JsonNode?, JsonNo
 /// every object whose kind the API server serves and that it accepts, then discovering again.
 /// What the cluster grows out of — a kind an operator registers only once its custom resource
 /// exists, a webhook whose pods or certificate are not up yet, a namespace still being made —
-/// waits for a later round while the rest go on. Settings follow their object under a field
-/// manager of their own. One budget: the step ends when everything is applied, or when nothing
+/// waits for a later round while the rest go on. An object with settings is applied once, the
+/// bundle's fields with kargo's merged in from what the cluster holds, so a re-run that changes
+/// nothing moves nothing (applying the upstream CR and then the settings would empty a list for a
+/// moment and move its resourceVersion twice). One budget: the step ends when everything is applied, or when nothing
 /// has progressed for the timeout, naming each object still waiting and what it waits for.
 /// </summary>
 public sealed partial class ConvergingApplier(KubeApi api, Action<string> log, TimeSpan timeout)
 {
     public const string FieldManager = "kargo";
-    public const string SettingsManager = "kargo-settings";
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     private sealed record Item(ManifestObject Object, SettingsPatch? Settings)
     {
-        public string Manager => Settings is null ? FieldManager : SettingsManager;
-
-        public override string ToString() => Settings is null ? $"{Object} ({Object.Source})" : $"kargo's settings of {Object}";
+        public override string ToString() => $"{Object} ({Object.Source}){(Settings is null ? "" : " with kargo's settings")}";
     }
 
     /// <returns>What was applied, one line per object.</returns>
     /// <param name="objects">Every bundled object; a kind no bundled CRD defines is looked up among the operators' RBAC when it waits.</param>
-    /// <param name="settings">Changes to apply once their target is.</param>
+    /// <param name="settings">What kargo merges into some of them.</param>
     /// <param name="cancellationToken">Cancels the step.</param>
     public async Task<IReadOnlyList<string>> ApplyAsync(IReadOnlyList<ManifestObject> objects, IReadOnlyList<SettingsPatch> settings, CancellationToken cancellationToken)
     {
         var plan = ApplyPlan.For(objects);
         var registrars = new KindRegistrars(objects);
-        var pending = plan.All.Select(o => new Item(o, null)).Concat(settings.Select(s => new Item(s.Target, s))).ToList();
+        var pending = plan.All.Select(o => new Item(o, settings.FirstOrDefault(s => s.Target == o))).ToList();
         var applied = new List<string>();
         var done = new HashSet<ManifestObject>();
-        var before = new Dictionary<ManifestObject, JsonNode?>();
         var waiting = new Dictionary<Item, string>();
         var sinceProgress = Stopwatch.StartNew();
         var round = 0;
@@ -69,7 +67,7 @@ public sealed partial class ConvergingApplier(KubeApi api, Action<string> log, T
             }
             foreach (var item in types is null ? [] : pending.ToList())
             {
-                var (ok, why) = await TryApplyAsync(item, types!, done, before, registrars, settings, cancellationToken);
+                var (ok, why) = await TryApplyAsync(item, types!, done, registrars, cancellationToken);
                 if (ok)
                 {
                     pending.Remove(item);
@@ -104,14 +102,9 @@ public sealed partial class ConvergingApplier(KubeApi api, Action<string> log, T
         return applied;
     }
 
-    private async Task<(bool Applied, string? Why)> TryApplyAsync(Item item, ResourceTypes types, HashSet<ManifestObject> done, Dictionary<ManifestObject, JsonNode?> before,
-        KindRegistrars registrars, IReadOnlyList<SettingsPatch> settings, CancellationToken cancellationToken)
+    private async Task<(bool Applied, string? Why)> TryApplyAsync(Item item, ResourceTypes types, HashSet<ManifestObject> done, KindRegistrars registrars, CancellationToken cancellationToken)
     {
         var target = item.Object;
-        if (item.Settings is not null && !done.Contains(target))
-        {
-            return (false, $"{target} to be applied first");
-        }
         if (types.Find(target.ApiVersion, target.Kind) is not { } type)
         {
             return (false, registrars.Explain(target.ApiVersion, target.Kind, done.Contains));
@@ -123,13 +116,18 @@ public sealed partial class ConvergingApplier(KubeApi api, Action<string> log, T
         var path = type.PathOf(target.Name, target.NamespaceWhen(type.Namespaced));
         try
         {
-            if (item.Settings is null && settings.Any(s => s.Target == target) && !before.ContainsKey(target))
+            var yaml = item.Settings is { } patch
+                ? Merged(target.Body, YamlJson.Convert(Spec.YamlText.Load(patch.Render(await api.GetAsync(path, cancellationToken), target.Body), target.Source).Documents[0].RootNode)).ToJsonString()
+                : target.Yaml;
+            // As fluxcd/pkg's ssa does: a server-side dry run first, so an object the apply would not change is left
+            // alone (kube-apiserver 1.20 moves a Namespace's resourceVersion on every apply, however unchanged).
+            var live = await api.GetAsync(path, cancellationToken);
+            if (live is not null && Same(live, await api.ApplyAsync(path, yaml, FieldManager, cancellationToken, dryRun: true)))
             {
-                // The upstream CR is applied as published (an empty featureGates list too): keep what the cluster had, for its settings to merge.
-                before[target] = await api.GetAsync(path, cancellationToken);
+                log($"unchanged {item}");
+                return (true, null);
             }
-            var yaml = item.Settings is { } patch ? patch.Render(before.GetValueOrDefault(target), await api.GetAsync(path, cancellationToken)) : target.Yaml;
-            await api.ApplyAsync(path, yaml, item.Manager, cancellationToken);
+            await api.ApplyAsync(path, yaml, FieldManager, cancellationToken);
             log($"applied {item}");
             return (true, null);
         }
@@ -161,6 +159,34 @@ public sealed partial class ConvergingApplier(KubeApi api, Action<string> log, T
         return e.Status == HttpStatusCode.NotFound && e.Message.Contains("namespaces \"", StringComparison.Ordinal)
             ? $"its namespace does not exist yet: {e.Message}"
             : e.Message;
+    }
+
+    /// <summary>The object the apply would make is the one there, but for the bookkeeping every write changes.</summary>
+    private static bool Same(JsonNode live, JsonNode wouldBe)
+    {
+        static JsonNode? Content(JsonNode node)
+        {
+            var copy = node.DeepClone();
+            if (copy["metadata"] is JsonObject metadata)
+            {
+                metadata.Remove("managedFields");
+                metadata.Remove("resourceVersion");
+                metadata.Remove("generation");
+            }
+            return copy;
+        }
+        return JsonNode.DeepEquals(Content(live), Content(wouldBe));
+    }
+
+    /// <summary>The bundle's object with kargo's fields laid over it: mappings merged, anything else replaced.</summary>
+    private static JsonObject Merged(JsonObject bundled, JsonNode? settings)
+    {
+        var merged = (JsonObject)bundled.DeepClone();
+        foreach (var (key, value) in settings as JsonObject ?? [])
+        {
+            merged[key] = merged[key] is JsonObject inner && value is JsonObject over ? Merged(inner, over) : value?.DeepClone();
+        }
+        return merged;
     }
 
     private static string Short(string reason) => reason.Length <= 120 ? reason : reason[..117] + "…";

@@ -60,11 +60,16 @@ public sealed class KubeApi : IDisposable
     }
 
     /// <summary>Server-side apply of one object's YAML: the fields it names become the manager's.</summary>
-    public async Task<JsonNode> ApplyAsync(string path, string yaml, string fieldManager, CancellationToken cancellationToken)
+    /// <param name="path">The object's API path.</param>
+    /// <param name="yaml">The object (JSON is YAML too).</param>
+    /// <param name="fieldManager">Who owns the fields it names.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="dryRun">Only what the object would become (every admission step run, nothing stored).</param>
+    public async Task<JsonNode> ApplyAsync(string path, string yaml, string fieldManager, CancellationToken cancellationToken, bool dryRun = false)
     {
         var content = new StringContent(yaml, Encoding.UTF8);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/apply-patch+yaml");
-        using var response = await SendAsync(HttpMethod.Patch, $"{path}?fieldManager={Uri.EscapeDataString(fieldManager)}&force=true", content, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Patch, $"{path}?fieldManager={Uri.EscapeDataString(fieldManager)}&force=true{(dryRun ? "&dryRun=All" : "")}", content, cancellationToken);
         return await ReadAsync(response, $"apply {path}", cancellationToken);
     }
 

@@ -10,10 +10,10 @@ public sealed record CdiSettings(string? InsecureRegistry) : IResourceSettings
 {
     public bool Owns(ManifestObject resource) => resource is { Kind: "CDI", Group: "cdi.kubevirt.io" };
 
-    public Dictionary<string, object> Render(ManifestObject resource, JsonNode? before, JsonNode? now)
+    public Dictionary<string, object> Render(ManifestObject resource, JsonNode? cluster, JsonNode? bundled)
     {
         static IEnumerable<string> Trusted(JsonNode? node) => SettingsDocument.Strings(node?["spec"]?["config"]?["insecureRegistries"]);
-        List<string> registries = [.. Trusted(before).Concat(Trusted(now)).Concat(InsecureRegistry is null ? [] : [InsecureRegistry]).Distinct(StringComparer.Ordinal)];
+        List<string> registries = [.. Trusted(cluster).Concat(Trusted(bundled)).Concat(InsecureRegistry is null ? [] : [InsecureRegistry]).Distinct(StringComparer.Ordinal)];
         return SettingsDocument.For(resource, Map(("config", Map(("insecureRegistries", registries)))));
     }
 

@@ -9,8 +9,8 @@ public interface IResourceSettings
     /// <summary>Whether this is the component's resource (by API group and kind).</summary>
     bool Owns(ManifestObject resource);
 
-    /// <summary>The fields kargo applies under its settings manager, given the resource before this install applied it (null when new) and now.</summary>
-    Dictionary<string, object> Render(ManifestObject resource, JsonNode? before, JsonNode? now);
+    /// <summary>kargo's fields, given the resource as the cluster holds it (null when new) and as the bundle has it.</summary>
+    Dictionary<string, object> Render(ManifestObject resource, JsonNode? cluster, JsonNode? bundled);
 
     /// <summary>One line for the plan.</summary>
     string Summary(ManifestObject resource);

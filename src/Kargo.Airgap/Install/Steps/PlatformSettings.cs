@@ -19,9 +19,9 @@ public sealed class PlatformSettings(params IReadOnlyList<IResourceSettings> com
     private IEnumerable<(ManifestObject Resource, IResourceSettings Settings)> Owned(IEnumerable<ManifestObject> objects) =>
         components.SelectMany(c => objects.Where(c.Owns).Select(o => (o, c)));
 
-    /// <summary>The patches for the bundled resources, applied once each resource is.</summary>
+    /// <summary>The settings of the bundled resources, merged into each as it is applied.</summary>
     public IReadOnlyList<SettingsPatch> For(IEnumerable<ManifestObject> objects) =>
-        [.. Owned(objects).Select(o => new SettingsPatch(o.Resource, (before, now) => Write([o.Settings.Render(o.Resource, before, now)])))];
+        [.. Owned(objects).Select(o => new SettingsPatch(o.Resource, (cluster, bundled) => Write([o.Settings.Render(o.Resource, cluster, bundled)])))];
 
     /// <summary>The settings as written to the node's state folder, from the bundled resources alone.</summary>
     public IEnumerable<object> Documents(IEnumerable<ManifestObject> objects) => Owned(objects).Select(o => o.Settings.Render(o.Resource, null, o.Resource.Body));

@@ -67,7 +67,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
         }
         var plan = ApplyPlan.For(objects);
         var settings = Settings(context);
-        context.Write(SettingsFile, $"# Written by kargo-offline install: merged into what the cluster holds, applied with field manager {ConvergingApplier.SettingsManager}.\n" + YamlText.Write(settings.Documents(objects)), HostRoot.Readable);
+        context.Write(SettingsFile, "# Written by kargo-offline install: merged into what each resource holds and applied with it (field manager kargo).\n" + YamlText.Write(settings.Documents(objects)), HostRoot.Readable);
         if (Kubeconfig(options, context) is not { } kubeconfig)
         {
             foreach (var line in plan.Describe())
