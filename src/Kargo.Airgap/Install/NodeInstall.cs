@@ -1,6 +1,5 @@
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Steps;
-using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Install;
 
@@ -77,12 +76,9 @@ public static class NodeInstall
         var distribution = ClusterDistributions.Of(inventory);
         string? Version(string name) => inventory.Component(name)?.Version;
         // Only what the bundle brought: a bundle with no cluster names no k3s.
-        var installed = new[]
-        {
-            distribution == ClusterDistribution.Microk8s ? ("microk8s", Version(ComponentNames.Microk8s)) : ("k3s", Version(ComponentNames.K3s)),
-            ("KubeVirt", Version(ComponentNames.KubeVirt)),
-            ("CDI", Version(ComponentNames.Cdi)),
-        }.Where(c => c.Item2 is not null).Select(c => $"{c.Item1} {c.Item2}").DefaultIfEmpty("its manifests and images");
+        var installed = Sources.Releases.ReleaseCatalog.Components
+            .Select(c => (c.DisplayName, Version: Version(c.Name)))
+            .Where(c => c.Version is not null).Select(c => $"{c.DisplayName} {c.Version}").DefaultIfEmpty("its manifests and images");
         var registry = options.PushRegistry is { } pushed
             ? $"images: pushed into {pushed}; the node pulls them through it"
             : $"registry: http://{InstallContext.Reachable(options.RegistryAddress)}/ ({RegistryStep.ServiceName}, content in {HostRoot.RegistryFolder}); list it with 'curl http://{RegistryStep.MirrorEndpoint(options).Authority}/v2/_catalog'";

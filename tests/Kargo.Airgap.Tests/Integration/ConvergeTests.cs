@@ -61,7 +61,7 @@ public sealed class ConvergeTests : IAsyncLifetime
     {
         using var api = KubeApi.FromKubeconfig(_server.Kubeconfig);
         var log = new List<string>();
-        var settings = new PlatformSettings(["Snapshot", "LiveMigration"], emulation: true, insecureRegistry: "10.0.0.1:5000").For(objects);
+        var settings = new PlatformSettings(new Kargo.Airgap.Sources.Releases.NodeSettings(["Snapshot", "LiveMigration"], Emulation: true, InsecureRegistry: "10.0.0.1:5000")).For(objects);
         var applier = new ConvergingApplier(api, l => { lock (log) { log.Add(l); } }, timeout) { PollInterval = TimeSpan.FromMilliseconds(300) };
         await applier.ApplyAsync(objects, settings, CancellationToken.None);
         await new ComponentReadiness(api, l => { lock (log) { log.Add(l); } }, timeout) { PollInterval = TimeSpan.FromMilliseconds(300) }

@@ -1,30 +1,40 @@
 using Kargo.Airgap.Install.Kubernetes;
+using Kargo.Airgap.Sources.Releases;
 using static Kargo.Airgap.Spec.YamlText;
 
 namespace Kargo.Airgap.Install.Steps;
 
 /// <summary>
-/// What kargo sets in the platform's custom resources, one <see cref="IResourceSettings"/> per
-/// component that has any (KubeVirt, CDI), each merged with what its resource holds, never
-/// replacing it. The other operators (cert-manager, CNAO, HPP, any of spec.manifests) need none:
-/// what they register and when they are ready is read from their own manifests and status.
+/// What kargo sets in the platform's custom resources: each component type that has settings
+/// (<see cref="IResourceSettings"/>: KubeVirt, CDI) sets its own, merged with what its resource
+/// holds, never replacing it. The other operators (cert-manager, CNAO, HPP, any of spec.manifests)
+/// need none: what they register and when they are ready is read from their own manifests and status.
 /// </summary>
-public sealed class PlatformSettings(params IReadOnlyList<IResourceSettings> components)
+public sealed class PlatformSettings(NodeSettings node)
 {
-    public PlatformSettings(IReadOnlyList<string> gates, bool emulation, string? insecureRegistry)
-        : this(new KubeVirtSettings(gates, emulation), new CdiSettings(insecureRegistry))
-    {
-    }
+    private static readonly IReadOnlyList<IResourceSettings> Components = [.. ReleaseCatalog.Components.OfType<IResourceSettings>()];
 
-    private IEnumerable<(ManifestObject Resource, IResourceSettings Settings)> Owned(IEnumerable<ManifestObject> objects) =>
-        components.SelectMany(c => objects.Where(c.Owns).Select(o => (o, c)));
+    private static IEnumerable<(ManifestObject Resource, IResourceSettings Settings)> Owned(IEnumerable<ManifestObject> objects) =>
+        Components.SelectMany(c => objects.Where(o => c.Owns(o.ApiVersion, o.Kind)).Select(o => (o, c)));
 
     /// <summary>The settings of the bundled resources, merged into each as it is applied.</summary>
     public IReadOnlyList<SettingsPatch> For(IEnumerable<ManifestObject> objects) =>
-        [.. Owned(objects).Select(o => new SettingsPatch(o.Resource, (cluster, bundled) => Write([o.Settings.Render(o.Resource, cluster, bundled)])))];
+        [.. Owned(objects).Select(o => new SettingsPatch(o.Resource, (cluster, bundled) => Write([Document(o.Resource, o.Settings.SpecSettings(cluster, bundled, node))])))];
 
     /// <summary>The settings as written to the node's state folder, from the bundled resources alone.</summary>
-    public IEnumerable<object> Documents(IEnumerable<ManifestObject> objects) => Owned(objects).Select(o => o.Settings.Render(o.Resource, null, o.Resource.Body));
+    public IEnumerable<object> Documents(IEnumerable<ManifestObject> objects) =>
+        Owned(objects).Select(o => Document(o.Resource, o.Settings.SpecSettings(null, o.Resource.Body, node)));
 
-    public IEnumerable<string> Summary(IEnumerable<ManifestObject> objects) => Owned(objects).Select(o => o.Settings.Summary(o.Resource));
+    public IEnumerable<string> Summary(IEnumerable<ManifestObject> objects) => Owned(objects).Select(o => $"{o.Resource}: {o.Settings.Summary(o.Resource.Body, node)}");
+
+    /// <summary>A settings document names its resource as the resource does.</summary>
+    private static Dictionary<string, object> Document(ManifestObject resource, Dictionary<string, object> spec)
+    {
+        var metadata = Map(("name", resource.Name));
+        if (resource.Namespace is { } ns)
+        {
+            metadata["namespace"] = ns;
+        }
+        return Map(("apiVersion", resource.ApiVersion), ("kind", resource.Kind), ("metadata", metadata), ("spec", spec));
+    }
 }

@@ -1,5 +1,6 @@
 using Kargo.Airgap.Bundle;
 using Kargo.Airgap.Install.Kubernetes;
+using Kargo.Airgap.Sources.Releases;
 using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Install.Steps;
@@ -124,7 +125,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
     private PlatformSettings Settings(InstallContext context)
     {
         var insecure = options.PushRegistry is null || options.PushOptions.InsecureRegistries.Contains(options.PushRegistry);
-        return new PlatformSettings([.. context.Inventory.Component(ComponentNames.KubeVirt)?.FeatureGates ?? []], !HasKvm(context), insecure ? TrustedRegistry() : null);
+        return new PlatformSettings(new NodeSettings([.. context.Inventory.Component(ComponentNames.KubeVirt)?.FeatureGates ?? []], !HasKvm(context), insecure ? TrustedRegistry() : null));
     }
 
     /// <summary>The registry as pods reach it: CDI imports from it over plain HTTP unless it is a TLS registry given by --registry.</summary>

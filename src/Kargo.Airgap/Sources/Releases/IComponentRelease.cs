@@ -2,11 +2,18 @@ using Kargo.Airgap.Spec;
 
 namespace Kargo.Airgap.Sources.Releases;
 
-/// <summary>A platform component asked for by version: the files and manifests its release publishes.</summary>
+/// <summary>
+/// A platform component asked for by version, one type each (k3s, microk8s, KubeVirt, CDI): its spec
+/// key, the files and manifests its release publishes, and, where kargo sets fields in its custom
+/// resource, those settings (<see cref="IResourceSettings"/>). The images come from its manifests.
+/// </summary>
 public interface IComponentRelease
 {
     /// <summary>The spec's name for it: k3s, kubevirt, cdi.</summary>
     string Name { get; }
+
+    /// <summary>Its name as people write it: KubeVirt, CDI.</summary>
+    string DisplayName { get; }
 
     /// <summary>The release's files (to files/) and manifests (to manifests/) for these architectures.</summary>
     (IReadOnlyList<SpecFile> Files, IReadOnlyList<SpecFile> Manifests) Assets(SpecComponent component, IReadOnlyList<string> architectures, ReleaseHosts hosts);

@@ -13,6 +13,8 @@ public sealed class K3sRelease : IComponentRelease
 
     public string Name => ComponentNames.K3s;
 
+    public string DisplayName => "k3s";
+
     /// <summary>The release's binary: k3s for amd64, k3s-armhf for 32-bit arm, k3s-ARCH otherwise.</summary>
     public static string Binary(string arch) => arch switch
     {

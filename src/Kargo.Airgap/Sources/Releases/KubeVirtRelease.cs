@@ -20,6 +20,8 @@ public sealed partial class KubeVirtRelease : IComponentRelease
 
     public string Name => ComponentNames.KubeVirt;
 
+    public string DisplayName => "KubeVirt";
+
     public (IReadOnlyList<SpecFile> Files, IReadOnlyList<SpecFile> Manifests) Assets(SpecComponent component, IReadOnlyList<string> architectures, ReleaseHosts hosts)
     {
         SpecFile File(string asset, string name) => new(hosts.GitHubRelease(Repository, component.Version, asset), name, null, component.Line, Name);

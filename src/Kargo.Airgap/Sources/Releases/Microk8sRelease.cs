@@ -11,6 +11,8 @@ public sealed class Microk8sRelease : IComponentRelease
 {
     public string Name => ComponentNames.Microk8s;
 
+    public string DisplayName => "microk8s";
+
     public (IReadOnlyList<SpecFile> Files, IReadOnlyList<SpecFile> Manifests) Assets(SpecComponent component, IReadOnlyList<string> architectures, ReleaseHosts hosts)
     {
         var files = new List<SpecFile>();

@@ -12,6 +12,9 @@ public sealed class ReleaseCatalog(string? mirror)
     private static readonly IReadOnlyDictionary<string, IComponentRelease> Known =
         new IComponentRelease[] { new K3sRelease(), new Microk8sRelease(), new KubeVirtRelease(), new CdiRelease() }.ToDictionary(r => r.Name);
 
+    /// <summary>Every component a spec asks for by version.</summary>
+    public static IEnumerable<IComponentRelease> Components => Known.Values;
+
     private readonly ReleaseHosts _hosts = new(mirror);
 
     /// <summary>Upstream hosts or the mirror: chart archives a repository index names absolutely are fetched through it too.</summary>
