@@ -64,7 +64,11 @@ public sealed class StandInCluster : IAsyncDisposable
                 {
                     await controller();
                 }
-                catch (Exception e) when (!_stop.IsCancellationRequested)
+                catch (Exception) when (_stop.IsCancellationRequested)
+                {
+                    return; // stopped in the middle of a call
+                }
+                catch (Exception e)
                 {
                     Events.Enqueue($"error: {e.Message}");
                 }
