@@ -43,8 +43,9 @@ internal static class EmbeddedImagePins
         {
             return locked;
         }
-        if (mode == PinMode.LockedOnly && operatorImage.Digest is null)
+        if (mode == PinMode.LockedOnly)
         {
+            // Offline from the lock: an operator it does not hold (or holds at another digest) is never asked of a registry.
             throw Pinning.NotPinned(spec, lockPath, [$"{operatorImage} (its {VirtOperatorBinary.File} names the virt-template images)"]);
         }
         return await images.ResolveAsync(operatorImage, cancellationToken);

@@ -46,17 +46,21 @@ public static class ImageFiles
     /// <summary>Walks a layer's entries to the file, or to a whiteout that hides it (.wh.NAME, or .wh..wh..opq in a folder above it).</summary>
     private static async Task<(Found, Stream?)> FindAsync(TarReader tar, string path, CancellationToken cancellationToken)
     {
-        var folder = Path.GetDirectoryName(path)!.Replace('\\', '/');
-        var whiteout = (folder.Length == 0 ? "" : folder + "/") + ".wh." + Path.GetFileName(path);
+        // A whiteout of the file or of any folder above it (.wh.usr hides usr/bin/virt-operator) deletes it.
+        var parts = path.Split('/');
+        var whiteouts = Enumerable.Range(0, parts.Length).Select(i => string.Join('/', parts[..i].Append(".wh." + parts[i]))).ToHashSet(StringComparer.Ordinal);
         var opaqueHidden = false;
         while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
         {
             var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name.TrimStart('/');
-            if (name == path && entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
+            if (name == path)
             {
-                return (Found.File, entry.DataStream ?? Stream.Null);
+                // The newest layer's entry decides: a link or anything but a file there is not a binary to read.
+                return entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile
+                    ? (Found.File, entry.DataStream ?? Stream.Null)
+                    : throw new KargoException($"{path} is a {entry.EntryType} in the image's newest layer holding it, not a file: this kargo reads the operator's binary only as a regular file");
             }
-            if (name == whiteout)
+            if (whiteouts.Contains(name))
             {
                 return (Found.Deleted, null);
             }

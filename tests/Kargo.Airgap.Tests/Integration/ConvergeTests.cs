@@ -57,11 +57,14 @@ public sealed class ConvergeTests : IAsyncLifetime
         return [.. objects];
     }
 
-    private async Task<(List<string> Log, JsonNode? Kubevirt)> ConvergeAsync(List<ManifestObject> objects, TimeSpan timeout)
+    private Task<(List<string> Log, JsonNode? Kubevirt)> ConvergeAsync(List<ManifestObject> objects, TimeSpan timeout) =>
+        ConvergeAsync(objects, timeout, new(["Snapshot", "LiveMigration"], Emulation: true, InsecureRegistry: "10.0.0.1:5000"));
+
+    private async Task<(List<string> Log, JsonNode? Kubevirt)> ConvergeAsync(List<ManifestObject> objects, TimeSpan timeout, Kargo.Airgap.Sources.Releases.NodeSettings node)
     {
         using var api = KubeApi.FromKubeconfig(_server.Kubeconfig);
         var log = new List<string>();
-        var settings = new PlatformSettings(new Kargo.Airgap.Sources.Releases.NodeSettings(["Snapshot", "LiveMigration"], Emulation: true, InsecureRegistry: "10.0.0.1:5000")).For(objects);
+        var settings = new PlatformSettings(node).For(objects);
         var applier = new ConvergingApplier(api, l => { lock (log) { log.Add(l); } }, timeout) { PollInterval = TimeSpan.FromMilliseconds(300) };
         await applier.ApplyAsync(objects, settings, CancellationToken.None);
         await new ComponentReadiness(api, l => { lock (log) { log.Add(l); } }, timeout) { PollInterval = TimeSpan.FromMilliseconds(300) }
@@ -125,6 +128,26 @@ public sealed class ConvergeTests : IAsyncLifetime
         var after = await ResourceVersionsAsync(api, objects);
         var moved = before.Where(b => b.Key != Path && after[b.Key] != b.Value).Select(b => b.Key).ToList();
         Assert.True(moved.Count == 0, "a re-run moved: " + string.Join(", ", moved));
+    }
+
+    [Fact]
+    public async Task A_newer_bundle_takes_back_what_kargo_added_before_and_no_longer_adds_and_keeps_the_rest()
+    {
+        await using var cluster = StandInCluster.Start(_server.Kubeconfig);
+        var objects = Objects(null);
+        await ConvergeAsync(objects, TimeSpan.FromMinutes(2), new(["Snapshot", "ExpandDisks"], Emulation: false, InsecureRegistry: "10.0.0.1:5000"));
+        using var api = KubeApi.FromKubeconfig(_server.Kubeconfig);
+        await api.ApplyAsync("/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt", """
+            {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt", "metadata": {"name": "kubevirt", "namespace": "kubevirt"},
+             "spec": {"configuration": {"developerConfiguration": {"featureGates": ["Snapshot", "ExpandDisks", "Sidecar"]}}}}
+            """, "kubectl", CancellationToken.None);
+
+        // The next bundle drops ExpandDisks; the node's registry moved.
+        var (_, kubevirt) = await ConvergeAsync(objects, TimeSpan.FromMinutes(1), new(["Snapshot"], Emulation: false, InsecureRegistry: "10.0.0.2:5000"));
+
+        Assert.Equal(["Snapshot", "Sidecar"], kubevirt!["spec"]!["configuration"]!["developerConfiguration"]!["featureGates"]!.AsArray().Select(g => g!.ToString()));
+        var cdi = await api.GetAsync("/apis/cdi.kubevirt.io/v1beta1/cdis/cdi", CancellationToken.None);
+        Assert.Equal(["10.0.0.2:5000"], cdi!["spec"]!["config"]!["insecureRegistries"]!.AsArray().Select(r => r!.ToString()));
     }
 
     [Fact]

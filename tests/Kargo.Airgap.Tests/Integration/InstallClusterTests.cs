@@ -134,7 +134,10 @@ public sealed class InstallClusterTests(PlatformBundleFixture bundle) : IClassFi
         var readiness = new ClusterReadiness(client, log.Add, TimeSpan.FromSeconds(1)) { PollInterval = TimeSpan.FromMilliseconds(100) };
 
         await readiness.WaitForNodeReadyAsync(CancellationToken.None);
-        var missing = await Assert.ThrowsAsync<KargoException>(() => readiness.WaitForAvailableAsync("CDI cdi", "/apis/cdi.kubevirt.io/v1beta1/cdis/cdi", ["cdi"], CancellationToken.None));
+        File.WriteAllText(_dir["cdi-cr.yaml"], "apiVersion: cdi.kubevirt.io/v1beta1\nkind: CDI\nmetadata: {name: cdi}\n");
+        var cdi = ManifestObject.Read(_dir["cdi-cr.yaml"], "cdi").Single();
+        var components = new ComponentReadiness(client, log.Add, TimeSpan.FromSeconds(1)) { PollInterval = TimeSpan.FromMilliseconds(100) };
+        var missing = await Assert.ThrowsAsync<KargoException>(() => components.WaitAsync([new ReadinessSignal(cdi, "Available", _ => false)], CancellationToken.None));
 
         Assert.Contains("a Ready node: yes", log);
         Assert.Contains("timed out after", missing.Message);

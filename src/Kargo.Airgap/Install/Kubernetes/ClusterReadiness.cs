@@ -18,17 +18,6 @@ public sealed class ClusterReadiness(KubeApi api, Action<string> log, TimeSpan t
             return nodes?["items"]?.AsArray().Any(n => IsTrue(n, "Ready")) == true;
         }, () => Task.FromResult("no node reports Ready: see 'journalctl -u k3s'"), cancellationToken);
 
-    public Task WaitForEstablishedAsync(string crd, CancellationToken cancellationToken) =>
-        UntilAsync($"CustomResourceDefinition {crd} Established",
-            async () => IsTrue(await api.GetAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}", cancellationToken), "Established"),
-            async () => Conditions(await api.GetAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}", cancellationToken)), cancellationToken);
-
-    /// <summary>Waits for an object's Available condition; on timeout reports it and the pods of <paramref name="namespaces"/>.</summary>
-    public Task WaitForAvailableAsync(string what, string path, IReadOnlyList<string> namespaces, CancellationToken cancellationToken) =>
-        UntilAsync($"{what} Available",
-            async () => IsTrue(await api.GetAsync(path, cancellationToken), "Available"),
-            async () => Conditions(await api.GetAsync(path, cancellationToken)) + await PodProblemsAsync(namespaces, cancellationToken), cancellationToken);
-
     public async Task UntilAsync(string what, Func<Task<bool>> done, Func<Task<string>> explain, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;

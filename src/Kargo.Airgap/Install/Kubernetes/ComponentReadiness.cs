@@ -27,7 +27,7 @@ public sealed class ComponentReadiness(KubeApi api, Action<string> log, TimeSpan
     {
         var operators = new KindRegistrars(objects);
         var withStatus = objects.Where(o => o.IsCrd)
-            .SelectMany(crd => crd.DefinedTypes.Where(t => HasStatus(crd, t.ApiVersion) || operators.IsOperated(t.ApiVersion.Split('/')[0]))).ToHashSet();
+            .SelectMany(crd => crd.DefinedTypes.Where(t => HasStatus(crd, t.ApiVersion) || operators.IsOperated(ManifestObject.GroupOf(t.ApiVersion)))).ToHashSet();
         var signals = new List<ReadinessSignal>();
         foreach (var item in objects)
         {
@@ -69,12 +69,12 @@ public sealed class ComponentReadiness(KubeApi api, Action<string> log, TimeSpan
                     if (signal.IsReady(node))
                     {
                         waiting.Remove(signal);
-                        log($"{signal.Object}: {signal.Signal}");
+                        log(Terminal.Printable($"{signal.Object}: {signal.Signal}"));
                     }
                 }
                 catch (KubeApiException e) when (e.IsTransient)
                 {
-                    log($"{signal.Object}: {e.Message}");
+                    log(Terminal.Printable($"{signal.Object}: {e.Message}"));
                 }
             }
             if (waiting.Count == 0)
@@ -125,6 +125,11 @@ public sealed class ComponentReadiness(KubeApi api, Action<string> log, TimeSpan
     /// <summary>Available or Ready True; an object reporting conditions of other names only is taken as ready (it has no such signal).</summary>
     private static bool AvailableOrReady(JsonNode? node)
     {
+        // A condition from before the controller saw this generation says nothing of it (kstatus).
+        if (node?["status"]?["observedGeneration"] is not null && Number(node["status"], "observedGeneration") < Number(node["metadata"], "generation"))
+        {
+            return false;
+        }
         if (Condition(node, "Available") is { } available)
         {
             return available == "True";
@@ -146,6 +151,7 @@ public sealed class ComponentReadiness(KubeApi api, Action<string> log, TimeSpan
         return status is not null
             && Number(status, "observedGeneration") >= Number(node?["metadata"], "generation")
             && Number(status, "updatedReplicas") >= replicas
+            && Number(status, "replicas", replicas) <= Number(status, "updatedReplicas") // no old pod still terminating
             && Number(status, "readyReplicas") >= replicas
             && (node?["kind"]?.ToString() == "StatefulSet" || Number(status, "availableReplicas") >= replicas);
     }

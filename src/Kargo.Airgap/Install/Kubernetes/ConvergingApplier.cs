@@ -73,7 +73,7 @@ public sealed partial class ConvergingApplier(KubeApi api, Action<string> log, T
                     pending.Remove(item);
                     waiting.Remove(item);
                     done.Add(item.Object);
-                    applied.Add($"applied {item}");
+                    applied.Add(Terminal.Printable($"applied {item}"));
                     progressed = true;
                 }
                 else
@@ -124,11 +124,11 @@ public sealed partial class ConvergingApplier(KubeApi api, Action<string> log, T
             var live = await api.GetAsync(path, cancellationToken);
             if (live is not null && Same(live, await api.ApplyAsync(path, yaml, FieldManager, cancellationToken, dryRun: true)))
             {
-                log($"unchanged {item}");
+                log(Terminal.Printable($"unchanged {item}"));
                 return (true, null);
             }
             await api.ApplyAsync(path, yaml, FieldManager, cancellationToken);
-            log($"applied {item}");
+            log(Terminal.Printable($"applied {item}"));
             return (true, null);
         }
         catch (KubeApiException e) when (GrowsOutOf(e))
@@ -137,7 +137,7 @@ public sealed partial class ConvergingApplier(KubeApi api, Action<string> log, T
         }
         catch (KubeApiException e)
         {
-            throw new KargoException($"{target.Source}: {target} was refused: {e.Message}", e);
+            throw new KargoException(Terminal.Printable($"{target.Source}: {target} was refused: {e.Message}"), e);
         }
     }
 

@@ -176,7 +176,7 @@ public static class ImageCheck
         var seen = new HashSet<(string Group, string Kind)>();
         foreach (var type in types.All)
         {
-            var group = Group(type.ApiVersion);
+            var group = ManifestObject.GroupOf(type.ApiVersion);
             var builtIn = BuiltInGroups.Contains(group) || group == "k8s.io" || group.EndsWith(".k8s.io", StringComparison.Ordinal);
             if ((!builtIn || Workloads.Contains((group, type.Kind))) && seen.Add((group, type.Kind)))
             {
@@ -185,9 +185,8 @@ public static class ImageCheck
         }
     }
 
-    private static bool IsWorkload(ResourceType type) => Workloads.Contains((Group(type.ApiVersion), type.Kind));
+    private static bool IsWorkload(ResourceType type) => Workloads.Contains((ManifestObject.GroupOf(type.ApiVersion), type.Kind));
 
-    private static string Group(string apiVersion) => apiVersion.Contains('/', StringComparison.Ordinal) ? apiVersion[..apiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
 
     /// <summary>The items of a list as YAML (the API's JSON is YAML), each given its kind and apiVersion, which a list's items may leave out.</summary>
     private static IEnumerable<YamlMappingNode> Items(JsonNode? list, ResourceType type, string path)

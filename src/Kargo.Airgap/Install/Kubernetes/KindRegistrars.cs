@@ -43,7 +43,7 @@ public sealed class KindRegistrars
     /// <summary>Why a kind is not served yet, and what in the bundle will make it served.</summary>
     public string Explain(string apiVersion, string kind, Func<ManifestObject, bool> applied)
     {
-        var group = apiVersion.Contains('/', StringComparison.Ordinal) ? apiVersion[..apiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
+        var group = ManifestObject.GroupOf(apiVersion);
         var registrars = Of(group);
         if (registrars.Count == 0)
         {

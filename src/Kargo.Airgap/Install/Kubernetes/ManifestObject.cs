@@ -17,12 +17,16 @@ public sealed record ManifestObject(string ApiVersion, string Kind, string Name,
     public string? DefaultNamespace { get; init; }
 
     /// <summary>The object as JSON, to read its fields (RBAC rules, a CRD's subresources); applied is always <see cref="Yaml"/>.</summary>
-    public JsonObject Body => _body ??= YamlJson.Convert(Spec.YamlText.Load(Yaml, Source).Documents.FirstOrDefault()?.RootNode) as JsonObject ?? [];
+    /// Parsed once, kept outside the record's fields so that equality and hash codes never change with it.
+    public JsonObject Body => Bodies.GetValue(this, o => YamlJson.Convert(Spec.YamlText.Load(o.Yaml, o.Source).Documents.FirstOrDefault()?.RootNode) as JsonObject ?? []);
 
-    private JsonObject? _body;
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ManifestObject, JsonObject> Bodies = [];
 
     /// <summary>The API group of its kind: "" for the core group.</summary>
-    public string Group => ApiVersion.Contains('/', StringComparison.Ordinal) ? ApiVersion[..ApiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
+    public string Group => GroupOf(ApiVersion);
+
+    /// <summary>The API group of an apiVersion: "" for the core group (v1).</summary>
+    public static string GroupOf(string apiVersion) => apiVersion.Contains('/', StringComparison.Ordinal) ? apiVersion[..apiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
 
     public bool IsCrd => Kind == "CustomResourceDefinition" && ApiVersion.StartsWith("apiextensions.k8s.io/", StringComparison.Ordinal);
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Kargo.Airgap.Install.Kubernetes;
 
 /// <summary>A kind the API server serves: its plural path segment and whether it lives in a namespace.</summary>
@@ -19,6 +21,9 @@ public sealed class ResourceTypes
 
     public ResourceType? Find(string apiVersion, string kind) => _types.GetValueOrDefault((apiVersion, kind));
 
+    /// <summary>Group versions the server lists but could not answer for, with why.</summary>
+    public List<string> Unavailable { get; } = [];
+
     /// <summary>Every kind served, in discovery's order (a group's preferred version first).</summary>
     public IReadOnlyList<ResourceType> All => [.. _types.Values];
 
@@ -32,7 +37,18 @@ public sealed class ResourceTypes
         }
         foreach (var version in versions)
         {
-            var list = await api.GetAsync(version == "v1" ? "/api/v1" : $"/apis/{version}", cancellationToken);
+            JsonNode? list;
+            try
+            {
+                list = await api.GetAsync(version == "v1" ? "/api/v1" : $"/apis/{version}", cancellationToken);
+            }
+            catch (KubeApiException e) when (e.IsTransient && version != "v1")
+            {
+                // As kubectl does: an aggregated API whose service is down (KubeVirt's subresources while virt-api
+                // starts, metrics.k8s.io) leaves its kinds out; the rest of discovery stands.
+                types.Unavailable.Add($"{version}: {e.Message}");
+                continue;
+            }
             foreach (var resource in list?["resources"]?.AsArray() ?? [])
             {
                 var name = resource?["name"]?.GetValue<string>();

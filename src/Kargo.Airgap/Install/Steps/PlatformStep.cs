@@ -85,7 +85,7 @@ public sealed class PlatformStep(InstallOptions options) : IInstallStep
         }
         var signals = ComponentReadiness.SignalsOf(objects);
         await new ComponentReadiness(api, context.Log, options.Timeout).WaitAsync(signals, cancellationToken);
-        context.Did($"ready: {string.Join(", ", signals.Where(s => s.Object is { IsCrd: false, Group: not "apps" }).Select(s => s.Object.ToString()))} and {signals.Count(s => s.Object.Group == "apps")} workload(s)");
+        context.Did(Terminal.Printable($"ready: {string.Join(", ", signals.Where(s => s.Object is { IsCrd: false, Group: not "apps" }).Select(s => s.Object.ToString()))} and {signals.Count(s => s.Object.Group == "apps")} workload(s)"));
     }
 
     private static IReadOnlyList<ManifestObject> Objects(InstallContext context)

@@ -8,10 +8,12 @@ public sealed partial class CdiRelease : IResourceSettings
 {
     public bool Owns(string apiVersion, string kind) => kind == "CDI" && ResourceLists.Group(apiVersion) == "cdi.kubevirt.io";
 
-    public Dictionary<string, object> SpecSettings(JsonNode? cluster, JsonNode? bundled, NodeSettings node)
+    public IReadOnlyList<string> Adds(NodeSettings node) => node.InsecureRegistry is { } registry ? [registry] : [];
+
+    public Dictionary<string, object> SpecSettings(JsonNode? cluster, JsonNode? bundled, NodeSettings node, IReadOnlySet<string> withdrawn)
     {
         static IEnumerable<string> Trusted(JsonNode? cr) => ResourceLists.Strings(cr?["spec"]?["config"]?["insecureRegistries"]);
-        List<string> registries = [.. Trusted(cluster).Concat(Trusted(bundled)).Concat(node.InsecureRegistry is { } registry ? [registry] : []).Distinct(StringComparer.Ordinal)];
+        List<string> registries = [.. Trusted(cluster).Where(r => !withdrawn.Contains(r)).Concat(Trusted(bundled)).Concat(node.InsecureRegistry is { } registry ? [registry] : []).Distinct(StringComparer.Ordinal)];
         return Map(("config", Map(("insecureRegistries", registries))));
     }
 

@@ -14,8 +14,15 @@ public interface IResourceSettings
     /// <summary>Whether an object of this apiVersion and kind is the component's custom resource.</summary>
     bool Owns(string apiVersion, string kind);
 
-    /// <summary>kargo's fields of the resource's spec, given the resource as the cluster holds it (null when new) and as the bundle has it.</summary>
-    Dictionary<string, object> SpecSettings(JsonNode? cluster, JsonNode? bundled, NodeSettings node);
+    /// <summary>
+    /// The values kargo adds to the resource's lists on this node (gates, a registry). Remembered on
+    /// the resource, so that a later install takes back those it no longer adds — a gate dropped from
+    /// the spec, a plain-HTTP registry the node no longer uses — and keeps every other value.
+    /// </summary>
+    IReadOnlyList<string> Adds(NodeSettings node);
+
+    /// <summary>kargo's fields of the resource's spec, given the resource as the cluster holds it (null when new), as the bundle has it, and what kargo takes back.</summary>
+    Dictionary<string, object> SpecSettings(JsonNode? cluster, JsonNode? bundled, NodeSettings node, IReadOnlySet<string> withdrawn);
 
     /// <summary>One line for the plan: what is set.</summary>
     string Summary(JsonNode? bundled, NodeSettings node);

@@ -102,14 +102,14 @@ public sealed class KubeVirtFeatureGates
                 }
                 if (!states.TryAdd(name, state))
                 {
-                    throw Malformed(source, $"it names the gate {name} twice");
+                    throw Malformed(source, $"it names the gate {Terminal.Printable(name)} twice");
                 }
                 index++;
             }
         }
         catch (JsonException e)
         {
-            throw Malformed(source, $"it is not JSON ({e.Message})", e);
+            throw Malformed(source, $"it is not JSON ({Terminal.Printable(e.Message)})", e);
         }
         catch (DecoderFallbackException e)
         {
