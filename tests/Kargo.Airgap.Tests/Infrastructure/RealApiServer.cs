@@ -37,13 +37,12 @@ public sealed class RealApiServer : IAsyncDisposable
     {
         if (_process is { HasExited: false })
         {
-            // The script's trap stops etcd and kube-apiserver; its process group goes with it. "--" first:
-            // procps' kill reads "-21057" as the option "-2"… and would signal process group -1: every process.
-            Process.Start("kill", ["-TERM", "--", $"-{_process.Id}"])?.WaitForExit();
+            // The script's trap stops etcd and kube-apiserver; its process group goes with it.
+            Signals.ToGroup(_process.Id, Signals.Term);
             await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(_ => { });
             if (_process is { HasExited: false })
             {
-                Process.Start("kill", ["-KILL", "--", $"-{_process.Id}"])?.WaitForExit();
+                Signals.ToGroup(_process.Id, Signals.Kill);
             }
         }
         // Whatever outlived the script (it was killed before its trap ran): its pids are in the run folder.
@@ -53,9 +52,9 @@ public sealed class RealApiServer : IAsyncDisposable
             {
                 // Only if that pid is still ours (a pid is reused once its process is gone).
                 var command = $"/proc/{pid}/cmdline";
-                if (int.TryParse(pid, out _) && File.Exists(command) && File.ReadAllText(command).Contains(_dir["run"], StringComparison.Ordinal))
+                if (int.TryParse(pid, out var id) && File.Exists(command) && File.ReadAllText(command).Contains(_dir["run"], StringComparison.Ordinal))
                 {
-                    Process.Start("kill", ["-KILL", "--", pid])?.WaitForExit();
+                    Signals.ToProcess(id, Signals.Kill);
                 }
             }
         }

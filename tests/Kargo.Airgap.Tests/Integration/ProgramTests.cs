@@ -79,7 +79,7 @@ public sealed class ProgramTests
         var tags = await http.GetStringAsync($"{address}v2/library/served/tags/list");
         Assert.Contains("\"1\"", tags);
 
-        System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        Signals.ToProcess(process.Id, Signals.Term);
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(0, process.ExitCode);
         var log = await stderr;
