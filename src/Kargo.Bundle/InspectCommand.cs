@@ -8,7 +8,7 @@ namespace Kargo.Bundle;
 internal static partial class InspectCommand
 {
     /// <summary>The inventory is read from a bundle: only a rule's own shape of name reaches the terminal.</summary>
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z-]{0,31}$")]
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z-]{0,31}\\z")]
     private static partial System.Text.RegularExpressions.Regex RuleKey();
 
     public static Command Create(TextWriter stdout)

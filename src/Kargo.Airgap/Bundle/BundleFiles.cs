@@ -119,7 +119,7 @@ public sealed partial class BundleFiles
     /// <summary>All parts as one stream, read ahead on another thread so hashing never waits for the disk.</summary>
     public Stream OpenRead() => new ReadAheadStream(new ConcatenatedStream(Paths));
 
-    [GeneratedRegex(@"\.[0-9]{3}$")]
+    [GeneratedRegex(@"\.[0-9]{3}\z")]
     private static partial Regex PartSuffix();
 
     /// <summary>Files read one after another as one stream.</summary>

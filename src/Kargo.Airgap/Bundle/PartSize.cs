@@ -66,6 +66,6 @@ public static partial class PartSize
     /// <summary>FAT12/16/32 cap a file at 4 GiB; exFAT does not.</summary>
     public static bool IsFat(string? fileSystem) => fileSystem is "vfat" or "msdos" or "fat";
 
-    [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)\s*([KMGT](?:i?B)?|B)?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)\s*([KMGT](?:i?B)?|B)?\z", RegexOptions.IgnoreCase)]
     private static partial Regex SizePattern();
 }

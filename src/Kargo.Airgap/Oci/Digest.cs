@@ -71,6 +71,6 @@ public readonly partial record struct Digest
     }
 
     /// <summary>Each algorithm with its own length: sha256 is 64 hex digits, never 128.</summary>
-    [GeneratedRegex("^(?:sha256:(?<sha256>[a-f0-9]{64})|sha512:(?<sha512>[a-f0-9]{128}))$")]
+    [GeneratedRegex("^(?:sha256:(?<sha256>[a-f0-9]{64})|sha512:(?<sha512>[a-f0-9]{128}))\\z")]
     private static partial Regex DigestPattern();
 }

@@ -30,6 +30,6 @@ public static partial class MediaTypes
     /// <summary>type/subtype as RFC 6838 restricts their names (no parameters, no spaces, no control characters).</summary>
     public static bool IsWellFormed(string mediaType) => MediaTypePattern().IsMatch(mediaType);
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$")]
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\\z")]
     private static partial System.Text.RegularExpressions.Regex MediaTypePattern();
 }

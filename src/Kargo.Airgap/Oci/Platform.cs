@@ -43,6 +43,6 @@ public sealed partial record Platform(
 
     public override string ToString() => Variant is null ? $"{Os}/{Architecture}" : $"{Os}/{Architecture}/{Variant}";
 
-    [GeneratedRegex("^([a-z0-9]+)/([a-z0-9_]+)(?:/([a-z0-9]+))?$")]
+    [GeneratedRegex("^([a-z0-9]+)/([a-z0-9_]+)(?:/([a-z0-9]+))?\\z")]
     private static partial Regex PlatformPattern();
 }

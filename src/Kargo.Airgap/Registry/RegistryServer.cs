@@ -222,9 +222,9 @@ public sealed partial class RegistryServer : IAsyncDisposable
     }
 
     /// <summary>NAME/manifests/REF, NAME/blobs/DIGEST or NAME/tags/list; NAME may hold slashes.</summary>
-    [GeneratedRegex("^(?<name>.+?)/(?:(?<kind>manifests|blobs)/(?<reference>[^/]+)|(?<kind>tags/list))$")]
+    [GeneratedRegex("^(?<name>.+?)/(?:(?<kind>manifests|blobs)/(?<reference>[^/]+)|(?<kind>tags/list))\\z")]
     private static partial Regex RoutePattern();
 
-    [GeneratedRegex(@"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")]
+    [GeneratedRegex(@"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*\z")]
     private static partial Regex RepositoryPattern();
 }

@@ -247,6 +247,6 @@ public static partial class ManifestImages
             ? list.OfType<YamlScalarNode>().Select(s => s.Value).OfType<string>()
             : [];
 
-    [GeneratedRegex("^(--?[A-Za-z0-9-]*image)=(.+)$")]
+    [GeneratedRegex("^(--?[A-Za-z0-9-]*image)=(.+)\\z")]
     private static partial Regex ImageArgumentPattern();
 }

@@ -22,7 +22,7 @@ public sealed record BridgePlan(string Tool, IReadOnlyList<BridgeFile> Files, st
 public static partial class BridgeConfig
 {
     /// <summary>A Linux interface name: at most 15 characters, none of '/', whitespace or ':'.</summary>
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}\\z")]
     private static partial Regex InterfaceName();
 
     public static bool IsInterfaceName(string name) => InterfaceName().IsMatch(name);

@@ -39,7 +39,7 @@ public sealed record NodeOs(string Id, string VersionId, string Name, IReadOnlyL
                 throw new KargoException("--node-os only goes with --root: on a node, /etc/os-release says what it is");
             }
             var parts = nodeOs.Split(':', 2);
-            if (!System.Text.RegularExpressions.Regex.IsMatch(parts[0], "^[a-z0-9._-]{1,32}$") || parts.Length == 2 && !System.Text.RegularExpressions.Regex.IsMatch(parts[1], "^[A-Za-z0-9._-]{1,32}$"))
+            if (!System.Text.RegularExpressions.Regex.IsMatch(parts[0], "^[a-z0-9._-]{1,32}\\z") || parts.Length == 2 && !System.Text.RegularExpressions.Regex.IsMatch(parts[1], "^[A-Za-z0-9._-]{1,32}\\z"))
             {
                 throw new KargoException($"--node-os '{Terminal.Printable(nodeOs)}' is not ID[:VERSION] as /etc/os-release names them, such as ubuntu:24.04 or fedora:43");
             }

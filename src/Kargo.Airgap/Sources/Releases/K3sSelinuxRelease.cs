@@ -18,7 +18,7 @@ public static partial class K3sSelinuxRelease
     public static readonly IReadOnlyList<string> Targets = ["el8", "el9"];
 
     /// <summary>A bundled policy RPM's file name.</summary>
-    [GeneratedRegex(@"^k3s-selinux-[0-9]+\.[0-9]+-[0-9]+\.(?<target>el[0-9]+)\.noarch\.rpm$")]
+    [GeneratedRegex(@"^k3s-selinux-[0-9]+\.[0-9]+-[0-9]+\.(?<target>el[0-9]+)\.noarch\.rpm\z")]
     public static partial Regex RpmName();
 
     /// <summary>The RPM a tag publishes for a target: v1.6.stable.1, el9 is k3s-selinux-1.6-1.el9.noarch.rpm.</summary>

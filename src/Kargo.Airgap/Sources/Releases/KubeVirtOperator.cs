@@ -124,6 +124,6 @@ public static partial class KubeVirtOperator
         }
     }
 
-    [GeneratedRegex("^(.*)/(.*)virt-operator([@:].*)?$")]
+    [GeneratedRegex("^(.*)/(.*)virt-operator([@:].*)?\\z")]
     private static partial Regex OperatorImagePattern();
 }

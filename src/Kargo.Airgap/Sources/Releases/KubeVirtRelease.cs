@@ -55,6 +55,6 @@ public sealed partial class KubeVirtRelease : IComponentRelease
     public static SpecFile? FeatureGates(BundleSpec spec) =>
         spec.Files.FirstOrDefault(f => f.Component == ComponentNames.KubeVirt && f.Name == FeatureGatesFile);
 
-    [GeneratedRegex(@"^v1\.9\.0-rc\.([0-9]{1,6})$")]
+    [GeneratedRegex(@"^v1\.9\.0-rc\.([0-9]{1,6})\z")]
     private static partial Regex ReleaseCandidate();
 }
