@@ -39,7 +39,9 @@ public sealed class ReleaseReadinessTests : IAsyncLifetime
     }
 
     private void Deployment(string name, int ready, IReadOnlyDictionary<string, string> labels) =>
-        _api.Put($"/apis/apps/v1/namespaces/web/deployments/{name}", "apps/v1", "Deployment", name, "web", new JsonObject { ["readyReplicas"] = ready }, labels, new JsonObject { ["replicas"] = 2 });
+        _api.Put($"/apis/apps/v1/namespaces/web/deployments/{name}", "apps/v1", "Deployment", name, "web",
+            // As the deployment controller writes it (pkg/controller/deployment/sync.go): every replica updated, `ready` of them ready and available.
+            new JsonObject { ["replicas"] = 2, ["updatedReplicas"] = 2, ["readyReplicas"] = ready, ["availableReplicas"] = ready }, labels, new JsonObject { ["replicas"] = 2 });
 
     private void JobSucceeded() =>
         _api.Put("/apis/batch/v1/namespaces/kube-system/jobs/helm-install-site", "batch/v1", "Job", "helm-install-site", "kube-system", new JsonObject { ["succeeded"] = 1 });

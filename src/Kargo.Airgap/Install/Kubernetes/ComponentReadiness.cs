@@ -34,8 +34,7 @@ public sealed class ComponentReadiness(KubeApi api, Action<string> log, TimeSpan
             ReadinessSignal? signal = item switch
             {
                 { IsCrd: true } => new(item, "Established", o => Condition(o, "Established") == "True"),
-                { Group: "apps", Kind: "Deployment" or "StatefulSet" } => new(item, "rolled out", RolledOut),
-                { Group: "apps", Kind: "DaemonSet" } => new(item, "rolled out", DaemonSetRolledOut),
+                { Group: "apps", Kind: "Deployment" or "StatefulSet" or "DaemonSet" } => new(item, "rolled out", o => IsRolledOut(item.Kind, o)),
                 _ when withStatus.Contains((item.ApiVersion, item.Kind)) => new(item, "Available or Ready", AvailableOrReady),
                 _ => null,
             };
@@ -143,8 +142,16 @@ public sealed class ComponentReadiness(KubeApi api, Action<string> log, TimeSpan
 
     private static long Number(JsonNode? node, string key, long fallback = 0) => node?[key] is JsonValue value && value.TryGetValue<long>(out var n) ? n : fallback;
 
+    /// <summary>A Deployment, StatefulSet or DaemonSet rolled out, by kstatus' rules; the kind comes from the caller (list items carry none).</summary>
+    public static bool IsRolledOut(string kind, JsonNode? node) => kind switch
+    {
+        "DaemonSet" => DaemonSetRolledOut(node),
+        "StatefulSet" => RolledOut(node, statefulSet: true),
+        _ => RolledOut(node, statefulSet: false),
+    };
+
     /// <summary>kstatus for a Deployment or StatefulSet: the controller saw this generation, and every replica is updated and ready.</summary>
-    private static bool RolledOut(JsonNode? node)
+    private static bool RolledOut(JsonNode? node, bool statefulSet)
     {
         var status = node?["status"];
         var replicas = Number(node?["spec"], "replicas", 1);
@@ -153,7 +160,7 @@ public sealed class ComponentReadiness(KubeApi api, Action<string> log, TimeSpan
             && Number(status, "updatedReplicas") >= replicas
             && Number(status, "replicas", replicas) <= Number(status, "updatedReplicas") // no old pod still terminating
             && Number(status, "readyReplicas") >= replicas
-            && (node?["kind"]?.ToString() == "StatefulSet" || Number(status, "availableReplicas") >= replicas);
+            && (statefulSet || Number(status, "availableReplicas") >= replicas);
     }
 
     /// <summary>kstatus for a DaemonSet: this generation seen, every pod it schedules updated and available.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Kargo.Airgap.Bundle;
 
 namespace Kargo.Airgap.Install.Kubernetes;
@@ -6,8 +5,8 @@ namespace Kargo.Airgap.Install.Kubernetes;
 /// <summary>
 /// Waits for a chart k3s's Helm controller installs: its job helm-install-NAME in kube-system
 /// (k3s-io/helm-controller names it so) until it succeeded, then the release's workloads (the
-/// app.kubernetes.io/instance label Helm charts set) — Deployments and StatefulSets until their
-/// replicas are ready, DaemonSets until every scheduled pod is — as 'helm --wait' would. The job
+/// app.kubernetes.io/instance label Helm charts set) rolled out by the same rules as the platform's
+/// (<see cref="ComponentReadiness.IsRolledOut"/>), as 'helm --wait' would. The job
 /// has created them by then, so none is missed for not existing yet. On a timeout the pods that are
 /// not running, and why, are named.
 /// </summary>
@@ -29,9 +28,10 @@ public sealed class ReleaseReadiness(KubeApi api, ClusterReadiness readiness)
         await readiness.UntilAsync($"the workloads of release {chart.ReleaseName} to be ready",
             async () =>
             {
-                foreach (var kind in new[] { "deployments", "statefulsets", "daemonsets" })
+                foreach (var (plural, kind) in new[] { ("deployments", "Deployment"), ("statefulsets", "StatefulSet"), ("daemonsets", "DaemonSet") })
                 {
-                    if (!AllReady(await api.GetAsync($"/apis/apps/v1/namespaces/{chart.Namespace}/{kind}?labelSelector={selector}", cancellationToken)))
+                    var list = await api.GetAsync($"/apis/apps/v1/namespaces/{chart.Namespace}/{plural}?labelSelector={selector}", cancellationToken);
+                    if (!(list?["items"]?.AsArray() ?? []).All(item => ComponentReadiness.IsRolledOut(kind, item)))
                     {
                         return false;
                     }
@@ -40,15 +40,4 @@ public sealed class ReleaseReadiness(KubeApi api, ClusterReadiness readiness)
             },
             () => readiness.PodProblemsAsync([chart.Namespace], cancellationToken), cancellationToken);
     }
-
-    /// <summary>Every workload of a list has its replicas ready (a DaemonSet: every pod it schedules).</summary>
-    private static bool AllReady(JsonNode? list) => (list?["items"]?.AsArray() ?? []).All(item =>
-    {
-        var status = item?["status"];
-        if (item?["kind"]?.GetValue<string>() == "DaemonSet")
-        {
-            return (status?["numberReady"]?.GetValue<int>() ?? 0) >= (status?["desiredNumberScheduled"]?.GetValue<int>() ?? 0);
-        }
-        return (status?["readyReplicas"]?.GetValue<int>() ?? 0) >= (item?["spec"]?["replicas"]?.GetValue<int>() ?? 1);
-    });
 }
